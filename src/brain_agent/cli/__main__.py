@@ -1,0 +1,3 @@
+from brain_agent.cli.app import main
+
+main()

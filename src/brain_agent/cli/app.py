@@ -1,0 +1,84 @@
+"""The Typer application and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer._click import exceptions as click_exc  # typer ships its own click
+from rich.console import Console
+
+from brain_agent.errors import EXIT_INTERNAL, BrainAgentError
+from brain_agent.settings import default_db_path
+
+app = typer.Typer(
+    name="brain-agent",
+    help="LLM-written WorldQuant BRAIN alphas under a hard token budget, with the Reactor Core HUD.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="SQLite store file (default: $BRAIN_AGENT_DB, else the per-user data folder)."),
+]
+
+
+def resolve_db(db: Path | None) -> Path:
+    return db if db is not None else default_db_path()
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 1 internal, 2 bad input, 3 budget blocked)."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="brain-agent", standalone_mode=False)
+    except BrainAgentError as exc:
+        err_console.print(f"[bold red]error[/]: {exc.message}", markup=True, soft_wrap=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except click_exc.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception:
+        incident = uuid.uuid4().hex[:8]
+        if os.environ.get("BRAIN_AGENT_DEBUG"):
+            traceback.print_exc()
+        else:
+            log = Path(os.environ.get("TMPDIR", "/tmp")) / f"brain-agent-{incident}.log"
+            try:
+                log.write_text(traceback.format_exc(), encoding="utf-8")
+                where = f"details in {log}"
+            except OSError:
+                where = "set BRAIN_AGENT_DEBUG=1 to see details"
+            err_console.print(f"[bold red]internal error[/] {incident}: this is a bug; {where}")
+        return EXIT_INTERNAL
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print the installed brain-agent version."""
+    from brain_agent import __version__
+
+    out_console.print(__version__)

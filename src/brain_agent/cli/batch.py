@@ -1,0 +1,1 @@
+"""Commands: batch (not yet written)."""

@@ -1,0 +1,1 @@
+"""Commands: budget (not yet written)."""

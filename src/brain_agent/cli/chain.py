@@ -1,0 +1,1 @@
+"""Commands: the spec chain (not yet written)."""

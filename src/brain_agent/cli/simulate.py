@@ -1,0 +1,1 @@
+"""Commands: simulate (not yet written)."""

@@ -1,0 +1,1 @@
+"""Commands: sync-knowledge-pack (not yet written)."""

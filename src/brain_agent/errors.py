@@ -1,0 +1,127 @@
+"""One exception tree for the whole package.
+
+Each class carries the CLI exit code and the HTTP status it maps to. Errors are mapped only at the
+edges (the CLI in ``brain_agent.cli``, the HTTP API in ``brain_agent.server``); everything in between
+raises and lets them travel. Messages name the file, the key, the limit and the observed value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_BUDGET_BLOCKED = 3
+
+
+class BrainAgentError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code: int = EXIT_INTERNAL
+    http_status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InputError(BrainAgentError):
+    """Bad input or usage: a missing file, invalid JSON, a wrong type, an unknown name."""
+
+    exit_code = EXIT_BAD_INPUT
+    http_status = 422
+    code = "bad_input"
+
+
+class ConfigError(InputError):
+    """A configuration file or setting is invalid."""
+
+    code = "bad_config"
+
+
+class KnowledgePackError(InputError):
+    """The knowledge pack (operator / field catalogue) is missing or has a broken entry."""
+
+    code = "bad_knowledge_pack"
+
+
+class ExpressionError(InputError):
+    """A Fast Expression failed to lex, parse or validate.
+
+    ``errors`` holds one or more ``brain_agent.expression.Diagnostic`` objects with stable codes and
+    character offsets.
+    """
+
+    code = "bad_expression"
+
+    def __init__(self, message: str, errors: list[Any] | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.errors = list(errors or [])
+
+
+class LLMOutputError(InputError):
+    """The LLM answered, but the answer is unusable (no expression, invalid JSON...).
+
+    The raw text is kept in ``raw_text`` so it can be stored and inspected.
+    """
+
+    code = "bad_llm_output"
+
+    def __init__(self, message: str, raw_text: str = "", **details: Any) -> None:
+        super().__init__(message, **details)
+        self.raw_text = raw_text
+
+
+class ProviderError(BrainAgentError):
+    """An LLM provider or remote service failed (network, 5xx, auth)."""
+
+    code = "provider_error"
+    http_status = 502
+
+
+class NotFoundError(InputError):
+    """A named thing (run, candidate, file) does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class AuthError(BrainAgentError):
+    """Credentials missing or refused. Messages never contain the credential itself."""
+
+    exit_code = EXIT_BAD_INPUT
+    code = "auth_error"
+    http_status = 401
+
+
+class BudgetBlockedError(BrainAgentError):
+    """A request cannot fit any budget scope even after the whole fallback ladder.
+
+    ``failure_code`` is stable (e.g. ``BUDGET_DAY_TOKENS``); ``scope``, ``limit`` and ``observed``
+    say which cap, its limit and the value that would have exceeded it.
+    """
+
+    exit_code = EXIT_BUDGET_BLOCKED
+    http_status = 429
+    code = "budget_blocked"
+
+    def __init__(
+        self, message: str, *, failure_code: str, scope: str, limit: float, observed: float, **details: Any
+    ) -> None:
+        super().__init__(message, failure_code=failure_code, scope=scope, limit=limit, observed=observed, **details)
+        self.failure_code = failure_code
+        self.scope = scope
+        self.limit = limit
+        self.observed = observed
+
+
+class StoreError(BrainAgentError):
+    """The store could not be opened or migrated."""
+
+    code = "store_error"

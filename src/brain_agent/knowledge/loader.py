@@ -1,0 +1,117 @@
+"""Load and validate the knowledge pack directory (``data/meta/index``).
+
+Files: ``operators.json``, ``fields.json``, ``subcategories.json``; each a JSON object
+``{"version": ..., "items": [...]}``. A broken entry is reported by file, index and key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from brain_agent.errors import KnowledgePackError
+from brain_agent.knowledge.models import DataField, Operator, Subcategory
+
+OPERATORS_FILE = "operators.json"
+FIELDS_FILE = "fields.json"
+SUBCATEGORIES_FILE = "subcategories.json"
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class KnowledgePack:
+    directory: Path
+    operators: dict[str, Operator]
+    fields: dict[str, DataField]
+    subcategories: dict[str, Subcategory]
+    digest: str = ""
+    infix: dict[str, Operator] = field(default_factory=dict)
+
+    def fields_in(self, subcategory: str) -> list[DataField]:
+        return [f for f in self.fields.values() if f.subcategory == subcategory]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.directory),
+            "operators": len(self.operators),
+            "fields": len(self.fields),
+            "subcategories": len(self.subcategories),
+            "digest": self.digest,
+        }
+
+
+def _read_items(path: Path) -> tuple[list[Any], bytes]:
+    if not path.is_file():
+        raise KnowledgePackError(f"{path}: knowledge pack file is missing", file=str(path))
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise KnowledgePackError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=str(path)
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise KnowledgePackError(f"{path}: expected an object with an 'items' list", file=str(path))
+    return doc["items"], raw
+
+
+def _parse(path: Path, items: list[Any], model: type[_M], key: str) -> dict[str, _M]:
+    out: dict[str, _M] = {}
+    for index, item in enumerate(items):
+        name = item.get(key, f"#{index}") if isinstance(item, dict) else f"#{index}"
+        try:
+            record = model.model_validate(item)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "(entry)"
+            raise KnowledgePackError(
+                f"{path}: entry {index} ({name!s}): key '{loc}': {first['msg']} "
+                f"(value: {first.get('input')!r})",
+                file=str(path),
+                index=index,
+                key=loc,
+            ) from None
+        ident = getattr(record, key)
+        if ident in out:
+            raise KnowledgePackError(
+                f"{path}: entry {index}: duplicate {key} '{ident}'", file=str(path), index=index, key=key
+            )
+        out[ident] = record
+    return out
+
+
+def load_knowledge_pack(directory: str | Path) -> KnowledgePack:
+    """Read, validate and cross-check the pack in ``directory``."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise KnowledgePackError(f"{root}: knowledge pack directory does not exist", file=str(root))
+    digest = hashlib.sha256()
+    op_items, raw = _read_items(root / OPERATORS_FILE)
+    digest.update(raw)
+    field_items, raw = _read_items(root / FIELDS_FILE)
+    digest.update(raw)
+    sub_items, raw = _read_items(root / SUBCATEGORIES_FILE)
+    digest.update(raw)
+    operators = _parse(root / OPERATORS_FILE, op_items, Operator, "name")
+    fields = _parse(root / FIELDS_FILE, field_items, DataField, "id")
+    subcategories = _parse(root / SUBCATEGORIES_FILE, sub_items, Subcategory, "id")
+    for index, f in enumerate(fields.values()):
+        if f.subcategory not in subcategories:
+            raise KnowledgePackError(
+                f"{root / FIELDS_FILE}: entry {index} ({f.id}): key 'subcategory': "
+                f"unknown subcategory {f.subcategory!r} (not in {SUBCATEGORIES_FILE})",
+                file=str(root / FIELDS_FILE),
+                key="subcategory",
+            )
+    clash = set(operators) & set(fields)
+    if clash:
+        raise KnowledgePackError(f"{root}: names are both operators and fields: {sorted(clash)}")
+    infix = {op.infix: op for op in operators.values() if op.infix}
+    return KnowledgePack(root, operators, fields, subcategories, digest.hexdigest()[:16], infix)
