@@ -114,7 +114,9 @@ class BudgetBlockedError(BrainAgentError):
     def __init__(
         self, message: str, *, failure_code: str, scope: str, limit: float, observed: float, **details: Any
     ) -> None:
-        super().__init__(message, failure_code=failure_code, scope=scope, limit=limit, observed=observed, **details)
+        super().__init__(
+            message, failure_code=failure_code, scope=scope, limit=limit, observed=observed, **details
+        )
         self.failure_code = failure_code
         self.scope = scope
         self.limit = limit

@@ -49,7 +49,9 @@ def validate_model(model: type[_M], data: Any, source: str, prefix: str = "") ->
         value = first.get("input")
         shown = repr(value) if not isinstance(value, dict) else "{…}"
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise InputError(f"{source}: key '{key}': {first['msg']} (value: {shown}){more}", file=source, key=key) from None
+        raise InputError(
+            f"{source}: key '{key}': {first['msg']} (value: {shown}){more}", file=source, key=key
+        ) from None
 
 
 def read_model(model: type[_M], path: str | Path, what: str = "input") -> _M:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer._click import exceptions as click_exc  # typer ships its own click
 from rich.console import Console
+from typer._click import exceptions as click_exc  # typer ships its own click
 
 from brain_agent.errors import EXIT_INTERNAL, BrainAgentError
 from brain_agent.settings import default_db_path
@@ -24,8 +24,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
     Path | None,

@@ -8,7 +8,6 @@ sub-expressions can be found and computed once (the simulator relies on this).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +102,4 @@ class Program:
     end: int = field(default=0, compare=False)
 
 
-Node = Union[Number, String, Bool, Name, Call, Unary, Binary, Ternary]
+Node = Number | String | Bool | Name | Call | Unary | Binary | Ternary

@@ -51,6 +51,7 @@ _BINARY_BP = {
     "^": _POWER_BP,
     "?": _TERNARY_BP,
 }
+_PREFIX = frozenset({"id", "num", "(", "-", "+", "!", "str", "bool"})
 _DESCRIBE = {"num": "number", "str": "string", "id": "name", "bool": "boolean"}
 
 
@@ -194,8 +195,11 @@ class _Parser:
         return left, height
 
     def _prefix(self) -> tuple[Node, int]:
-        token = self._next()
+        token = self.tokens[self.pos]
         kind = token.kind
+        if kind not in _PREFIX:  # not consumed, so recovery resumes at this token (it may be ';')
+            raise self._unexpected(token, "expected a number, a name, a call or '('")
+        self.pos += 1  # never past eof: eof is not in _PREFIX
         if kind == "id":
             if self.tokens[self.pos].kind == "(":
                 return self._call(token)
@@ -213,9 +217,8 @@ class _Parser:
             return Unary(kind, operand, token.start, operand.end), height + 1
         if kind == "str":
             return String(token.text[1:-1], token.start, token.end), 1
-        if kind == "bool":
-            return Bool(token.text.lower() == "true", token.start, token.end), 1
-        raise self._unexpected(token, "expected a number, a name, a call or '('")
+        # kind == "bool"
+        return Bool(token.text.lower() == "true", token.start, token.end), 1
 
     def _call(self, name: Token) -> tuple[Node, int]:
         self._next()  # "("

@@ -72,6 +72,15 @@ def _text(node: Node, min_prec: int) -> str:
     return f"({text})" if _prec(node) < min_prec else text
 
 
+def _operand(node: Node, min_prec: int) -> str:
+    """Like ``_text``, but a signed operand after an operator is always bracketed: ``a * (-b)``,
+    ``-(-a)``, ``2^(-1)``. Our grammar would read them bare; bracketing is the spelling every
+    Fast Expression reader accepts."""
+    if _prec(node) == _UNARY:
+        return f"({_bare(node)})"
+    return _text(node, min_prec)
+
+
 def _bare(node: Node) -> str:
     if isinstance(node, Name):
         return node.id
@@ -84,10 +93,10 @@ def _bare(node: Node) -> str:
     if isinstance(node, Binary):
         prec = _BINARY_PREC.get(node.op, _OR)
         if node.op == "^":  # right-associative; the right side may be a unary
-            return f"{_text(node.left, _POWER + 1)}^{_text(node.right, _UNARY)}"
-        return f"{_text(node.left, prec)} {node.op} {_text(node.right, prec + 1)}"
+            return f"{_text(node.left, _POWER + 1)}^{_operand(node.right, _UNARY)}"
+        return f"{_text(node.left, prec)} {node.op} {_operand(node.right, prec + 1)}"
     if isinstance(node, Unary):
-        return f"{node.op}{_text(node.operand, _UNARY)}"
+        return f"{node.op}{_operand(node.operand, _UNARY)}"
     if isinstance(node, Ternary):
         cond = _text(node.cond, _OR)
         return f"{cond} ? {_text(node.then, 0)} : {_text(node.otherwise, 0)}"

@@ -1,1 +1,1 @@
-"""generation."""
+"""Generation: prompt rendering, the alpha maker and the budget layer."""

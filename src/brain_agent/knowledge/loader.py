@@ -108,6 +108,7 @@ def load_knowledge_pack(directory: str | Path) -> KnowledgePack:
                 f"{root / FIELDS_FILE}: entry {index} ({f.id}): key 'subcategory': "
                 f"unknown subcategory {f.subcategory!r} (not in {SUBCATEGORIES_FILE})",
                 file=str(root / FIELDS_FILE),
+                index=index,
                 key="subcategory",
             )
     clash = set(operators) & set(fields)

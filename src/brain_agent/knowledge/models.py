@@ -53,7 +53,12 @@ class Operator(_Record):
         for arg in self.args:
             if arg.optional or arg.keyword_only:
                 default = arg.default
-                shown = str(default).lower() if isinstance(default, bool) else default
+                if isinstance(default, bool):
+                    shown: object = str(default).lower()
+                elif isinstance(default, str):
+                    shown = f'"{default}"'
+                else:
+                    shown = default
                 parts.append(f"{arg.name}={shown}" if default is not None else f"{arg.name}=…")
             else:
                 parts.append(arg.name)

@@ -154,7 +154,8 @@ class SQLiteStore:
         try:
             with self.transaction() as conn:
                 conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
                 )
                 done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
                 for name, script in _migration_scripts():
@@ -212,7 +213,8 @@ class SQLiteStore:
         """Append one event and return its id (the cursor). The one write path for events."""
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO events (run_id, ts, name, step, idea_id, lane, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (run_id, ts, name, step, idea_id, lane, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (run_id, time.time() if ts is None else ts, name, step, idea_id, lane, _dumps(payload or {})),
             )
             return int(cur.lastrowid or 0)
@@ -249,20 +251,36 @@ class SQLiteStore:
                        cache_hit, reservation_id, raw_usage, response_text, error)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    record.run_id, record.idea_id, time.time(), record.provider, record.model,
-                    record.purpose, record.request_key, record.uncached_input, record.cached_input,
-                    record.cache_write, record.output, record.reasoning, record.latency_ms, record.cost,
-                    int(record.cache_hit), record.reservation_id, _dumps(record.raw_usage),
-                    record.response_text, record.error,
+                    record.run_id,
+                    record.idea_id,
+                    time.time(),
+                    record.provider,
+                    record.model,
+                    record.purpose,
+                    record.request_key,
+                    record.uncached_input,
+                    record.cached_input,
+                    record.cache_write,
+                    record.output,
+                    record.reasoning,
+                    record.latency_ms,
+                    record.cost,
+                    int(record.cache_hit),
+                    record.reservation_id,
+                    _dumps(record.raw_usage),
+                    record.response_text,
+                    record.error,
                 ),
-            )  # fmt: skip
+            )
             return int(cur.lastrowid or 0)
 
     def llm_calls(self, run_id: str | None = None) -> list[dict[str, Any]]:
         if run_id is None:
             rows = self.conn.execute("SELECT * FROM llm_calls ORDER BY id").fetchall()
         else:
-            rows = self.conn.execute("SELECT * FROM llm_calls WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
+            rows = self.conn.execute(
+                "SELECT * FROM llm_calls WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
         out = []
         for row in rows:
             item = dict(row)
@@ -290,15 +308,21 @@ class SQLiteStore:
                        expression, status, valid, error_code, fields, operators, subcategories, data)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    candidate["candidate_id"], candidate.get("run_id"), candidate.get("idea_id"),
-                    candidate.get("lane"), candidate.get("created_at", time.time()),
-                    candidate.get("expression"), candidate.get("status", "created"),
-                    int(bool(candidate.get("valid"))), candidate.get("error_code"),
+                    candidate["candidate_id"],
+                    candidate.get("run_id"),
+                    candidate.get("idea_id"),
+                    candidate.get("lane"),
+                    candidate.get("created_at", time.time()),
+                    candidate.get("expression"),
+                    candidate.get("status", "created"),
+                    int(bool(candidate.get("valid"))),
+                    candidate.get("error_code"),
                     _dumps(sorted(candidate.get("fields", []))),
                     _dumps(sorted(candidate.get("operators", []))),
-                    _dumps(sorted(candidate.get("subcategories", []))), _dumps(candidate),
+                    _dumps(sorted(candidate.get("subcategories", []))),
+                    _dumps(candidate),
                 ),
-            )  # fmt: skip
+            )
 
     def set_candidate_status(self, candidate_id: str, status: str) -> None:
         with self.transaction() as conn:
@@ -310,8 +334,11 @@ class SQLiteStore:
             raise NotFoundError(f"candidate {candidate_id!r} not found in {self.path}")
         return _candidate_dict(row)
 
-    def list_candidates(self, run_id: str | None = None, *, before: float | None = None) -> list[dict[str, Any]]:
-        sql, params = "SELECT * FROM candidates WHERE 1 = 1", []
+    def list_candidates(
+        self, run_id: str | None = None, *, before: float | None = None
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM candidates WHERE 1 = 1"
+        params: list[Any] = []
         if run_id is not None:
             sql += " AND run_id = ?"
             params.append(run_id)
@@ -335,9 +362,15 @@ class SQLiteStore:
 
 def _event(row: sqlite3.Row) -> Event:
     return Event(
-        id=row["id"], run_id=row["run_id"], ts=row["ts"], name=row["name"], step=row["step"],
-        idea_id=row["idea_id"], lane=row["lane"], payload=json.loads(row["payload"]),
-    )  # fmt: skip
+        id=row["id"],
+        run_id=row["run_id"],
+        ts=row["ts"],
+        name=row["name"],
+        step=row["step"],
+        idea_id=row["idea_id"],
+        lane=row["lane"],
+        payload=json.loads(row["payload"]),
+    )
 
 
 def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -350,7 +383,10 @@ def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
 def _candidate_dict(row: sqlite3.Row) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(row["data"])
     out.update(
-        candidate_id=row["candidate_id"], status=row["status"], valid=bool(row["valid"]),
-        error_code=row["error_code"], created_at=row["created_at"],
-    )  # fmt: skip
+        candidate_id=row["candidate_id"],
+        status=row["status"],
+        valid=bool(row["valid"]),
+        error_code=row["error_code"],
+        created_at=row["created_at"],
+    )
     return out

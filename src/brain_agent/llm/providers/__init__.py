@@ -1,1 +1,1 @@
-"""providers."""
+"""Provider implementations. Network providers are imported lazily by ``brain_agent.llm.registry``."""

@@ -4,6 +4,8 @@ Usage normalisation: Anthropic's ``input_tokens`` *excludes* cache reads and cac
 buckets map one to one: ``input_tokens`` → uncached, ``cache_read_input_tokens`` → cached,
 ``cache_creation_input_tokens`` → cache write. ``output_tokens`` includes thinking; when the server
 reports ``output_tokens_details.thinking_tokens`` that part goes to ``reasoning``.
+
+``temperature`` is not sent: current SDKs (2.x) no longer accept it on ``messages.create``.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ class AnthropicProvider:
         key = pick(api_key, "ANTHROPIC_API_KEY")
         if key is None:
             if not is_local(self.base_url):
-                raise ConfigError("the anthropic provider needs an API key: set ANTHROPIC_API_KEY", key="api_key")
+                raise ConfigError(
+                    "the anthropic provider needs an API key: set ANTHROPIC_API_KEY", key="api_key"
+                )
             key = NO_KEY
         self._secret = key
         self.stream = stream
@@ -92,7 +96,6 @@ class AnthropicProvider:
         params: dict[str, Any] = {
             "model": self.model,
             "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
             "messages": [{"role": "user", "content": request.prompt}],
         }
         if request.system:
@@ -124,7 +127,9 @@ class AnthropicProvider:
             ) from None
         except sdk.APIError as exc:
             raise ProviderError(
-                f"anthropic: API error: {redact(str(exc.message), self._secret)}", provider=self.name, kind="api"
+                f"anthropic: API error: {redact(str(exc.message), self._secret)}",
+                provider=self.name,
+                kind="api",
             ) from None
         latency = time.perf_counter() - started
         text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")

@@ -59,7 +59,9 @@ class MockProvider:
         self, model: str = "mock-alpha-1", seed: int = 0, latency_s: float = 0.0, invalid_share: float = 0.0
     ) -> None:
         if not 0.0 <= invalid_share <= 1.0:
-            raise InputError(f"invalid_share must be within [0, 1], got {invalid_share}", invalid_share=invalid_share)
+            raise InputError(
+                f"invalid_share must be within [0, 1], got {invalid_share}", invalid_share=invalid_share
+            )
         if latency_s < 0:
             raise InputError(f"latency_s must be >= 0, got {latency_s}", latency_s=latency_s)
         self.model = model
@@ -127,7 +129,7 @@ class MockProvider:
             if isinstance(loaded, dict):
                 spec = loaded
         if invalid:
-            return "Here is the refined idea: {\"id\": " + json.dumps(spec.get("id", "idea")) + ", \"title\": "
+            return 'Here is the refined idea: {"id": ' + json.dumps(spec.get("id", "idea")) + ', "title": '
         angle, why = rng.choice(_ANGLES)
         base_title = str(spec.get("title") or "Untitled idea").strip()
         base_hypothesis = str(spec.get("hypothesis") or "").strip().rstrip(".")
@@ -177,8 +179,11 @@ def write_expression(pack: PromptPack, rng: random.Random) -> str | None:
                 args.append(rng.choice(vectors))
         return f"{op.name}({', '.join(args)})"
 
+    spare = [1]  # operator calls still allowed for vec_* leaves (the total stays within 2–6)
+
     def leaf() -> str:
-        if leaves and (not matrix or rng.random() < 0.25):
+        if leaves and (not matrix or (spare[0] > 0 and rng.random() < 0.25)):
+            spare[0] -= 1
             return fill(rng.choice(leaves), None)
         return rng.choice(matrix)
 
@@ -187,6 +192,7 @@ def write_expression(pack: PromptPack, rng: random.Random) -> str | None:
     if not wrappers:
         return leaf()
     count = rng.randint(2, 6)
+    spare[0] = 6 - count
     chosen = sorted((rng.choice(wrappers) for _ in range(count)), key=_tier)
     expression = leaf()
     for i, op in enumerate(chosen):

@@ -1,0 +1,49 @@
+# One entry point each: setup, demo (the main job), test, lint, typecheck, bench.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export NEXT_TELEMETRY_DISABLED := 1
+
+.PHONY: setup setup-python setup-web web demo test test-python test-web lint typecheck bench clean
+
+setup: setup-python setup-web
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup-python: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+
+setup-web:
+	@if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund; fi
+
+web: setup-web
+	@if [ -f web/package.json ]; then cd web && npm run build; fi
+
+# The main job: fresh store, server + HUD, a live mock batch paced for watching.
+demo: setup-python
+	@if [ -f web/package.json ] && [ ! -f web/out/index.html ]; then $(MAKE) web; fi
+	$(BIN)/brain-agent demo
+
+test: setup
+	@if [ -f web/package.json ] && [ ! -f web/out/index.html ]; then $(MAKE) web; fi
+	$(BIN)/python -m pytest
+	@if [ -f web/package.json ]; then cd web && npm test; fi
+
+test-python:
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+typecheck:
+	$(BIN)/mypy
+
+bench:
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) web/node_modules web/out web/.next

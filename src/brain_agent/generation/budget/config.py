@@ -1,0 +1,217 @@
+"""The budget configuration (``configs/llm_budget.json``, spec §3.1), validated once at start.
+
+Every field is documented in the model (``brain-agent budget schema`` publishes the JSON Schema).
+A bad file is a :class:`~brain_agent.errors.ConfigError` (exit 2) that names the key and the value.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from brain_agent.errors import ConfigError
+
+CONFIG_FILE_NAME = "llm_budget.json"
+RATIO_TOLERANCE = 1e-9
+EXPLORE_RECOMMENDED = (0.2, 0.3)
+
+
+class BudgetConfigWarning(UserWarning):
+    """A legal but unusual setting (e.g. an explore share outside the recommended 20–30 %)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FallbackSteps(_Strict):
+    """Top-K values the ladder steps down through, per dimension, largest first (spec §4 order:
+    fields, then operators, then subcategories). A step larger than the current K is skipped."""
+
+    fields: tuple[int, ...] = Field(default=(40, 30, 20, 12, 8, 5), description="fields Top-K steps")
+    operators: tuple[int, ...] = Field(default=(30, 20, 12, 8, 5), description="operators Top-K steps")
+    subcategories: tuple[int, ...] = Field(default=(5, 4, 3, 2, 1), description="subcategory count steps")
+
+    @field_validator("fields", "operators", "subcategories")
+    @classmethod
+    def _descending_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("needs at least one step")
+        if any(v < 1 for v in value):
+            raise ValueError("steps must be >= 1")
+        if any(a <= b for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError("steps must be strictly decreasing")
+        return value
+
+
+class BudgetConfig(_Strict):
+    """Token and money caps, the fallback ladder, lanes and the expansion reserve."""
+
+    version: int = Field(default=1, description="schema version of this file")
+    max_prompt_tokens: int = Field(default=12_000, ge=256, description="per-request prompt cap (spec: 8k–16k)")
+    max_completion_tokens: int = Field(
+        default=1_500, ge=16, description="per-request completion cap, sent as max_tokens (spec: 1k–2k)"
+    )
+    max_tokens_per_batch: int = Field(
+        default=120_000, ge=1, description="hard cap on one batch (one run-batch run), reserve included"
+    )
+    max_tokens_per_day: int = Field(default=1_000_000, ge=1, description="hard cap per calendar day")
+    max_tokens_per_week: int | None = Field(
+        default=None, ge=1, description="hard cap per ISO week (Monday start); null = no cap"
+    )
+    max_cost_per_day: Decimal | None = Field(default=None, ge=0, description="USD cap per day; null = none")
+    max_cost_per_week: Decimal | None = Field(default=None, ge=0, description="USD cap per week; null = none")
+    fallback_topk_steps: FallbackSteps = Field(default_factory=FallbackSteps)
+    exploit_ratio: float = Field(default=0.7, ge=0.0, le=1.0, description="exploit share of the batch")
+    explore_ratio: float = Field(default=0.3, ge=0.0, le=1.0, description="explore share of the batch")
+    min_explore_candidates_per_batch: int = Field(
+        default=2, ge=0, description="explore ideas a shrinking batch keeps before it defers them"
+    )
+    expansion_reserve_tokens: int = Field(
+        default=12_000, ge=0, description="part of the batch cap kept for Top-K expansion on repeated errors"
+    )
+    repeat_error_threshold: int = Field(
+        default=2, ge=1, description="same validation error this many times in a row → expand instead of shrink"
+    )
+    max_attempts_per_idea: int = Field(default=3, ge=1, description="LLM attempts per idea, expansion included")
+    prompt_safety_margin: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="extra share reserved on top of a non-exact prompt estimate"
+    )
+    estimator: Literal["exact", "rough"] = Field(
+        default="exact", description="exact = offline BPE count (+ calibration); rough = heuristic (+ calibration)"
+    )
+    on_blocked: Literal["defer", "discard"] = Field(
+        default="defer", description="what happens to an idea nothing fits: carried to the next batch or dropped"
+    )
+    lease_seconds: float = Field(
+        default=300.0, gt=0, description="a hold expires this long after its last heartbeat (dead process)"
+    )
+    timezone: str = Field(default="UTC", description="IANA zone for the day and week windows")
+    price_table: str = Field(default="prices.json", description="price file, relative to this file's folder")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown IANA time zone") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ratios(self) -> BudgetConfig:
+        if abs(self.exploit_ratio + self.explore_ratio - 1.0) > RATIO_TOLERANCE:
+            raise ValueError(
+                f"exploit_ratio + explore_ratio must be 1 (got {self.exploit_ratio} + {self.explore_ratio})"
+            )
+        if self.expansion_reserve_tokens >= self.max_tokens_per_batch:
+            raise ValueError("expansion_reserve_tokens must be below max_tokens_per_batch")
+        return self
+
+    # -- derived -----------------------------------------------------------------------------------
+    @property
+    def lane_pool_tokens(self) -> int:
+        """The batch cap minus the expansion reserve: what the two lanes share."""
+        return self.max_tokens_per_batch - self.expansion_reserve_tokens
+
+    def lane_limit(self, lane: str) -> int:
+        ratio = self.explore_ratio if lane == "explore" else self.exploit_ratio
+        return int(self.lane_pool_tokens * ratio)
+
+    def lane_ratio(self) -> dict[str, float]:
+        return {"exploit": self.exploit_ratio, "explore": self.explore_ratio}
+
+    def warnings(self) -> list[str]:
+        """Legal but unusual settings, as messages."""
+        out = []
+        low, high = EXPLORE_RECOMMENDED
+        if not low - RATIO_TOLERANCE <= self.explore_ratio <= high + RATIO_TOLERANCE:
+            out.append(
+                f"explore_ratio {self.explore_ratio} is outside the recommended {low:.0%}–{high:.0%} (spec §2.1)"
+            )
+        if not 8_000 <= self.max_prompt_tokens <= 16_000:
+            out.append(f"max_prompt_tokens {self.max_prompt_tokens} is outside the recommended 8k–16k (spec §2.2)")
+        if not 1_000 <= self.max_completion_tokens <= 2_000:
+            out.append(
+                f"max_completion_tokens {self.max_completion_tokens} is outside the recommended 1k–2k (spec §2.2)"
+            )
+        return out
+
+    def limits(self) -> dict[str, Any]:
+        """The caps by scope (for ``metadata_sync`` and status views); money as strings."""
+        return {
+            "request_prompt": self.max_prompt_tokens,
+            "request_completion": self.max_completion_tokens,
+            "batch": self.max_tokens_per_batch,
+            "lane_exploit": self.lane_limit("exploit"),
+            "lane_explore": self.lane_limit("explore"),
+            "expansion": self.expansion_reserve_tokens,
+            "day": self.max_tokens_per_day,
+            "week": self.max_tokens_per_week,
+            "money_day": None if self.max_cost_per_day is None else str(self.max_cost_per_day),
+            "money_week": None if self.max_cost_per_week is None else str(self.max_cost_per_week),
+        }
+
+
+def budget_schema() -> dict[str, Any]:
+    """The published JSON Schema of ``llm_budget.json``."""
+    schema = BudgetConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "brain-agent llm_budget.json"
+    return schema
+
+
+def parse_budget_config(data: Any, source: str = "<config>", *, warn: bool = False) -> BudgetConfig:
+    """Validate ``data``; the error names ``source``, the key and the value. ``warn`` turns
+    :meth:`BudgetConfig.warnings` into :class:`BudgetConfigWarning` warnings (the CLI prints them)."""
+    try:
+        config = BudgetConfig.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        value = first.get("input")
+        if not loc:  # a model-level rule (ratios, reserve): name the keys involved
+            loc, value = _model_rule_key(first["msg"], data)
+        shown = "{…}" if isinstance(value, dict) else repr(value)
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source}: key '{loc}': {msg} (value: {shown})", file=source, key=loc) from None
+    if warn:
+        for message in config.warnings():
+            warnings.warn(f"{source}: {message}", BudgetConfigWarning, stacklevel=2)
+    return config
+
+
+def _model_rule_key(message: str, data: Any) -> tuple[str, Any]:
+    for key in ("expansion_reserve_tokens", "explore_ratio"):
+        if key in message and isinstance(data, dict):
+            return key, data.get(key)
+    return "(top level)", None
+
+
+def load_budget_config(path: str | Path, *, warn: bool = False) -> BudgetConfig:
+    """Read and validate a budget file (exit 2 on any problem)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: budget config file does not exist", file=str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read budget config: {exc}", file=str(p)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=str(p)) from None
+    return parse_budget_config(data, str(p), warn=warn)
+
+
+def default_budget_config_path() -> Path:
+    from brain_agent.settings import default_configs_dir
+
+    return default_configs_dir() / CONFIG_FILE_NAME

@@ -1,0 +1,167 @@
+"""The panel: a dates × instruments market the local simulator evaluates expressions over.
+
+Every MATRIX field is a float64 array shaped ``(T, N)`` (dates on axis 0, instruments on axis 1),
+GROUP fields are integer codes ``(T, N)`` with ``-1`` for "no group", VECTOR fields are float64
+``(T, N, K)`` (a few values per cell, reduced by the ``vec_*`` operators).
+
+Fields may be materialised lazily: a ``FieldSource`` is asked for a field the first time an
+expression names it, so a market can offer hundreds of fields without holding them all in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+Kind = Literal["MATRIX", "GROUP", "VECTOR"]
+
+REQUIRED_FIELDS = ("close", "returns")
+"""A panel needs at least these (``returns`` for PnL, ``close`` for sanity); ``adv20`` is derived
+from ``volume`` when missing. Universes rank instruments by ``adv20 × close``."""
+
+UNIVERSE_SIZES = {"TOP3000": 3000, "TOP2500": 2500, "TOP1200": 1200, "TOP1000": 1000, "TOP800": 800,
+                  "TOP500": 500, "TOP400": 400, "TOP200": 200}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    """Group codes per cell (``-1`` = no group) and how many codes there can be."""
+
+    codes: IntArray
+    n_groups: int
+
+
+@dataclass(frozen=True)
+class VectorValue:
+    """A VECTOR field: ``(T, N, K)`` values; NaN marks an absent value."""
+
+    data: FloatArray
+
+
+FieldValue = FloatArray | GroupValue | VectorValue
+FieldSource = Callable[[str], FieldValue | None]
+
+
+@dataclass
+class Panel:
+    """Dates × instruments data. ``listed`` marks cells where an instrument trades at all."""
+
+    dates: NDArray[np.datetime64]
+    instruments: NDArray[np.str_]
+    listed: BoolArray
+    kinds: dict[str, Kind]
+    _values: dict[str, FieldValue] = field(default_factory=dict)
+    _source: FieldSource | None = None
+    _universes: dict[int, BoolArray] = field(default_factory=dict)
+    name: str = "panel"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.dates), len(self.instruments))
+
+    def has(self, name: str) -> bool:
+        return name in self.kinds
+
+    def kind(self, name: str) -> Kind | None:
+        return self.kinds.get(name)
+
+    def get(self, name: str) -> FieldValue:
+        """The field's values (materialised on first use). ``KeyError`` if the panel has no such field."""
+        value = self._values.get(name)
+        if value is not None:
+            return value
+        if name not in self.kinds or self._source is None:
+            raise KeyError(name)
+        made = self._source(name)
+        if made is None:
+            raise KeyError(name)
+        self._values[name] = made
+        return made
+
+    def matrix(self, name: str) -> FloatArray:
+        value = self.get(name)
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"field {name!r} is not a MATRIX field")
+        return value
+
+    def put(self, name: str, value: FieldValue, kind: Kind) -> None:
+        self._values[name] = value
+        self.kinds[name] = kind
+
+    def field_names(self) -> list[str]:
+        return sorted(self.kinds)
+
+    def universe(self, size: int) -> BoolArray:
+        """The top ``size`` listed instruments each day by yesterday's ``adv20 × close`` (dollar volume).
+
+        When the panel has no more than ``size`` instruments, that is every listed cell.
+        """
+        n = self.shape[1]
+        if size >= n:
+            return self.listed
+        cached = self._universes.get(size)
+        if cached is not None:
+            return cached
+        liq = self.matrix("adv20") if self.has("adv20") else np.ones(self.shape)
+        if self.has("close"):
+            liq = liq * self.matrix("close")  # dollar volume
+        lag = np.empty_like(liq)
+        lag[0] = liq[0]
+        lag[1:] = liq[:-1]  # membership decided on yesterday's liquidity
+        score = np.where(self.listed & np.isfinite(lag), lag, -np.inf)
+        order = np.argsort(-score, axis=1, kind="stable")[:, :size]
+        mask = np.zeros(self.shape, dtype=bool)
+        np.put_along_axis(mask, order, True, axis=1)
+        mask &= self.listed
+        self._universes[size] = mask
+        return mask
+
+    def universe_for(self, name: str) -> BoolArray:
+        size = UNIVERSE_SIZES.get(name.upper())
+        return self.listed if size is None else self.universe(size)
+
+
+def make_panel(
+    dates: Iterable[np.datetime64] | NDArray[np.datetime64],
+    instruments: Iterable[str] | NDArray[np.str_],
+    values: dict[str, FieldValue],
+    *,
+    listed: BoolArray | None = None,
+    kinds: dict[str, Kind] | None = None,
+    source: FieldSource | None = None,
+    name: str = "panel",
+) -> Panel:
+    """Build a panel from arrays; kinds are inferred from the value types unless given."""
+    d = np.asarray(list(dates) if not isinstance(dates, np.ndarray) else dates, dtype="datetime64[D]")
+    inst = np.asarray(list(instruments) if not isinstance(instruments, np.ndarray) else instruments, dtype=str)
+    shape = (len(d), len(inst))
+    inferred: dict[str, Kind] = {}
+    for key, value in values.items():
+        if isinstance(value, GroupValue):
+            inferred[key] = "GROUP"
+        elif isinstance(value, VectorValue):
+            inferred[key] = "VECTOR"
+        else:
+            if value.shape != shape:
+                raise ValueError(f"field {key!r} has shape {value.shape}, expected {shape}")
+            inferred[key] = "MATRIX"
+    inferred.update(kinds or {})
+    if listed is None:
+        close = values.get("close")
+        listed = np.isfinite(close) if isinstance(close, np.ndarray) else np.ones(shape, dtype=bool)
+    panel = Panel(dates=d, instruments=inst, listed=listed, kinds=inferred, _source=source, name=name)
+    for key, value in values.items():
+        panel._values[key] = value
+    volume = values.get("volume")
+    if "adv20" not in panel.kinds and isinstance(volume, np.ndarray):
+        from brain_agent.simulation.local.kernels import ts_mean
+
+        panel.put("adv20", ts_mean(volume, 20), "MATRIX")
+    return panel

@@ -1,0 +1,385 @@
+"""All budget SQL: the reservation ledger, calibration, deferred ideas, the repair queue and KPIs.
+
+The ledger is bookkeeping, not policy: the caller (the pure policy in ``generation/budget``) decides
+which scopes a call touches, how much and against which limits; :meth:`LedgerStore.reserve` checks
+and inserts them all-or-nothing inside one ``BEGIN IMMEDIATE`` transaction, so several OS processes
+sharing one file can never together pass a cap. Counters are derived from the charge rows
+(``SUM`` over an index), never kept as separate mutable totals.
+
+Every method takes ``now`` from the caller (the clock seam). Statements are plain SQL with ``?``
+parameters and no SQLite-only constructs besides ``BEGIN IMMEDIATE``, so a server database can take
+over behind the same methods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from brain_agent.storage.sqlite_store import SQLiteStore
+
+HELD, SETTLED, RELEASED, EXPIRED = "held", "settled", "released", "expired"
+TOKENS, PICO_USD = "tokens", "pico_usd"
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One scope a reservation touches. ``limit`` None = recorded, never capped."""
+
+    scope_key: str
+    amount: int
+    limit: int | None
+    unit: str = TOKENS
+
+
+@dataclass(frozen=True)
+class ScopeUsage:
+    scope_key: str
+    spent: int
+    reserved: int
+
+    @property
+    def used(self) -> int:
+        return self.spent + self.reserved
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why :meth:`LedgerStore.reserve` refused: the first cap the charge would break."""
+
+    scope_key: str
+    limit: int
+    observed: int
+    """spent + live reservations + this charge."""
+
+
+@dataclass(frozen=True)
+class ReservationRow:
+    reservation_id: str
+    state: str
+    reserved_tokens: int
+    actual_tokens: int | None
+    overrun_tokens: int
+    late: bool
+    created_at: float
+
+
+class LedgerStore:
+    """Budget tables on a :class:`SQLiteStore` (shares its connection and transactions)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    # -- reservations --------------------------------------------------------------------------
+    def reserve(
+        self,
+        reservation_id: str,
+        charges: Sequence[Charge],
+        *,
+        now: float,
+        lease_seconds: float,
+        run_id: str | None = None,
+        batch_id: str | None = None,
+        idea_id: str | None = None,
+        lane: str | None = None,
+        model: str | None = None,
+        purpose: str | None = None,
+        holder: str | None = None,
+    ) -> Refusal | None:
+        """Hold every charge or none. Returns None on success (also when ``reservation_id`` already
+        exists: reserving is idempotent) or the first :class:`Refusal`."""
+        tokens = max((c.amount for c in charges if c.unit == TOKENS), default=0)
+        pico = max((c.amount for c in charges if c.unit == PICO_USD), default=0)
+        with self.store.transaction() as conn:
+            if conn.execute(
+                "SELECT 1 FROM budget_reservations WHERE reservation_id = ?", (reservation_id,)
+            ).fetchone():
+                return None
+            self._expire(conn, now)
+            for charge in charges:
+                if charge.limit is None:
+                    continue
+                used = self._used(conn, charge.scope_key, now)
+                if used + charge.amount > charge.limit:
+                    return Refusal(charge.scope_key, charge.limit, used + charge.amount)
+            expires = now + lease_seconds
+            conn.execute(
+                """INSERT INTO budget_reservations (reservation_id, run_id, batch_id, idea_id, lane, model,
+                       purpose, state, holder, created_at, lease_expires, reserved_tokens, reserved_pico)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (reservation_id, run_id, batch_id, idea_id, lane, model, purpose, HELD,
+                 holder or holder_id(), now, expires, tokens, pico),
+            )  # fmt: skip
+            conn.executemany(
+                """INSERT INTO budget_charges (reservation_id, scope_key, unit, state, lease_expires, reserved)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [(reservation_id, c.scope_key, c.unit, HELD, expires, c.amount) for c in charges],
+            )
+        return None
+
+    def settle(
+        self, reservation_id: str, actual: dict[str, int], *, now: float, tokens: int, pico: int
+    ) -> bool:
+        """Charge the real amounts (``actual`` maps scope_key → amount). Claims the hold first, so a
+        second settle (or a settle after a release) changes nothing; returns whether this call
+        settled it. A hold whose lease lapsed (its process looked dead) is still settled, honestly,
+        and flagged ``late``."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT state, reserved_tokens FROM budget_reservations WHERE reservation_id = ?",
+                (reservation_id,),
+            ).fetchone()
+            if row is None or row["state"] not in (HELD, EXPIRED):
+                return False
+            late = 1 if row["state"] == EXPIRED else 0
+            conn.execute(
+                """UPDATE budget_reservations SET state = ?, actual_tokens = ?, actual_pico = ?,
+                       overrun_tokens = ?, late = ?, finished_at = ? WHERE reservation_id = ?""",
+                (SETTLED, tokens, pico, max(0, tokens - int(row["reserved_tokens"])), late, now, reservation_id),
+            )
+            for scope_key, amount in actual.items():
+                conn.execute(
+                    "UPDATE budget_charges SET state = ?, spent = ? WHERE reservation_id = ? AND scope_key = ?",
+                    (SETTLED, amount, reservation_id, scope_key),
+                )
+            conn.execute(
+                "UPDATE budget_charges SET state = ? WHERE reservation_id = ? AND state != ?",
+                (SETTLED, reservation_id, SETTLED),
+            )
+        return True
+
+    def release(self, reservation_id: str, *, now: float, reason: str) -> bool:
+        """Give a hold back (the call failed or never happened). Idempotent; never undoes a settle."""
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                """UPDATE budget_reservations SET state = ?, finished_at = ?, reason = ?
+                   WHERE reservation_id = ? AND state IN (?, ?)""",
+                (RELEASED, now, reason, reservation_id, HELD, EXPIRED),
+            )
+            if cur.rowcount == 0:
+                return False
+            conn.execute(
+                "UPDATE budget_charges SET state = ? WHERE reservation_id = ?", (RELEASED, reservation_id)
+            )
+        return True
+
+    def heartbeat(self, reservation_ids: Iterable[str], *, now: float, lease_seconds: float) -> int:
+        """Extend the lease of live holds (long calls); returns how many were extended."""
+        ids = list(reservation_ids)
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                f"UPDATE budget_reservations SET lease_expires = ? WHERE state = ? AND reservation_id IN ({marks})",
+                (now + lease_seconds, HELD, *ids),
+            )
+            conn.execute(
+                f"UPDATE budget_charges SET lease_expires = ? WHERE state = ? AND reservation_id IN ({marks})",
+                (now + lease_seconds, HELD, *ids),
+            )
+            return int(cur.rowcount)
+
+    def expire(self, *, now: float) -> int:
+        """Mark holds whose lease has lapsed as expired (their holder died); returns how many."""
+        with self.store.transaction() as conn:
+            return self._expire(conn, now)
+
+    def usage(self, scope_keys: Iterable[str], *, now: float) -> dict[str, ScopeUsage]:
+        """Spent and live-reserved amounts per scope (a consistent snapshot)."""
+        conn = self.store.conn
+        out: dict[str, ScopeUsage] = {}
+        keys = list(scope_keys)
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            for key in keys:
+                spent, reserved = self._totals(conn, key, now)
+                out[key] = ScopeUsage(key, spent, reserved)
+        finally:
+            if own:
+                conn.execute("COMMIT")
+        return out
+
+    def reservation(self, reservation_id: str) -> ReservationRow | None:
+        row = self.store.conn.execute(
+            "SELECT * FROM budget_reservations WHERE reservation_id = ?", (reservation_id,)
+        ).fetchone()
+        return None if row is None else _reservation(row)
+
+    def reservations(self, *, run_id: str | None = None, state: str | None = None) -> list[ReservationRow]:
+        sql, params = "SELECT * FROM budget_reservations WHERE 1 = 1", []
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        if state is not None:
+            sql += " AND state = ?"
+            params.append(state)
+        return [_reservation(r) for r in self.store.conn.execute(sql + " ORDER BY created_at", params)]
+
+    def scope_keys(self, prefix: str) -> list[str]:
+        rows = self.store.conn.execute(
+            "SELECT DISTINCT scope_key FROM budget_charges WHERE scope_key LIKE ? ORDER BY scope_key",
+            (prefix.replace("%", r"\%") + "%",),
+        )
+        return [str(r[0]) for r in rows]
+
+    @staticmethod
+    def _expire(conn: sqlite3.Connection, now: float) -> int:
+        cur = conn.execute(
+            "UPDATE budget_reservations SET state = ?, reason = 'lease expired' WHERE state = ? AND lease_expires <= ?",
+            (EXPIRED, HELD, now),
+        )
+        if cur.rowcount:
+            conn.execute(
+                "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?", (EXPIRED, HELD, now)
+            )
+        return int(cur.rowcount)
+
+    @staticmethod
+    def _totals(conn: sqlite3.Connection, scope_key: str, now: float) -> tuple[int, int]:
+        row = conn.execute(
+            """SELECT COALESCE(SUM(CASE WHEN state = ? THEN spent ELSE 0 END), 0),
+                      COALESCE(SUM(CASE WHEN state = ? AND lease_expires > ? THEN reserved ELSE 0 END), 0)
+               FROM budget_charges WHERE scope_key = ? AND state IN (?, ?)""",
+            (SETTLED, HELD, now, scope_key, SETTLED, HELD),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def _used(self, conn: sqlite3.Connection, scope_key: str, now: float) -> int:
+        spent, reserved = self._totals(conn, scope_key, now)
+        return spent + reserved
+
+    # -- calibration ---------------------------------------------------------------------------
+    def load_calibration(self) -> list[tuple[str, str, int, float]]:
+        rows = self.store.conn.execute("SELECT model, method, samples, mean_log_ratio FROM budget_calibration")
+        return [(str(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows]
+
+    def save_calibration(self, model: str, method: str, samples: int, mean_log_ratio: float, *, now: float) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                """INSERT INTO budget_calibration (model, method, samples, mean_log_ratio, updated_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (model, method) DO UPDATE SET samples = excluded.samples,
+                       mean_log_ratio = excluded.mean_log_ratio, updated_at = excluded.updated_at""",
+                (model, method, samples, mean_log_ratio, now),
+            )
+
+    # -- deferred ideas ------------------------------------------------------------------------
+    def defer_idea(
+        self,
+        idea_id: str,
+        idea: dict[str, Any],
+        *,
+        lane: str | None,
+        from_run: str | None,
+        reason: str,
+        failure_code: str | None,
+        now: float,
+        discard: bool = False,
+    ) -> int:
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                """INSERT INTO budget_deferred (idea_id, lane, idea, from_run, reason, failure_code, state, deferred_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (idea_id, lane, json.dumps(idea, sort_keys=True, default=str), from_run, reason, failure_code,
+                 "discarded" if discard else "pending", now),
+            )  # fmt: skip
+            return int(cur.lastrowid or 0)
+
+    def claim_deferred(self, run_id: str, *, now: float, limit: int = 1000) -> list[dict[str, Any]]:
+        """Atomically take pending deferred ideas for ``run_id`` (oldest first); each is taken once."""
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, idea FROM budget_deferred WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+            ids = [int(r["id"]) for r in rows]
+            conn.executemany(
+                "UPDATE budget_deferred SET state = 'claimed', claimed_by_run = ?, claimed_at = ? WHERE id = ?",
+                [(run_id, now, i) for i in ids],
+            )
+        return [json.loads(r["idea"]) for r in rows]
+
+    def deferred(self, state: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM budget_deferred", []
+        if state is not None:
+            sql += " WHERE state = ?"
+            params.append(state)
+        out = []
+        for row in self.store.conn.execute(sql + " ORDER BY id", params):
+            item = dict(row)
+            item["idea"] = json.loads(item["idea"])
+            out.append(item)
+        return out
+
+    # -- repair hand-off -----------------------------------------------------------------------
+    def enqueue_repair(
+        self,
+        *,
+        run_id: str | None,
+        idea_id: str | None,
+        candidate_id: str | None,
+        error_code: str | None,
+        attempts: int,
+        payload: dict[str, Any],
+        now: float,
+    ) -> int:
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                """INSERT INTO repair_queue (run_id, idea_id, candidate_id, error_code, attempts, payload, state,
+                       created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)""",
+                (run_id, idea_id, candidate_id, error_code, attempts, json.dumps(payload, default=str), now),
+            )
+            return int(cur.lastrowid or 0)
+
+    def repair_queue(self, state: str | None = "pending") -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM repair_queue", []
+        if state is not None:
+            sql += " WHERE state = ?"
+            params.append(state)
+        out = []
+        for row in self.store.conn.execute(sql + " ORDER BY id", params):
+            item = dict(row)
+            item["payload"] = json.loads(item["payload"])
+            out.append(item)
+        return out
+
+    # -- KPIs ----------------------------------------------------------------------------------
+    def save_kpis(self, run_id: str, batch_id: str, level: str, kpis: dict[str, Any], *, now: float) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                """INSERT OR REPLACE INTO kpis (run_id, batch_id, level, candidates, coverage, coverage_share,
+                       novelty, structural_novelty, data, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (run_id, batch_id, level, int(kpis["candidates"]), int(kpis["coverage"]),
+                 float(kpis["coverage_share"]), float(kpis["novelty"]), float(kpis["structural_novelty"]),
+                 json.dumps(kpis, sort_keys=True, default=str), now),
+            )  # fmt: skip
+
+    def kpis(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self.store.conn.execute(
+            "SELECT * FROM kpis WHERE run_id = ? ORDER BY level, batch_id", (run_id,)
+        ).fetchall()
+        out = []
+        for row in rows:
+            item = dict(row)
+            item["data"] = json.loads(item["data"])
+            out.append(item)
+        return out
+
+
+def _reservation(row: sqlite3.Row) -> ReservationRow:
+    return ReservationRow(
+        reservation_id=row["reservation_id"], state=row["state"], reserved_tokens=row["reserved_tokens"],
+        actual_tokens=row["actual_tokens"], overrun_tokens=row["overrun_tokens"], late=bool(row["late"]),
+        created_at=row["created_at"],
+    )  # fmt: skip

@@ -1,0 +1,770 @@
+"""Dashboard views derived from events: one :class:`RunView` reducer per run.
+
+``RunView.apply(event)`` folds one event (in id order) into bounded state; ``RunView.snapshot(now)``
+turns that state into the dict documented in ``docs/reactor-contract.md`` (HUD format ``reactor``,
+chart format ``series`` / ``gauges`` / ``flags``). Nothing here does I/O or reads a clock: the caller
+passes ``now``. Memory is bounded by the run's ideas and candidates, not by its event count; a snapshot
+costs O(scopes + window sizes), never O(events).
+
+Definitions (also in ``docs/api.md``):
+- *spent* tokens are ``budget.settled`` totals (``llm.call`` tokens when a run has no ledger events);
+  *reserved* are open ``budget.reserved`` reservations; request scopes use the latest check.
+- *pressure* of a scope is ``(spent + reserved) / limit``; the overall pressure is the max over scopes.
+- *velocity* is the spent tokens whose event ``ts`` lies in ``(as_of - 60 s, as_of]``, divided by 60.
+- *protection_mode* is true while a protection event (``budget.fallback_applied``, ``budget.blocked``,
+  ``budget.explore_floor_preserved``) happened within the last 30 s before ``as_of``; ``as_of`` is
+  ``now`` for a running run and the last event's ``ts`` for a finished one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from brain_agent.storage.sqlite_store import Event
+from brain_agent.telemetry import events as ev
+
+VELOCITY_WINDOW_S = 60
+PROTECTION_WINDOW_S = 30
+PROTECTION_EVENT_NAMES = frozenset(
+    {ev.BUDGET_FALLBACK_APPLIED, ev.BUDGET_BLOCKED, ev.BUDGET_EXPLORE_FLOOR_PRESERVED}
+)
+WARNING_PRESSURE = 0.75
+CRITICAL_PRESSURE = 0.9
+SPIKE_FACTOR = 1.6  # a call costing > 1.6 x the mean of the previous 10 calls (with >= 3 of them)
+SERIES_BASE_BUCKET_S = 5
+SERIES_MAX_POINTS = 120  # past this the bucket width doubles (5 s, 10 s, 20 s, ...)
+MAX_INJECTIONS = 50
+MAX_PULSE = 120
+MAX_FEED = 30
+FEED_SHOWN = 12
+MAX_SCANNING = 24
+MAX_LATENCIES = 1000
+MAX_KPI_BATCHES = 500
+SECTORS = 12
+
+Format = Literal["both", "chart", "reactor"]
+Extra = Literal["budget", "kpi"]
+LANES = ("exploit", "explore")
+FINISHED = frozenset({"completed", "failed", "interrupted"})
+
+_SECTOR_NAMES = {
+    "option-volatility": "Volatility Index",
+    "implied-volatility": "Implied Volatility",
+    "price-volume": "Price / Volume",
+    "price-momentum": "Momentum Field",
+    "analyst-estimates": "Analyst Estimates",
+    "fundamental-valuation": "Valuation Core",
+    "earnings-quality": "Earnings Quality",
+    "news-sentiment": "News Sentiment",
+    "social-media": "Social Signal",
+    "short-interest": "Short Interest",
+    "liquidity": "Liquidity Grid",
+    "insider-trading": "Insider Flow",
+    "model-risk": "Risk Model",
+}
+
+
+def sector_for(subcategory: str) -> int:
+    """Stable radar sector 1..12: FNV-1a of the id (the HUD's ``sectors.ts`` uses the same hash)."""
+    h = 0x811C9DC5
+    for code in memoryview(subcategory.encode("utf-16-le")).cast("H"):  # JS charCodeAt: UTF-16 units
+        h ^= code
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h % SECTORS + 1
+
+
+def subcategory_name(subcategory: str) -> str:
+    known = _SECTOR_NAMES.get(subcategory)
+    if known:
+        return known
+    words = subcategory.replace("_", "-").replace(".", "-").replace(" ", "-").split("-")
+    return " ".join(w[0].upper() + w[1:] for w in words if w)
+
+
+def _num(value: Any, default: float = 0.0) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else default
+    if isinstance(value, str):
+        try:
+            out = float(value)
+        except ValueError:
+            return default
+        return out if math.isfinite(out) else default
+    return default
+
+
+def _int(value: Any) -> int:
+    return int(_num(value))
+
+
+def _money(value: Any) -> Decimal:
+    if value is None or isinstance(value, bool):
+        return Decimal(0)
+    try:
+        out = Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+    return out if out.is_finite() else Decimal(0)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None if value is None else str(value)
+
+
+def _str_list(value: Any) -> list[str]:
+    return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
+
+
+def _money_scope(scope: str) -> bool:
+    return scope.startswith("money") or scope.endswith("_usd") or "cost" in scope
+
+
+def _request_scope(scope: str) -> bool:
+    return scope in ("request", "prompt", "completion")
+
+
+def _quantile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    i = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[i]
+
+
+def _round(x: float) -> float:
+    return round(x, 6)
+
+
+@dataclass
+class _Idea:
+    lane: str | None
+    subcategories: list[str] = field(default_factory=list)
+    done: bool = False
+    candidates: set[str] = field(default_factory=set)
+    last_seen: int = 0
+
+
+@dataclass
+class _Bucket:
+    t: float
+    tokens: dict[str, int] = field(default_factory=dict)
+    cost: Decimal = Decimal(0)
+    pressure: float = 0.0
+    pressure_by_scope: dict[str, float] = field(default_factory=dict)
+
+
+class RunView:
+    """The incrementally maintained dashboard state of one run. Feed events in id order."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.cursor = 0
+        self.event_count = 0
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+        self.status: str | None = None  # from cycle_completed; the caller may know better (runs table)
+        # budget configuration (metadata_sync)
+        self.limits: dict[str, float] = {}
+        self.budget_config: dict[str, Any] = {}
+        self.exploit_ratio = 0.7
+        self.explore_ratio = 0.3
+        self.provider: str | None = None
+        self.model: str | None = None
+        # ledger
+        self.ledger_seen = False
+        self.spent_tokens = 0
+        self.spent_cost = Decimal(0)
+        self.reservations: dict[str, tuple[int, Decimal]] = {}
+        self.last_request = (0, 0)
+        self.checks = {"passed": 0, "failed": 0}
+        self.last_check_failed = False
+        self.expansions = 0
+        self.lane_tokens: dict[str, int] = {}
+        self._spend_ticks: deque[tuple[float, int]] = deque()  # (ts, tokens) within the velocity window
+        self._llm_ticks: deque[tuple[float, int]] = deque()
+        self.llm_lane_tokens: dict[str, int] = {}
+        # protection
+        self.protection: tuple[str, float, str | None] | None = None
+        self.last_blocked_at: float | None = None
+        self.explore_floor_preserved = 0
+        # calls
+        self.totals = {"prompt": 0, "completion": 0, "calls": 0, "cache_hits": 0, "cache_hit_calls": 0,
+                       "tokens_saved": 0, "fallbacks": 0, "blocked": 0, "deferred": 0}  # fmt: skip
+        self.total_cost = Decimal(0)
+        self.injections: deque[dict[str, Any]] = deque(maxlen=MAX_INJECTIONS)
+        self.pulse: deque[dict[str, Any]] = deque(maxlen=MAX_PULSE)
+        self._recent_costs: deque[Decimal] = deque(maxlen=10)
+        # ideas, radar
+        self.ideas: dict[str, _Idea] = {}
+        self.lane_ideas: dict[str, int] = {}
+        self.feed: deque[str] = deque(maxlen=MAX_FEED)
+        # candidates, KPIs
+        self.candidate_idea: dict[str, str] = {}
+        self.expressions: dict[str, str] = {}
+        self.candidates = 0
+        self.valid_candidates = 0
+        self._subcategories_seen: set[str] = set()
+        self._combos: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+        self.kpi: dict[str, float] | None = None
+        self.kpi_batches: deque[dict[str, Any]] = deque(maxlen=MAX_KPI_BATCHES)
+        # simulations
+        self.simulations: dict[str, dict[str, Any]] = {}
+        self.in_flight: set[str] = set()
+        self.sim_counts = {"done": 0, "failed": 0, "passed": 0}
+        self.latencies: deque[float] = deque(maxlen=MAX_LATENCIES)
+        self.best: dict[str, Any] | None = None
+        # chart series
+        self.bucket_s = SERIES_BASE_BUCKET_S
+        self.buckets: list[_Bucket] = []
+
+    # -- folding ---------------------------------------------------------------------------
+    def apply_many(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: Event) -> None:
+        """Fold one event. Events at or below the cursor are ignored (resume / duplicates)."""
+        if event.id <= self.cursor:
+            return
+        self.cursor = event.id
+        self.event_count += 1
+        ts = event.ts
+        if self.first_ts is None:
+            self.first_ts = ts
+        self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        handler = _HANDLERS.get(event.name)
+        if handler is not None:
+            handler(self, event, event.payload if isinstance(event.payload, Mapping) else {})
+
+    def _idea(self, event: Event) -> _Idea | None:
+        if not event.idea_id:
+            return None
+        idea = self.ideas.get(event.idea_id)
+        if idea is None:
+            idea = _Idea(lane=event.lane)
+            self.ideas[event.idea_id] = idea
+            if event.lane:
+                self.lane_ideas[event.lane] = self.lane_ideas.get(event.lane, 0) + 1
+        elif event.lane and not idea.lane:
+            idea.lane = event.lane
+            self.lane_ideas[event.lane] = self.lane_ideas.get(event.lane, 0) + 1
+        idea.last_seen = event.id
+        return idea
+
+    def _scan(self, subcategories: list[str]) -> None:
+        for s in subcategories:
+            self.feed.append(f"Sector {sector_for(s)} ({subcategory_name(s)}) Scanning...")
+
+    def _protect(self, event: Event, reason: str | None) -> None:
+        self.protection = (event.name, event.ts, reason)
+
+    def _bucket(self, ts: float) -> _Bucket:
+        t = math.floor(ts / self.bucket_s) * self.bucket_s
+        if not self.buckets or t > self.buckets[-1].t:
+            self.buckets.append(_Bucket(t=float(t)))
+            if len(self.buckets) > SERIES_MAX_POINTS:
+                self._widen()
+                return self._bucket(ts)
+            return self.buckets[-1]
+        for bucket in reversed(self.buckets):  # out-of-order ts: the bucket it falls in, else the oldest
+            if bucket.t <= t:
+                return bucket
+        return self.buckets[0]
+
+    def _widen(self) -> None:
+        self.bucket_s *= 2
+        merged: list[_Bucket] = []
+        for b in self.buckets:
+            t = float(math.floor(b.t / self.bucket_s) * self.bucket_s)
+            if not merged or merged[-1].t != t:
+                merged.append(_Bucket(t=t, pressure=b.pressure, pressure_by_scope=dict(b.pressure_by_scope)))
+            m = merged[-1]
+            for lane, n in b.tokens.items():
+                m.tokens[lane] = m.tokens.get(lane, 0) + n
+            m.cost += b.cost
+            m.pressure, m.pressure_by_scope = b.pressure, dict(b.pressure_by_scope)
+        self.buckets = merged
+
+    def _mark_pressure(self, ts: float) -> None:
+        rings = self._rings()
+        bucket = self._bucket(ts)
+        bucket.pressure_by_scope = {r["scope"]: r["pressure"] for r in rings}
+        bucket.pressure = max(bucket.pressure_by_scope.values(), default=0.0)
+
+    def _add_spend(self, ts: float, lane: str | None, tokens: int, ledger: bool) -> None:
+        ticks = self._spend_ticks if ledger else self._llm_ticks
+        ticks.append((ts, tokens))
+        while ticks and ticks[0][0] < ts - VELOCITY_WINDOW_S:
+            ticks.popleft()
+        lanes = self.lane_tokens if ledger else self.llm_lane_tokens
+        key = lane or "none"
+        lanes[key] = lanes.get(key, 0) + tokens
+        if ledger or not self.ledger_seen:
+            bucket = self._bucket(ts)
+            bucket.tokens[key] = bucket.tokens.get(key, 0) + tokens
+
+    # -- derived numbers -------------------------------------------------------------------
+    def _spent(self) -> tuple[int, dict[str, int], deque[tuple[float, int]]]:
+        if self.ledger_seen:
+            return self.spent_tokens, self.lane_tokens, self._spend_ticks
+        llm_total = self.totals["prompt"] + self.totals["completion"]
+        return llm_total, self.llm_lane_tokens, self._llm_ticks
+
+    def _rings(self) -> list[dict[str, Any]]:
+        spent_tokens, _, _ = self._spent()
+        reserved_tokens = sum(t for t, _ in self.reservations.values())
+        reserved_cost = sum((c for _, c in self.reservations.values()), Decimal(0))
+        spent_cost = self.spent_cost if self.ledger_seen else self.total_cost
+        rings = []
+        for scope, limit in self.limits.items():
+            if not limit > 0:
+                continue
+            if _money_scope(scope):
+                spent: float = float(spent_cost)
+                reserved: float = float(reserved_cost)
+            elif _request_scope(scope):
+                prompt, completion = self.last_request
+                spent = prompt if scope == "prompt" else completion if scope == "completion" else prompt + completion
+                reserved = 0
+            else:
+                spent, reserved = spent_tokens, reserved_tokens
+            rings.append({"scope": scope, "spent": spent, "reserved": reserved, "limit": limit,
+                          "pressure": _round((spent + reserved) / limit)})  # fmt: skip
+        return rings
+
+    def as_of(self, now: float, status: str | None = None) -> float:
+        """``now`` while the run is running; the last event's ``ts`` once it is finished."""
+        status = status or self.status or "running"
+        if status in FINISHED and self.last_ts is not None:
+            return self.last_ts
+        return now
+
+    def protection_active(self, as_of: float) -> bool:
+        return self.protection is not None and 0 <= as_of - self.protection[1] <= PROTECTION_WINDOW_S
+
+    # -- views -----------------------------------------------------------------------------
+    def snapshot(
+        self, now: float, *, status: str | None = None, fmt: Format = "both", extra: Extra | None = None
+    ) -> dict[str, Any]:
+        """The reactor_status envelope at ``now`` (``status`` overrides the event-derived status)."""
+        status = status or self.status or "running"
+        as_of = self.as_of(now, status)
+        rings = self._rings()
+        pressure = max((r["pressure"] for r in rings), default=0.0)
+        protection = self.protection_active(as_of)
+        blocked = self.last_blocked_at is not None and 0 <= as_of - self.last_blocked_at <= PROTECTION_WINDOW_S
+        out: dict[str, Any] = {"run_id": self.run_id, "status": status, "as_of": as_of, "cursor": self.cursor}
+        if fmt in ("both", "reactor"):
+            out["reactor"] = self._reactor(as_of, rings, pressure, protection, blocked)
+        if fmt in ("both", "chart"):
+            out["series"] = self._series()
+            out["gauges"] = [
+                {"scope": r["scope"], "value": r["spent"] + r["reserved"], "limit": r["limit"],
+                 "pressure": r["pressure"], "unit": "usd" if _money_scope(r["scope"]) else "tokens"}
+                for r in rings
+            ]  # fmt: skip
+            out["flags"] = {
+                "protection_mode": protection,
+                "over_budget": pressure >= 1.0 or self.last_check_failed,
+                "blocked": blocked,
+                "explore_floor_preserved": self.explore_floor_preserved > 0,
+            }
+        if extra == "budget":
+            out["budget"] = self.budget_view()
+        elif extra == "kpi":
+            out["kpi"] = {"current": self.kpi_view(), "per_batch": list(self.kpi_batches)}
+        return out
+
+    def _reactor(
+        self, as_of: float, rings: list[dict[str, Any]], pressure: float, protection: bool, blocked: bool
+    ) -> dict[str, Any]:
+        _, lane_tokens, ticks = self._spent()
+        window_tokens = sum(n for ts, n in ticks if as_of - VELOCITY_WINDOW_S < ts <= as_of)
+        velocity = window_tokens / VELOCITY_WINDOW_S
+        remaining = [max(0.0, r["limit"] - r["spent"] - r["reserved"]) for r in rings
+                     if not _money_scope(r["scope"]) and not _request_scope(r["scope"])]  # fmt: skip
+        tte = _round(min(remaining) / velocity) if velocity > 0 and remaining else None
+        if blocked:
+            state = "blocked"
+        elif pressure >= CRITICAL_PRESSURE:
+            state = "critical"
+        elif pressure >= WARNING_PRESSURE:
+            state = "warning"
+        else:
+            state = "nominal"
+        lane_total = sum(lane_tokens.get(lane, 0) for lane in LANES)
+        targets = {"exploit": self.exploit_ratio, "explore": self.explore_ratio}
+        lanes = {
+            lane: {"target_share": targets[lane],
+                   "actual_share": _round(lane_tokens.get(lane, 0) / lane_total) if lane_total else 0.0,
+                   "tokens": lane_tokens.get(lane, 0), "ideas": self.lane_ideas.get(lane, 0)}
+            for lane in LANES
+        }  # fmt: skip
+        prot = self.protection
+        lat = sorted(self.latencies)
+        return {
+            "pressure": pressure,
+            "pressure_by_scope": {r["scope"]: r["pressure"] for r in rings},
+            "velocity": {"tokens_per_s": _round(velocity), "window_s": VELOCITY_WINDOW_S},
+            "time_to_exhaustion_s": tte,
+            "protection_mode": protection,
+            "protection": {"window_s": PROTECTION_WINDOW_S, "last_event": prot[0] if prot else None,
+                           "at": prot[1] if prot else None, "reason": prot[2] if prot else None},  # fmt: skip
+            "core": {"heat": min(1.0, pressure), "state": state},
+            "rings": rings,
+            "injections": list(self.injections),
+            "pulse": list(self.pulse),
+            "lanes": lanes,
+            "radar": {"scanning": self._scanning(), "feed": list(self.feed)[-FEED_SHOWN:]},
+            "simulation": {
+                "in_flight": len(self.in_flight), **self.sim_counts,
+                "latency_s": {"p50": _quantile(lat, 0.5), "p95": _quantile(lat, 0.95)},
+                "best": dict(self.best) if self.best else None,
+            },  # fmt: skip
+            "totals": self.totals_view(),
+            "kpi": self.kpi_view(),
+        }
+
+    def _scanning(self) -> list[dict[str, Any]]:
+        active = sorted(((i.last_seen, idea_id, i) for idea_id, i in self.ideas.items() if not i.done), reverse=True)
+        out: list[dict[str, Any]] = []
+        for _, idea_id, idea in active:
+            for s in idea.subcategories:
+                out.append({"sector": sector_for(s), "subcategory": s, "name": subcategory_name(s),
+                            "lane": idea.lane, "idea_id": idea_id})  # fmt: skip
+                if len(out) >= MAX_SCANNING:
+                    return out
+        return out
+
+    def _series(self) -> dict[str, Any]:
+        points = []
+        for b in self.buckets:
+            tokens = {"exploit": b.tokens.get("exploit", 0), "explore": b.tokens.get("explore", 0)}
+            tokens.update((k, v) for k, v in b.tokens.items() if k not in tokens)
+            points.append({"t": b.t, "tokens": tokens, "cost": str(b.cost), "pressure": b.pressure,
+                           "pressure_by_scope": dict(b.pressure_by_scope)})  # fmt: skip
+        return {"bucket_s": self.bucket_s, "points": points}
+
+    def totals_view(self) -> dict[str, Any]:
+        t = self.totals
+        return {
+            "prompt_tokens": t["prompt"], "completion_tokens": t["completion"],
+            "total_tokens": t["prompt"] + t["completion"], "cost": str(self.total_cost), "calls": t["calls"],
+            "cache_hits": max(t["cache_hits"], t["cache_hit_calls"]), "tokens_saved": t["tokens_saved"],
+            "fallbacks": t["fallbacks"], "blocked": t["blocked"], "deferred": t["deferred"],
+        }  # fmt: skip
+
+    def kpi_view(self) -> dict[str, float]:
+        """The latest ``kpi.batch``; before the first one, coverage and novelty of the candidates so far."""
+        if self.kpi is not None:
+            return dict(self.kpi)
+        novelty = _round(len(self._combos) / self.candidates) if self.candidates else 0.0
+        return {"coverage": len(self._subcategories_seen), "coverage_share": 0.0, "novelty": novelty,
+                "structural_novelty": novelty}  # fmt: skip
+
+    def budget_view(self) -> dict[str, Any]:
+        spent_tokens, _, _ = self._spent()
+        return {
+            "limits": dict(self.limits),
+            "config": dict(self.budget_config),
+            "spent_tokens": spent_tokens,
+            "spent_cost": str(self.spent_cost if self.ledger_seen else self.total_cost),
+            "reserved_tokens": sum(t for t, _ in self.reservations.values()),
+            "reserved_cost": str(sum((c for _, c in self.reservations.values()), Decimal(0))),
+            "open_reservations": len(self.reservations),
+            "checks_passed": self.checks["passed"],
+            "checks_failed": self.checks["failed"],
+            "expansions": self.expansions,
+            "source": "ledger_events" if self.ledger_seen else "llm_calls",
+        }
+
+    def headline(self, now: float, status: str | None = None) -> dict[str, Any]:
+        """The few numbers a run list shows."""
+        as_of = self.as_of(now, status)
+        rings = self._rings()
+        return {
+            "events": self.event_count,
+            "cursor": self.cursor,
+            "last_event_at": self.last_ts,
+            "total_tokens": self.totals["prompt"] + self.totals["completion"],
+            "cost": str(self.total_cost),
+            "calls": self.totals["calls"],
+            "candidates": self.candidates,
+            "pressure": max((r["pressure"] for r in rings), default=0.0),
+            "protection_mode": self.protection_active(as_of),
+            "best_sharpe": self.best["sharpe"] if self.best else None,
+        }
+
+    def simulation_list(self, limit: int) -> list[dict[str, Any]]:
+        """The run's simulations in submission order (the newest ``limit``)."""
+        items = list(self.simulations.values())
+        return [dict(s) for s in items[-limit:]] if limit > 0 else []
+
+
+# -- event handlers ---------------------------------------------------------------------------
+_Handler = Callable[[RunView, Event, Mapping[str, Any]], None]
+
+
+def _on_metadata(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    raw = p.get("budget")
+    budget: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    limits = budget.get("limits")
+    if isinstance(limits, Mapping):
+        for scope, limit in limits.items():
+            if limit is not None and _num(limit) > 0:
+                v.limits[str(scope)] = _num(limit)
+    v.exploit_ratio = _num(budget.get("exploit_ratio"), v.exploit_ratio)
+    v.explore_ratio = _num(budget.get("explore_ratio"), v.explore_ratio)
+    v.budget_config = {k: val for k, val in budget.items() if k != "limits" and isinstance(val, int | float | str)}
+    v.provider, v.model = _str(p.get("provider")), _str(p.get("model"))
+    v.feed.append(f"Reactor online · {v.provider or 'llm'}/{v.model or '?'}")
+
+
+def _on_idea_refined(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    idea = v._idea(e)
+    if idea is not None:
+        subs = _str_list(p.get("subcategories"))
+        if subs:
+            idea.subcategories = subs
+        v._scan(idea.subcategories)
+
+
+def _on_pack_built(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    idea = v._idea(e)
+    subs = _str_list(p.get("subcategories"))
+    if idea is not None and subs:
+        fresh = [s for s in subs if s not in idea.subcategories]
+        idea.subcategories = subs
+        v._scan(fresh)
+
+
+def _on_check(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.last_request = (_int(p.get("prompt_tokens")), _int(p.get("completion_tokens")))
+    failed = e.name == ev.BUDGET_CHECK_FAILED
+    v.checks["failed" if failed else "passed"] += 1
+    v.last_check_failed = failed
+    v._mark_pressure(e.ts)
+
+
+def _on_fallback(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.totals["fallbacks"] += 1
+    reason = f"{_str(p.get('stage')) or 'topk'} {_int(p.get('from_k'))}→{_int(p.get('to_k'))}"
+    v._protect(e, reason)
+    v.feed.append(f"Fallback: {reason} ({_int(p.get('tokens_before'))}→{_int(p.get('tokens_after'))} tok)")
+
+
+def _on_floor(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.explore_floor_preserved += 1
+    v._protect(e, f"explore floor {_int(p.get('explore_count'))}/{_int(p.get('min_explore'))}")
+    deferred = _str(p.get("deferred_idea_id"))
+    if deferred and deferred in v.ideas:
+        v.ideas[deferred].done = True
+    v.feed.append("Explore floor preserved" + (f" · deferred {deferred}" if deferred else ""))
+
+
+def _on_blocked(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.totals["blocked"] += 1
+    code = _str(p.get("failure_code")) or "BUDGET_BLOCKED"
+    v._protect(e, code)
+    v.last_blocked_at = e.ts
+    idea = v._idea(e)
+    if idea is not None:
+        idea.done = True
+    v.feed.append(f"BLOCKED {code} ({_num(p.get('observed')):g}/{_num(p.get('limit')):g}) → "
+                  f"{_str(p.get('action')) or 'defer'}")  # fmt: skip
+
+
+def _on_deferred(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.totals["deferred"] += 1
+    idea = v._idea(e)
+    if idea is not None:
+        idea.done = True
+
+
+def _on_reserved(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.ledger_seen = True
+    rid = _str(p.get("reservation_id")) or f"ev{e.id}"
+    v.reservations[rid] = (_int(p.get("tokens")), _money(p.get("cost")))
+    v._mark_pressure(e.ts)
+
+
+def _on_settled(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.ledger_seen = True
+    rid = _str(p.get("reservation_id"))
+    if rid:
+        v.reservations.pop(rid, None)
+    total = p.get("total_tokens")
+    tokens = _int(total) if total is not None else _int(p.get("prompt_tokens")) + _int(p.get("completion_tokens"))
+    v.spent_tokens += tokens
+    v.spent_cost += _money(p.get("cost"))
+    v._add_spend(e.ts, e.lane, tokens, ledger=True)
+    v._mark_pressure(e.ts)
+
+
+def _on_released(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.ledger_seen = True
+    rid = _str(p.get("reservation_id"))
+    if rid:
+        v.reservations.pop(rid, None)
+    v._mark_pressure(e.ts)
+
+
+def _on_expansion(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.expansions += 1
+    v.feed.append(f"Expansion: {_str(p.get('stage')) or 'topk'} {_int(p.get('from_k'))}→{_int(p.get('to_k'))}")
+
+
+def _on_llm_call(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    prompt, completion = _int(p.get("prompt_tokens")), _int(p.get("completion_tokens"))
+    cost = _money(p.get("cost"))
+    v.totals["prompt"] += prompt
+    v.totals["completion"] += completion
+    v.totals["calls"] += 1
+    v.total_cost += cost
+    cache_hit = p.get("cache_hit") is True
+    if cache_hit:
+        v.totals["cache_hit_calls"] += 1
+    elif prompt > 0:
+        v.injections.append({"event_id": e.id, "ts": e.ts, "tokens": prompt, "lane": e.lane, "idea_id": e.idea_id})
+    recent = v._recent_costs
+    spike = len(recent) >= 3 and cost > sum(recent, Decimal(0)) / len(recent) * Decimal(str(SPIKE_FACTOR))
+    recent.append(cost)
+    v.pulse.append({"event_id": e.id, "ts": e.ts, "cost": str(cost), "tokens": prompt + completion, "spike": spike})
+    v._bucket(e.ts).cost += cost
+    v._add_spend(e.ts, e.lane, prompt + completion, ledger=False)
+    if not v.ledger_seen:
+        v._mark_pressure(e.ts)
+
+
+def _on_cache_hit(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.totals["cache_hits"] += 1
+    v.totals["tokens_saved"] += _int(p.get("tokens_saved"))
+
+
+def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.candidates += 1
+    if p.get("valid") is True:
+        v.valid_candidates += 1
+    idea = v._idea(e)
+    cid = _str(p.get("candidate_id"))
+    if cid:
+        if e.idea_id:
+            v.candidate_idea[cid] = e.idea_id
+        if idea is not None:
+            idea.candidates.add(cid)
+        expression = _str(p.get("expression"))
+        if expression:
+            v.expressions[cid] = expression
+    subs = _str_list(p.get("subcategories"))
+    v._subcategories_seen.update(subs)
+    v._combos.add((tuple(sorted(_str_list(p.get("fields")))), tuple(sorted(_str_list(p.get("operators"))))))
+
+
+def _on_kpi(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v.kpi = {"coverage": _num(p.get("coverage")), "coverage_share": _num(p.get("coverage_share")),
+             "novelty": _num(p.get("novelty")), "structural_novelty": _num(p.get("structural_novelty"))}  # fmt: skip
+    v.kpi_batches.append({"event_id": e.id, "ts": e.ts, "batch_id": _str(p.get("batch_id")),
+                          "candidates": _int(p.get("candidates")), **v.kpi})  # fmt: skip
+
+
+def _sim(v: RunView, e: Event, cid: str) -> dict[str, Any]:
+    record = v.simulations.get(cid)
+    if record is None:
+        record = {"candidate_id": cid, "status": "submitted", "backend": None, "expression": v.expressions.get(cid),
+                  "idea_id": e.idea_id, "lane": e.lane, "submitted_at": e.ts, "finished_at": None,
+                  "progress": 0.0}  # fmt: skip
+        v.simulations[cid] = record
+    return record
+
+
+def _on_sim_submitted(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    cid = _str(p.get("candidate_id"))
+    if not cid:
+        return
+    record = _sim(v, e, cid)
+    record["backend"] = _str(p.get("backend"))
+    expression = _str(p.get("expression"))
+    if expression:
+        record["expression"] = expression
+        v.expressions.setdefault(cid, expression)
+    v.in_flight.add(cid)
+
+
+def _on_sim_progress(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    cid = _str(p.get("candidate_id"))
+    if cid and cid in v.simulations and v.simulations[cid]["status"] in ("submitted", "running"):
+        v.simulations[cid].update(status="running", progress=_num(p.get("progress")))
+
+
+def _on_sim_finished(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    cid = _str(p.get("candidate_id")) or f"ev{e.id}"
+    record = _sim(v, e, cid)
+    v.in_flight.discard(cid)
+    if p.get("total_s") is not None:
+        v.latencies.append(_num(p.get("total_s")))
+    timing = {k: (_num(p.get(k)) if p.get(k) is not None else None) for k in ("queue_s", "run_s", "total_s")}
+    record.update(finished_at=e.ts, progress=1.0, **timing)
+    if e.name == ev.SIMULATION_FAILED:
+        v.sim_counts["failed"] += 1
+        record.update(status="failed", error_code=_str(p.get("error_code")), message=_str(p.get("message")))
+        v.feed.append(f"Simulation {cid} failed: {_str(p.get('error_code')) or 'error'}")
+    else:
+        v.sim_counts["done"] += 1
+        sharpe = _num(p.get("sharpe"))
+        passed = p.get("passed") is True
+        if passed:
+            v.sim_counts["passed"] += 1
+        fitness = _num(p.get("fitness")) if p.get("fitness") is not None else None
+        record.update(status="completed", alpha_id=_str(p.get("alpha_id")), sharpe=sharpe, fitness=fitness,
+                      turnover=_num(p.get("turnover")) if p.get("turnover") is not None else None,
+                      returns=_num(p.get("returns")) if p.get("returns") is not None else None, passed=passed)  # fmt: skip
+        if v.best is None or sharpe > v.best["sharpe"]:
+            v.best = {"candidate_id": cid, "sharpe": sharpe, "fitness": fitness,
+                      "expression": v.expressions.get(cid, "")}  # fmt: skip
+        v.feed.append(f"Simulation {cid}: Sharpe {sharpe:.2f} {'PASS' if passed else 'FAIL'}")
+    idea_id = v.candidate_idea.get(cid)
+    idea = v.ideas.get(idea_id) if idea_id else None
+    if idea is not None and idea.candidates and all(
+        c in v.simulations and c not in v.in_flight for c in idea.candidates
+    ):
+        idea.done = True
+
+
+def _on_cycle(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    status = _str(p.get("status"))
+    v.status = status if status in FINISHED else "completed"
+    for idea in v.ideas.values():
+        idea.done = True
+    v.feed.append(f"Cycle {status or 'completed'} · {_int(p.get('candidates'))} candidates")
+
+
+_HANDLERS: dict[str, _Handler] = {
+    ev.METADATA_SYNC: _on_metadata,
+    ev.IDEA_REFINED: _on_idea_refined,
+    ev.RETRIEVAL_PACK_BUILT: _on_pack_built,
+    ev.BUDGET_CHECK_PASSED: _on_check,
+    ev.BUDGET_CHECK_FAILED: _on_check,
+    ev.BUDGET_FALLBACK_APPLIED: _on_fallback,
+    ev.BUDGET_EXPLORE_FLOOR_PRESERVED: _on_floor,
+    ev.BUDGET_BLOCKED: _on_blocked,
+    ev.BUDGET_DEFERRED: _on_deferred,
+    ev.BUDGET_RESERVED: _on_reserved,
+    ev.BUDGET_SETTLED: _on_settled,
+    ev.BUDGET_RELEASED: _on_released,
+    ev.BUDGET_EXPANSION_APPLIED: _on_expansion,
+    ev.LLM_CALL: _on_llm_call,
+    ev.LLM_CACHE_HIT: _on_cache_hit,
+    ev.CANDIDATE_CREATED: _on_candidate,
+    ev.KPI_BATCH: _on_kpi,
+    ev.SIMULATION_SUBMITTED: _on_sim_submitted,
+    ev.SIMULATION_PROGRESS: _on_sim_progress,
+    ev.SIMULATION_COMPLETED: _on_sim_finished,
+    ev.SIMULATION_FAILED: _on_sim_finished,
+    ev.CYCLE_COMPLETED: _on_cycle,
+}

@@ -1,0 +1,81 @@
+/**
+ * REST client: one seam for HTTP. Same origin by default (the Python server serves web/out/ and
+ * /api/...). Response shapes that docs/reactor-contract.md leaves open (the runs list, the events
+ * page) are normalised here so the rest of the code sees one shape.
+ */
+import type { HudEvent, ReactorStatus, RunSummary } from "./api-types";
+
+export type FetchJson = (url: string) => Promise<unknown>;
+
+export const defaultFetchJson: FetchJson = async (url) => {
+  const res = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
+  if (!res.ok) throw new Error(`GET ${url} → HTTP ${res.status}`);
+  return res.json();
+};
+
+/** `http(s)://host` → `ws(s)://host`; "" (same origin) uses the page's location. */
+export function wsBase(httpBase: string, loc?: { protocol: string; host: string }): string {
+  if (httpBase) return httpBase.replace(/^http/, "ws");
+  if (!loc) return "";
+  return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}`;
+}
+
+export function normaliseRuns(json: unknown): RunSummary[] {
+  const list = Array.isArray(json) ? json : Array.isArray((json as { runs?: unknown })?.runs) ? (json as { runs: unknown[] }).runs : [];
+  return list
+    .filter((r): r is RunSummary => !!r && typeof (r as RunSummary).run_id === "string")
+    .map((r) => ({ ...r, started_at: r.started_at ?? null }))
+    .sort((a, b) => (b.started_at ?? 0) - (a.started_at ?? 0));
+}
+
+export interface EventsPage {
+  events: HudEvent[];
+  /** Cursor to pass as `after` for the next page. */
+  next: number;
+  /** True when the server says (or it looks like) there is nothing more. */
+  done: boolean;
+}
+
+export function normaliseEventsPage(json: unknown, after: number, limit: number): EventsPage {
+  const obj = (json ?? {}) as Record<string, unknown>;
+  const events = (Array.isArray(json) ? json : Array.isArray(obj.events) ? obj.events : []) as HudEvent[];
+  const maxId = events.reduce((m, e) => Math.max(m, e.id), after);
+  const hint = [obj.next_after, obj.next_cursor].find((v) => typeof v === "number") as number | undefined;
+  const next = events.length ? maxId : hint != null && hint > after ? hint : after;
+  const doneFlag = typeof obj.has_more === "boolean" ? !obj.has_more : events.length < limit;
+  return { events, next, done: doneFlag || next <= after };
+}
+
+export class Api {
+  constructor(
+    readonly base = "",
+    private readonly get: FetchJson = defaultFetchJson,
+  ) {}
+
+  async runs(): Promise<RunSummary[]> {
+    return normaliseRuns(await this.get(`${this.base}/api/runs`));
+  }
+
+  async status(runId: string): Promise<ReactorStatus> {
+    return (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/reactor_status?format=both`)) as ReactorStatus;
+  }
+
+  async eventsPage(runId: string, after: number, limit = 1000): Promise<EventsPage> {
+    const json = await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/events?after=${after}&limit=${limit}`);
+    return normaliseEventsPage(json, after, limit);
+  }
+
+  /** Every event of a run, paged (for replay). `onProgress` gets the count so far. */
+  async allEvents(runId: string, onProgress?: (n: number) => void, maxPages = 500): Promise<HudEvent[]> {
+    const out: HudEvent[] = [];
+    let after = 0;
+    for (let i = 0; i < maxPages; i++) {
+      const page = await this.eventsPage(runId, after);
+      out.push(...page.events);
+      onProgress?.(out.length);
+      if (page.done) break;
+      after = page.next;
+    }
+    return out;
+  }
+}
