@@ -59,7 +59,9 @@ class FakeAnthropicServer(FakeHTTPServer):
 
     def handle(self, handler: BaseHTTPRequestHandler, path: str, body: Any) -> None:
         if path != "/v1/messages":
-            self.send_json(handler, 404, {"type": "error", "error": {"type": "not_found_error", "message": path}})
+            self.send_json(
+                handler, 404, {"type": "error", "error": {"type": "not_found_error", "message": path}}
+            )
             return
         if self.fail_status is not None:
             if self.fail_status == 401:

@@ -11,7 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass
@@ -65,10 +65,10 @@ class FakeHTTPServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
-    def __enter__(self) -> FakeHTTPServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

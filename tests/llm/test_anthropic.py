@@ -17,12 +17,18 @@ REQUEST = LLMRequest(prompt="Write an alpha.", system="You are a quant.", max_to
 
 def make(server: FakeAnthropicServer, **kwargs: object) -> AnthropicProvider:
     return AnthropicProvider(
-        model="claude-fake-1", base_url=server.base_url, api_key=SECRET, max_retries=0, **kwargs  # type: ignore[arg-type]
+        model="claude-fake-1",
+        base_url=server.base_url,
+        api_key=SECRET,
+        max_retries=0,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_messages_usage_maps_to_exclusive_buckets(anthropic_server: FakeAnthropicServer, stream: bool) -> None:
+def test_messages_usage_maps_to_exclusive_buckets(
+    anthropic_server: FakeAnthropicServer, stream: bool
+) -> None:
     anthropic_server.input_tokens, anthropic_server.output_tokens = 90, 30
     anthropic_server.cache_read, anthropic_server.cache_write = 400, 50
     provider = make(anthropic_server, stream=stream)
@@ -98,6 +104,8 @@ except ConfigError as exc:
 
 
 def test_missing_sdk_is_a_clear_config_error() -> None:
-    result = subprocess.run([sys.executable, "-c", MISSING_SDK_CHILD], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", MISSING_SDK_CHILD], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "ConfigError:" in result.stdout and "brain-agent[anthropic]" in result.stdout

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -55,10 +56,16 @@ def fenced(text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+@dataclass
+class Frame:
+    op: str
+    kinds: list[str] = field(default_factory=list)
+
+
 def check(expression: str) -> list[str]:
     """A small parser-free validator: known names, arity, argument kinds by position."""
     problems: list[str] = []
-    stack: list[list[object]] = []  # [operator, args so far, kinds of args]
+    stack: list[Frame] = []
     pos = 0
     last_kind = ""
     while pos < len(expression):
@@ -70,12 +77,18 @@ def check(expression: str) -> list[str]:
         if name and call:
             if name not in ARITY:
                 problems.append(f"unknown operator {name}")
-            stack.append([name, 1, []])
+            stack.append(Frame(name))
             last_kind = ""
             continue
         if name:
             last_kind = (
-                "matrix" if name in MATRIX else "vector" if name in VECTOR else "group" if name in GROUP else ""
+                "matrix"
+                if name in MATRIX
+                else "vector"
+                if name in VECTOR
+                else "group"
+                if name in GROUP
+                else ""
             )
             if not last_kind:
                 problems.append(f"unknown field {name}")
@@ -84,19 +97,20 @@ def check(expression: str) -> list[str]:
         elif punct in (",", ")"):
             if not stack:
                 return [*problems, "unbalanced"]
-            stack[-1][2].append(last_kind)  # type: ignore[union-attr]
+            stack[-1].kinds.append(last_kind)
             if punct == ")":
-                op, _, kinds = stack.pop()
-                low, high = ARITY.get(str(op), (0, None))
-                if len(kinds) < low or (high is not None and len(kinds) > high):  # type: ignore[arg-type]
-                    problems.append(f"{op} takes {low}..{high} args, got {len(kinds)}")  # type: ignore[arg-type]
-                if op in ("ts_delta", "ts_rank", "ts_corr") and kinds[-1] != "int":  # type: ignore[index]
+                frame = stack.pop()
+                op, kinds = frame.op, frame.kinds
+                low, high = ARITY.get(op, (0, None))
+                if len(kinds) < low or (high is not None and len(kinds) > high):
+                    problems.append(f"{op} takes {low}..{high} args, got {len(kinds)}")
+                if op in ("ts_delta", "ts_rank", "ts_corr") and kinds[-1] != "int":
                     problems.append(f"{op} lookback is not a positive int")
-                if op == "group_neutralize" and kinds[-1] != "group":  # type: ignore[index]
+                if op == "group_neutralize" and kinds[-1] != "group":
                     problems.append("group slot without a group field")
                 if op == "vec_avg" and kinds != ["vector"]:
                     problems.append("vec_avg needs a VECTOR field")
-                if op != "vec_avg" and "vector" in kinds:  # type: ignore[operator]
+                if op != "vec_avg" and "vector" in kinds:
                     problems.append(f"VECTOR field outside vec_* in {op}")
                 last_kind = "matrix"
     if stack:
@@ -165,7 +179,9 @@ def test_invalid_share_one_is_always_invalid_and_covers_each_kind() -> None:
 
 
 def test_invalid_share_is_a_seeded_fraction() -> None:
-    invalid = sum(bool(fenced(t) is None or check(fenced(t) or "")) for t in map(lambda s: alpha(s, 0.3), range(200)))
+    invalid = sum(
+        bool(fenced(t) is None or check(fenced(t) or "")) for t in map(lambda s: alpha(s, 0.3), range(200))
+    )
     assert 30 <= invalid <= 90
 
 
@@ -206,7 +222,9 @@ def test_latency_is_slept_and_reported() -> None:
     assert response.latency_s >= 0.02
 
 
-@pytest.mark.parametrize(("kwargs", "word"), [({"invalid_share": 1.5}, "invalid_share"), ({"latency_s": -1}, "latency_s")])
+@pytest.mark.parametrize(
+    ("kwargs", "word"), [({"invalid_share": 1.5}, "invalid_share"), ({"latency_s": -1}, "latency_s")]
+)
 def test_bad_options_are_input_errors(kwargs: dict[str, float], word: str) -> None:
     with pytest.raises(InputError, match=word):
         MockProvider(**kwargs)  # type: ignore[arg-type]

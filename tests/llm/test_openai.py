@@ -12,7 +12,9 @@ from brain_agent.llm.providers.openai_compat import OpenAIProvider
 from .fake_openai import FakeOpenAIServer
 
 SECRET = "sk-test-9f8e7d6c5b4a39281706"
-REQUEST = LLMRequest(prompt="Write an alpha.", system="You are a quant.", max_tokens=256, temperature=0.2, seed=11)
+REQUEST = LLMRequest(
+    prompt="Write an alpha.", system="You are a quant.", max_tokens=256, temperature=0.2, seed=11
+)
 
 
 @pytest.fixture
@@ -35,7 +37,11 @@ def test_plain_completion_normalises_cached_and_reasoning(
     assert (usage.output, usage.reasoning) == (30, 10)
     assert (usage.prompt_tokens, usage.completion_tokens) == (120, 40)
     assert usage.raw["prompt_tokens"] == 120 and usage.raw["estimated"] is False
-    assert (response.provider, response.model, response.response_id) == ("openai", "gpt-4o-mini", "chatcmpl-fake-1")
+    assert (response.provider, response.model, response.response_id) == (
+        "openai",
+        "gpt-4o-mini",
+        "chatcmpl-fake-1",
+    )
     assert response.latency_s > 0
 
     sent = openai_server.requests[-1]
@@ -49,7 +55,9 @@ def test_plain_completion_normalises_cached_and_reasoning(
 
 
 def test_streaming_asks_for_usage_and_accumulates(openai_server: FakeOpenAIServer) -> None:
-    openai_server.reply = "```\ngroup_neutralize(rank(-ts_delta(close, 5)), subindustry)\n```\nRationale: reversal."
+    openai_server.reply = (
+        "```\ngroup_neutralize(rank(-ts_delta(close, 5)), subindustry)\n```\nRationale: reversal."
+    )
     openai_server.cached_tokens, openai_server.reasoning_tokens = 100, 0
     p = OpenAIProvider(model="llama3.1", base_url=openai_server.base_url, stream=True, max_retries=0)
     try:
@@ -89,7 +97,9 @@ def test_reasoning_models_get_max_completion_tokens(openai_server: FakeOpenAISer
     assert "max_tokens" not in sent and "temperature" not in sent
 
 
-def test_http_500_is_a_provider_error_with_status(openai_server: FakeOpenAIServer, provider: OpenAIProvider) -> None:
+def test_http_500_is_a_provider_error_with_status(
+    openai_server: FakeOpenAIServer, provider: OpenAIProvider
+) -> None:
     openai_server.fail_status = 500
     with pytest.raises(ProviderError) as info:
         provider.complete(REQUEST)
@@ -101,7 +111,9 @@ def test_http_500_is_a_provider_error_with_status(openai_server: FakeOpenAIServe
 @pytest.mark.parametrize("stream", [False, True])
 def test_auth_error_never_contains_the_key(openai_server: FakeOpenAIServer, stream: bool) -> None:
     openai_server.fail_status = 401
-    p = OpenAIProvider(model="gpt-4o", base_url=openai_server.base_url, api_key=SECRET, stream=stream, max_retries=0)
+    p = OpenAIProvider(
+        model="gpt-4o", base_url=openai_server.base_url, api_key=SECRET, stream=stream, max_retries=0
+    )
     try:
         with pytest.raises(ProviderError) as info:
             p.complete(REQUEST)

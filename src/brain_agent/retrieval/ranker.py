@@ -22,9 +22,13 @@ from brain_agent.retrieval.pack import (
 )
 
 DEFAULT_TOPK = TopKModel(fields=40, operators=30, subcategories=5)
-SUBCATEGORY_MATCH_BONUS = 3.0
-EXPLORE_NOVELTY_WEIGHT = 2.0
-BASE_LEVEL_BONUS = 0.3
+# Lexical relevance is normalised to [0, 1] per dimension; these weights are on that scale.
+FIELD_TARGET_BONUS = 1.0
+SUBCATEGORY_TARGET_BONUS = 2.0
+FIELD_NOVELTY_WEIGHT = 0.5
+SUBCATEGORY_NOVELTY_WEIGHT = 1.0
+COVERAGE_WEIGHT = 0.1
+BASE_LEVEL_BONUS = 0.15
 ALWAYS_FIELDS = ("market", "sector", "industry", "subindustry")
 
 # A few finance words that should pull in operators or fields whose text doesn't say them.
@@ -87,8 +91,10 @@ class _BM25:
         return total
 
 
-def _novelty(name: str, seen: Mapping[str, int]) -> float:
-    return EXPLORE_NOVELTY_WEIGHT / (1.0 + seen.get(name, 0))
+def _normalised(index: _BM25, query: Counter[str]) -> dict[str, float]:
+    raw = {key: index.score(key, query) for key in index.docs}
+    top = max(raw.values(), default=0.0) or 1.0
+    return {key: value / top for key, value in raw.items()}
 
 
 def _sorted(items: Iterable[tuple[float, str]]) -> list[tuple[float, str]]:
@@ -112,37 +118,41 @@ def build_retrieval_pack(
 
     subs = pack.subcategories
     fields = {f.id: f for f in pack.fields.values() if f.type != "GROUP" or f.id not in ALWAYS_FIELDS}
-    field_index = _BM25(
-        {
-            f.id: _tokens(f"{f.id} {f.description} {subs[f.subcategory].name} {f.dataset}")
-            for f in fields.values()
-        }
+    field_lex = _normalised(
+        _BM25(
+            {
+                f.id: _tokens(f"{f.id} {f.description} {subs[f.subcategory].name} {f.dataset}")
+                for f in fields.values()
+            }
+        ),
+        query,
     )
     field_scores: dict[str, float] = {}
     for f in fields.values():
-        score = field_index.score(f.id, query) + (
-            SUBCATEGORY_MATCH_BONUS if f.subcategory in targets else 0.0
-        )
-        score += f.coverage * 0.5
+        score = field_lex[f.id] + COVERAGE_WEIGHT * f.coverage
+        score += FIELD_TARGET_BONUS if f.subcategory in targets else 0.0
         if explore:
-            score += _novelty(f.id, field_seen)
+            score += FIELD_NOVELTY_WEIGHT / (1.0 + field_seen.get(f.id, 0))
         field_scores[f.id] = round(score, 6)
 
-    sub_index = _BM25({s.id: _tokens(f"{s.id} {s.name} {s.category} {s.description}") for s in subs.values()})
+    sub_lex = _normalised(
+        _BM25({s.id: _tokens(f"{s.id} {s.name} {s.category} {s.description}") for s in subs.values()}), query
+    )
     sub_scores: dict[str, float] = {}
     for s in subs.values():
-        in_sub = sorted((field_scores[f.id] for f in fields.values() if f.subcategory == s.id), reverse=True)
-        score = sub_index.score(s.id, query) + 0.25 * sum(in_sub[:5])
-        score += 2 * SUBCATEGORY_MATCH_BONUS if s.id in targets else 0.0
+        best = sorted((field_lex[f.id] for f in fields.values() if f.subcategory == s.id), reverse=True)[:5]
+        score = 0.5 * sub_lex[s.id] + 0.5 * (sum(best) / 5)
+        score += SUBCATEGORY_TARGET_BONUS if s.id in targets else 0.0
         if explore:
-            score += 2 * _novelty(s.id, sub_seen)
+            score += SUBCATEGORY_NOVELTY_WEIGHT / (1.0 + sub_seen.get(s.id, 0))
         sub_scores[s.id] = round(score, 6)
 
-    op_index = _BM25(
-        {o.name: _tokens(f"{o.name} {o.category} {o.description}") for o in pack.operators.values()}
+    op_lex = _normalised(
+        _BM25({o.name: _tokens(f"{o.name} {o.category} {o.description}") for o in pack.operators.values()}),
+        query,
     )
     op_scores = {
-        o.name: round(op_index.score(o.name, query) + (BASE_LEVEL_BONUS if o.level == "BASE" else 0.0), 6)
+        o.name: round(op_lex[o.name] + (BASE_LEVEL_BONUS if o.level == "BASE" else 0.0), 6)
         for o in pack.operators.values()
         if "REGULAR" in o.scope
     }

@@ -173,6 +173,8 @@ def write_expression(pack: PromptPack, rng: random.Random) -> str | None:
                 inner = None
             elif slot == "lookback":
                 args.append(str(rng.choice(LOOKBACKS)))
+            elif slot == "int":
+                args.append(str(rng.choice((1, 2, 3))))
             elif slot == "group":
                 args.append(rng.choice(groups))
             else:

@@ -9,9 +9,10 @@ Prompt format contract (the prompt renderer writes to it):
 - a subcategory line is ``- <id>...`` (anything after the id is ignored).
 
 Any other section or line is ignored. Argument kinds are guessed from argument names, since the prompt
-carries none: ``d``/``lookback``/``days``/``window`` are positive integers, ``group`` takes a GROUP
-field, ``x``/``y``/... take an expression (a VECTOR field for the ``vec_*`` operators). Operators
-with a required argument of any other name are left out, so the fake never guesses wrong.
+carries none: ``d``/``lookback``/``days``/``window`` are positive integers, ``k`` a small positive
+integer, ``group`` takes a GROUP field, ``x``/``y``/``input1``/... take an expression (a VECTOR field
+for the ``vec_*`` operators). Operators with a required argument of any other name are left out, so
+the fake never guesses wrong.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-SlotKind = Literal["expr", "vector", "group", "lookback"]
+SlotKind = Literal["expr", "vector", "group", "lookback", "int"]
 
 _HEADING = re.compile(r"^##\s+(.+?)\s*$")
 _FIELD_LINE = re.compile(r"^\s*[-*]\s+`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\((MATRIX|VECTOR|GROUP)\)\s*(?::|$)")
@@ -29,9 +30,14 @@ _SUBCATEGORY_LINE = re.compile(r"^\s*[-*]\s+`?([A-Za-z0-9_][A-Za-z0-9_.\-]*)`?")
 
 _LOOKBACK_NAMES = frozenset({"d", "lookback", "days", "window", "period", "n", "w"})
 _GROUP_NAMES = frozenset({"group", "groups", "g"})
-_EXPR_NAMES = frozenset({"x", "y", "z", "a", "b", "input", "expr", "value", "alpha", "signal", "base"})
-# Operators that return a group, not a matrix: never wrapped around an expression.
-_GROUP_RETURNING = frozenset({"bucket", "densify", "group_cartesian_product"})
+_INT_NAMES = frozenset({"k"})
+_EXPR_NAMES = frozenset(
+    {"x", "y", "z", "a", "b", "input", "expr", "value", "alpha", "signal", "base", "weight"}
+)
+_INPUT_N = re.compile(r"^input\d+$")
+# Operators whose names break the heuristics: group-returning ones (never wrapped around an
+# expression) and ``ts_step(x)``, whose ``x`` is an int literal.
+_NOT_USED = frozenset({"bucket", "densify", "group_cartesian_product", "ts_step"})
 
 
 @dataclass(frozen=True)
@@ -91,14 +97,16 @@ def _slot_kind(op_name: str, arg: str) -> SlotKind | None:
         return "lookback"
     if name in _GROUP_NAMES:
         return "group"
-    if name in _EXPR_NAMES:
+    if name in _INT_NAMES:
+        return "int"
+    if name in _EXPR_NAMES or _INPUT_N.match(name):
         return "vector" if op_name.startswith("vec_") else "expr"
     return None
 
 
 def parse_operator(name: str, args_text: str) -> PromptOperator | None:
     """The operator's required slots, or None when an argument cannot be filled safely."""
-    if name in _GROUP_RETURNING:
+    if name in _NOT_USED:
         return None
     slots: list[SlotKind] = []
     variadic = False
