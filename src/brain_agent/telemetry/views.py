@@ -211,7 +211,7 @@ class RunView:
         self.valid_candidates = 0
         self._subcategories_seen: set[str] = set()
         self._combos: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
-        self.kpi: dict[str, float] | None = None
+        self.kpi: dict[str, Any] | None = None
         self.kpi_batches: deque[dict[str, Any]] = deque(maxlen=MAX_KPI_BATCHES)
         # simulations
         self.simulations: dict[str, dict[str, Any]] = {}
@@ -460,7 +460,7 @@ class RunView:
             "fallbacks": t["fallbacks"], "blocked": t["blocked"], "deferred": t["deferred"],
         }  # fmt: skip
 
-    def kpi_view(self) -> dict[str, float]:
+    def kpi_view(self) -> dict[str, Any]:
         """The latest ``kpi.batch``; before the first one, coverage and novelty of the candidates so far."""
         if self.kpi is not None:
             return dict(self.kpi)
@@ -667,7 +667,7 @@ def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 
 
 def _on_kpi(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
-    v.kpi = {"coverage": _num(p.get("coverage")), "coverage_share": _num(p.get("coverage_share")),
+    v.kpi = {"coverage": _int(p.get("coverage")), "coverage_share": _num(p.get("coverage_share")),
              "novelty": _num(p.get("novelty")), "structural_novelty": _num(p.get("structural_novelty"))}  # fmt: skip
     v.kpi_batches.append({"event_id": e.id, "ts": e.ts, "batch_id": _str(p.get("batch_id")),
                           "candidates": _int(p.get("candidates")), **v.kpi})  # fmt: skip

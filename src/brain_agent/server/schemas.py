@@ -1,0 +1,321 @@
+"""Response models: they make the OpenAPI schema real (``docs/openapi.json``, the HUD's TS types)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(_Strict):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorResponse(_Strict):
+    error: ErrorBody
+
+
+class Velocity(_Strict):
+    tokens_per_s: float
+    window_s: int
+
+
+class Protection(_Strict):
+    window_s: int
+    last_event: str | None
+    at: float | None
+    reason: str | None
+
+
+class Core(_Strict):
+    heat: float
+    state: Literal["nominal", "warning", "critical", "blocked"]
+
+
+class Ring(_Strict):
+    scope: str
+    spent: float
+    reserved: float
+    limit: float
+    pressure: float
+
+
+class Injection(_Strict):
+    event_id: int
+    ts: float
+    tokens: int
+    lane: str | None
+    idea_id: str | None
+
+
+class PulsePoint(_Strict):
+    event_id: int
+    ts: float
+    cost: str
+    tokens: int
+    spike: bool
+
+
+class LaneShare(_Strict):
+    target_share: float
+    actual_share: float
+    tokens: int
+    ideas: int
+
+
+class Lanes(_Strict):
+    exploit: LaneShare
+    explore: LaneShare
+
+
+class RadarScan(_Strict):
+    sector: int
+    subcategory: str
+    name: str
+    lane: str | None
+    idea_id: str | None
+
+
+class Radar(_Strict):
+    scanning: list[RadarScan]
+    feed: list[str]
+
+
+class Latency(_Strict):
+    p50: float | None
+    p95: float | None
+
+
+class BestResult(_Strict):
+    candidate_id: str
+    sharpe: float
+    fitness: float | None
+    expression: str
+
+
+class SimulationSummary(_Strict):
+    in_flight: int
+    done: int
+    failed: int
+    passed: int
+    latency_s: Latency
+    best: BestResult | None
+
+
+class Totals(_Strict):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost: str
+    calls: int
+    cache_hits: int
+    tokens_saved: int
+    fallbacks: int
+    blocked: int
+    deferred: int
+
+
+class Kpi(_Strict):
+    coverage: int
+    coverage_share: float
+    novelty: float
+    structural_novelty: float
+
+
+class Reactor(_Strict):
+    pressure: float
+    pressure_by_scope: dict[str, float]
+    velocity: Velocity
+    time_to_exhaustion_s: float | None
+    protection_mode: bool
+    protection: Protection
+    core: Core
+    rings: list[Ring]
+    injections: list[Injection]
+    pulse: list[PulsePoint]
+    lanes: Lanes
+    radar: Radar
+    simulation: SimulationSummary
+    totals: Totals
+    kpi: Kpi
+
+
+class SeriesPoint(_Strict):
+    t: float
+    tokens: dict[str, int]
+    cost: str
+    pressure: float
+    pressure_by_scope: dict[str, float]
+
+
+class Series(_Strict):
+    bucket_s: int
+    points: list[SeriesPoint]
+
+
+class Gauge(_Strict):
+    scope: str
+    value: float
+    limit: float
+    pressure: float
+    unit: Literal["tokens", "usd"]
+
+
+class Flags(_Strict):
+    protection_mode: bool
+    over_budget: bool
+    blocked: bool
+    explore_floor_preserved: bool
+
+
+class BudgetView(_Strict):
+    limits: dict[str, float]
+    config: dict[str, float | int | str]
+    spent_tokens: int
+    spent_cost: str
+    reserved_tokens: int
+    reserved_cost: str
+    open_reservations: int
+    checks_passed: int
+    checks_failed: int
+    expansions: int
+    source: Literal["ledger_events", "llm_calls"]
+
+
+class KpiBatch(_Strict):
+    event_id: int
+    ts: float
+    batch_id: str | None
+    candidates: int
+    coverage: int
+    coverage_share: float
+    novelty: float
+    structural_novelty: float
+
+
+class KpiView(_Strict):
+    current: Kpi
+    per_batch: list[KpiBatch]
+
+
+class ReactorStatus(_Strict):
+    """The envelope of /reactor_status, /budget and /kpi. Parts absent per ``format``."""
+
+    run_id: str
+    status: str
+    as_of: float
+    cursor: int
+    reactor: Reactor | None = None
+    series: Series | None = None
+    gauges: list[Gauge] | None = None
+    flags: Flags | None = None
+    budget: BudgetView | None = None
+    kpi: KpiView | None = None
+
+
+class Headline(_Strict):
+    events: int
+    cursor: int
+    last_event_at: float | None
+    total_tokens: int
+    cost: str
+    calls: int
+    candidates: int
+    pressure: float
+    protection_mode: bool
+    best_sharpe: float | None
+
+
+class RunSummary(_Strict):
+    run_id: str
+    kind: str
+    status: str
+    started_at: float | None
+    finished_at: float | None
+    headline: Headline
+
+
+class RunDetail(RunSummary):
+    config: dict[str, Any]
+    summary: dict[str, Any]
+
+
+class RunList(_Strict):
+    runs: list[RunSummary]
+
+
+class EventOut(_Strict):
+    id: int
+    run_id: str
+    ts: float
+    name: str
+    step: str | None
+    idea_id: str | None
+    lane: str | None
+    payload: dict[str, Any]
+
+
+class EventsPage(_Strict):
+    run_id: str
+    events: list[EventOut]
+    next_cursor: int
+    has_more: bool
+
+
+class CandidateOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    candidate_id: str
+    status: str
+    valid: bool
+    error_code: str | None
+    created_at: float
+
+
+class CandidateList(_Strict):
+    run_id: str
+    candidates: list[CandidateOut]
+
+
+class SimulationOut(_Strict):
+    candidate_id: str
+    status: Literal["submitted", "running", "completed", "failed"]
+    backend: str | None = None
+    expression: str | None = None
+    idea_id: str | None = None
+    lane: str | None = None
+    submitted_at: float
+    finished_at: float | None = None
+    progress: float
+    queue_s: float | None = None
+    run_s: float | None = None
+    total_s: float | None = None
+    alpha_id: str | None = None
+    sharpe: float | None = None
+    fitness: float | None = None
+    turnover: float | None = None
+    returns: float | None = None
+    passed: bool | None = None
+    error_code: str | None = None
+    message: str | None = None
+
+
+class SimulationList(_Strict):
+    run_id: str
+    simulations: list[SimulationOut]
+    summary: SimulationSummary
+
+
+class Health(_Strict):
+    status: Literal["ok"]
+    version: str
+    cursor: int
+    poller: bool
+    runs_cached: int
+    subscribers: int

@@ -1,0 +1,57 @@
+"""Server settings: validated once, when the app is made. Unsafe combinations are refused."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from brain_agent.errors import ConfigError
+
+ENV_TOKEN = "BRAIN_AGENT_TOKEN"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ServerSettings(BaseModel):
+    """Everything ``create_app`` needs. ``token`` is required when ``host`` is not a loopback address."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db: Path = Field(description="The SQLite store file the pipeline writes.")
+    host: str = Field("127.0.0.1", description="Bind address; anything but loopback requires a token.")
+    port: int = Field(8765, ge=0, le=65535)
+    token: str | None = Field(None, description="Bearer token checked on /api (except /api/health).")
+    allowed_origins: tuple[str, ...] = Field((), description="Extra WebSocket origins, e.g. http://localhost:3000.")
+    web_dir: Path | None = Field(None, description="The built HUD (web/out); a help page when missing.")
+    check_host: bool = Field(True, description="On loopback binds, refuse requests whose Host is not loopback.")
+    poll_interval_s: float = Field(0.025, gt=0, le=5, description="How often the poller tails the events table.")
+    stream_interval_s: float = Field(0.05, ge=0, le=5, description="Minimum gap between two stream messages.")
+    heartbeat_s: float = Field(1.0, gt=0, le=60, description="Refresh a running run's status this often when idle.")
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> ServerSettings:
+        if self.token is not None and len(self.token) < 8:
+            raise ConfigError("server token: must be at least 8 characters", key="token")
+        if not is_loopback(self.host) and not self.token:
+            raise ConfigError(
+                f"host {self.host!r} is not a loopback address: a token is required "
+                f"(--token or ${ENV_TOKEN})",
+                key="token",
+                host=self.host,
+            )
+        return self
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
