@@ -58,12 +58,20 @@ def read_model(model: type[_M], path: str | Path, what: str = "input") -> _M:
     return validate_model(model, read_json(path, what), str(path))
 
 
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as pretty JSON atomically; creates parent folders."""
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_json(path: str | Path, data: Any, *, mode: int | None = None) -> Path:
+    """Write ``data`` as pretty JSON atomically; creates parent folders. The file gets ``mode``
+    (default: what a plain ``open`` would give under the umask; pass 0o600 for secrets)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
+        os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
             fh.write("\n")

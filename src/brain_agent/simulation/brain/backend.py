@@ -9,13 +9,14 @@ after a restart. ``poll`` reads progress and, once done, returns the ``GET /alph
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,11 @@ def _flatten_errors(errors: Any, prefix: str = "") -> list[str]:
 
 def _rejected(errors: Any, status: int) -> dict[str, Any]:
     lines = _flatten_errors(errors) or [f"HTTP {status}"]
-    return {"code": REJECTED, "message": "BRAIN rejected the simulation: " + "; ".join(lines), "location": None}
+    return {
+        "code": REJECTED,
+        "message": "BRAIN rejected the simulation: " + "; ".join(lines),
+        "location": None,
+    }
 
 
 class BrainBackend:
@@ -205,8 +210,12 @@ class BrainBackend:
         started = self._start(bodies if multi else bodies[0])
         if started.location is not None:
             return [
-                Handle(job.candidate_id, started.location, i if multi else None, expression_digest(job.expression))
-                .encode()
+                Handle(
+                    job.candidate_id,
+                    started.location,
+                    i if multi else None,
+                    expression_digest(job.expression),
+                ).encode()
                 for i, job in enumerate(jobs)
             ]
         if multi and started.status == 403:
@@ -223,7 +232,10 @@ class BrainBackend:
             if retry_rejected and good:
                 again = self._submit_group([jobs[i] for i in good], retry_rejected=False)
             else:
-                again = [Handle(jobs[i].candidate_id, error=_rejected(errors, started.status)).encode() for i in good]
+                again = [
+                    Handle(jobs[i].candidate_id, error=_rejected(errors, started.status)).encode()
+                    for i in good
+                ]
             for i, handle in zip(good, again, strict=True):
                 out[i] = handle
             return [h for h in out if h is not None]
@@ -272,8 +284,10 @@ class BrainBackend:
             return Progress(done=True, body=done)
         now = self.session.clock.now()
         seen = self._parent_seen.get(location)
-        if seen is not None and now < seen[0] + timedelta(seconds=seen[1].retry_after_s):
-            return seen[1]
+        if seen is not None:
+            left = (seen[0] + timedelta(seconds=seen[1].retry_after_s) - now).total_seconds()
+            if left > 0:
+                return replace(seen[1], retry_after_s=left)
         progress = self.api.progress(location)
         if progress.done:
             self._parent_done[location] = progress.body
@@ -286,7 +300,11 @@ class BrainBackend:
     def poll(self, handle: str) -> Poll:
         h = Handle.decode(handle)
         if h.error is not None:
-            return Poll(done=True, retry_after_s=0.0, outcome=SimulationOutcome(h.candidate_id, "ERROR", error=h.error))
+            return Poll(
+                done=True,
+                retry_after_s=0.0,
+                outcome=SimulationOutcome(h.candidate_id, "ERROR", error=h.error),
+            )
         assert h.location is not None
         top = self._parent_progress(h.location)
         if not top.done:
@@ -301,6 +319,26 @@ class BrainBackend:
         if not child.done:
             return Poll(done=False, progress=child.progress, retry_after_s=child.retry_after_s)
         return self._finish(h, child.body)
+
+    def wait(self, handles: Sequence[str]) -> list[SimulationOutcome]:
+        """Poll until every handle is done, sleeping each round's shortest Retry-After (clock seam)."""
+        outcomes: dict[int, SimulationOutcome] = {}
+        for _ in range(self.session.policy.max_poll_waits):
+            shortest: float | None = None
+            for index, handle in enumerate(handles):
+                if index in outcomes:
+                    continue
+                poll = self.poll(handle)
+                if poll.done and poll.outcome is not None:
+                    outcomes[index] = poll.outcome
+                else:
+                    shortest = poll.retry_after_s if shortest is None else min(shortest, poll.retry_after_s)
+            if len(outcomes) == len(handles):
+                return [outcomes[i] for i in range(len(handles))]
+            self.session.wait(shortest or 1.0, f"{len(handles) - len(outcomes)} simulations running")
+        raise ProviderError(
+            f"BRAIN simulations still running after {self.session.policy.max_poll_waits} polling rounds"
+        )
 
     def _match_child(self, h: Handle, children: list[str]) -> str:
         """``children[i]`` is assumed to be request ``i``; check the echoed expression when we can."""
@@ -355,21 +393,21 @@ class BrainBackend:
         )
 
 
-def pnl_series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ``pnl`` recordset as ``[{"date": "YYYY-MM-DD", "pnl": float}, ...]`` (cumulative dollars)."""
-    out: list[dict[str, Any]] = []
+def pnl_series(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The ``pnl`` recordset as ``{"dates": [...], "values": [...]}`` (cumulative dollars), the
+    ``PnlSeries`` shape of ``brain_agent.simulation.result``."""
+    dates: list[str] = []
+    values: list[float] = []
     for row in rows:
         date, value = row.get("date"), row.get("pnl")
         if isinstance(date, str) and isinstance(value, int | float):
-            out.append({"date": date, "pnl": float(value)})
-    return out
+            dates.append(date)
+            values.append(float(value))
+    return {"dates": dates, "values": values}
 
 
 def press_enter() -> None:
     """The CLI's wait: the person presses Enter after the browser check (EOF just goes on)."""
     print("Press Enter once the check in the browser is done... ", end="", file=sys.stderr, flush=True)
-    try:
+    with contextlib.suppress(OSError, ValueError):
         sys.stdin.readline()
-    except (OSError, ValueError):
-        pass
-

@@ -98,12 +98,12 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise AuthError(f"{path}: cannot read credentials file ({type(exc).__name__})", file=str(path)) from None
+        raise AuthError(f"{path}: cannot read credentials file ({type(exc).__name__})") from None
     except json.JSONDecodeError as exc:
         raise AuthError(
-            f"{path}: credentials file is not valid JSON (line {exc.lineno} column {exc.colno})", file=str(path)
+            f"{path}: credentials file is not valid JSON (line {exc.lineno} column {exc.colno})"
         ) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("email"), str) or not isinstance(doc.get("password"), str):
+    if not isinstance(doc, dict) or not all(isinstance(doc.get(k), str) for k in ("email", "password")):
         raise AuthError(f'{path}: credentials file must be an object with string keys "email" and "password"')
     return Credentials(doc["email"], doc["password"], source=str(path))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -45,6 +46,31 @@ CONCURRENT_LIMIT = "CONCURRENT_SIMULATION_LIMIT_EXCEEDED"
 
 Notify = Callable[[str], None]
 WaitForUser = Callable[[], None]
+
+
+_SECRET_HEADER = re.compile(
+    r"(b?['\"](?:set-cookie|cookie|authorization)['\"],\s*b?['\"])[^'\"]*", re.IGNORECASE
+)
+_HTTPCORE_LOGGERS = ("httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy")
+
+
+class RedactHeaders(logging.Filter):
+    """httpcore's DEBUG trace prints raw response headers; blank out cookie and auth values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_HEADER.sub(r"\1<redacted>", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach ``RedactHeaders`` to httpcore's loggers (once)."""
+    for name in _HTTPCORE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactHeaders) for f in logger.filters):
+            logger.addFilter(RedactHeaders())
 
 
 def default_base_url(env: Mapping[str, str] | None = None) -> str:
@@ -129,6 +155,7 @@ class BrainSession:
         self._expires_at: datetime | None = None
         self._restore_tried = False
         self._host = urlsplit(self.base_url).netloc
+        install_log_redaction()
         self._http = httpx.Client(
             base_url=self.base_url, transport=transport, timeout=timeout_s, follow_redirects=False
         )
@@ -237,7 +264,8 @@ class BrainSession:
                 failures += 1
                 if failures > self.policy.max_retries:
                     raise ProviderError(
-                        f"BRAIN login: cannot reach {self.base_url} ({type(exc).__name__}) after {failures} attempts"
+                        f"BRAIN login: cannot reach {self.base_url} ({type(exc).__name__}) "
+                        f"after {failures} attempts"
                     ) from None
                 self.wait(self.backoff(failures), "network error during login")
                 continue
@@ -254,7 +282,9 @@ class BrainSession:
                 failures += 1
                 if failures > self.policy.max_retries:
                     if status == 429:
-                        raise AuthError(f"BRAIN login is rate-limited (429) after {failures} attempts; try later")
+                        raise AuthError(
+                            f"BRAIN login rate-limited (429) after {failures} attempts; try later"
+                        )
                     raise ProviderError(f"BRAIN login: server error {status} after {failures} attempts")
                 ra = parse_retry_after(resp.headers.get("Retry-After"))
                 self.wait(ra if ra is not None else self.backoff(failures), f"login answered {status}")
@@ -297,15 +327,16 @@ class BrainSession:
             try:
                 resp = self._send("POST", url)
             except httpx.TransportError:
-                self.wait(self.policy.persona_interval_s, "network error while confirming the biometric check")
+                self.wait(self.policy.persona_interval_s, "network error confirming the biometric check")
                 continue
             if resp.status_code in (200, 201):
                 self._established(resp)
                 self.notify("BRAIN biometric check accepted; logged in.")
                 return
-            log.info("BRAIN: biometric check not confirmed yet (attempt %d, HTTP %d)", attempt, resp.status_code)
+            log.info("BRAIN: biometric check not confirmed yet (try %d, HTTP %d)", attempt, resp.status_code)
             ra = parse_retry_after(resp.headers.get("Retry-After"))
-            self.wait(ra if ra is not None else self.policy.persona_interval_s, "waiting for the biometric check")
+            delay = ra if ra is not None else self.policy.persona_interval_s
+            self.wait(delay, "waiting for the biometric check")
         raise AuthError(
             f"BRAIN biometric check was not confirmed after {self.policy.persona_attempts} attempts; "
             "run the command again for a new link"
@@ -367,7 +398,8 @@ class BrainSession:
                 failures += 1
                 if failures > self.policy.max_retries:
                     raise ProviderError(
-                        f"BRAIN {what}: still rate-limited (429 {detail or 'no detail'}) after {failures} attempts"
+                        f"BRAIN {what}: still rate-limited (429 {detail or 'no detail'}) "
+                        f"after {failures} attempts"
                     )
                 delay = retry_after if retry_after is not None else self.backoff(failures)
                 self.wait(delay, f"rate-limited on {what}")
@@ -396,7 +428,8 @@ class BrainSession:
                 resume_at=resume,
             )
         self.notify(
-            f"BRAIN daily simulation limit reached; pausing until midnight New York time ({local}), {span} from now"
+            "BRAIN daily simulation limit reached; pausing until midnight New York time "
+            f"({local}), {span} from now"
         )
         self.wait(seconds + self.policy.daily_margin_s, "daily simulation limit")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class RetryPolicy:
     persona_interval_s: float = 5.0
     concurrency_waits: int = 60
     """How many times a submission waits for a free simulation slot before giving up."""
-    daily_limit: str = "wait"
+    daily_limit: Literal["wait", "stop"] = "wait"
     """``wait``: pause until midnight New York time and go on; ``stop``: raise DailyLimitError."""
     daily_margin_s: float = 60.0
     """Extra wait after New York midnight before trying again."""
@@ -50,7 +51,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def backoff_s(attempt: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
     """Exponential back-off for retry number ``attempt`` (1-based), capped, with optional jitter."""
-    delay = min(policy.backoff_cap_s, policy.backoff_base_s * (2 ** max(0, attempt - 1)))
+    delay = float(min(policy.backoff_cap_s, policy.backoff_base_s * (2.0 ** max(0, attempt - 1))))
     if policy.jitter > 0:
         delay *= 1.0 + policy.jitter * (rng or random.Random()).random()
     return delay
@@ -70,7 +71,9 @@ class ConcurrencyWindow:
 
     def __post_init__(self) -> None:
         if self.ceiling < self.floor or self.floor < 1:
-            raise ValueError(f"concurrency window needs 1 <= floor <= ceiling (got {self.floor}, {self.ceiling})")
+            raise ValueError(
+                f"concurrency window needs 1 <= floor <= ceiling (got {self.floor}, {self.ceiling})"
+            )
         if self.window <= 0:
             self.window = float(self.ceiling)
 
