@@ -1,1 +1,164 @@
-"""Commands: batch (not yet written)."""
+"""Command: ``run-batch`` — the main job (ideas → lanes → gate → LLM → validation, one run_id)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from brain_agent.agents.batch import BatchOptions, BatchReport, run_batch
+from brain_agent.agents.batch import Progress as BatchProgress
+from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.cli.budget import ConfigOption, load_budget
+from brain_agent.errors import InputError
+from brain_agent.ideas import generate_ideas, load_ideas
+from brain_agent.knowledge import load_knowledge_pack
+from brain_agent.llm import make_provider
+from brain_agent.settings import default_knowledge_pack_dir
+from brain_agent.storage import SQLiteStore
+
+
+@app.command("run-batch")
+def run_batch_command(
+    ideas: Annotated[Path | None, typer.Option("--ideas", help="IdeaSpec JSON file (one or a list).")] = None,
+    generate: Annotated[
+        int | None, typer.Option("--generate", help="Generate N seed ideas instead.", min=1)
+    ] = None,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    llm_provider: Annotated[
+        str, typer.Option("--llm-provider", help="mock (default, offline) | openai | ollama | anthropic.")
+    ] = "mock",
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name (default: the provider's).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Provider endpoint (default: env).")
+    ] = None,
+    knowledge_pack_dir: Annotated[
+        Path | None,
+        typer.Option("--knowledge-pack-dir", help="Knowledge pack folder (default: data/meta/index)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for generated ideas and the mock model.")] = 0,
+    pace: Annotated[
+        float, typer.Option("--pace", help="Seconds to sleep after each LLM call (demo).", min=0)
+    ] = 0.0,
+    invalid_share: Annotated[
+        float, typer.Option("--invalid-share", help="mock only: share of deliberately invalid answers.")
+    ] = 0.0,
+    latency: Annotated[float, typer.Option("--latency", help="mock only: seconds per call.", min=0)] = 0.0,
+    no_deferred: Annotated[
+        bool, typer.Option("--no-deferred", help="Do not pick up deferred ideas.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run one batch under the budget. Exit 0 when every idea ran, 3 when any idea was blocked by a cap
+    (deferred to the next batch or discarded, per the config)."""
+    if (ideas is None) == (generate is None):
+        raise InputError("give exactly one of --ideas FILE or --generate N", key="ideas")
+    knowledge = load_knowledge_pack(
+        knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
+    )
+    provider = make_provider(
+        llm_provider,
+        model=model,
+        base_url=base_url,
+        seed=seed,
+        latency_s=latency,
+        invalid_share=invalid_share,
+    )
+    cfg, prices, config_path = load_budget(config, model=provider.model)
+    idea_list = (
+        load_ideas(ideas)
+        if ideas is not None
+        else generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
+    )
+    store = SQLiteStore(resolve_db(db))
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err_console,
+        transient=as_json,
+        disable=as_json,
+    )
+    task = progress.add_task("run-batch", total=len(idea_list), last="")
+
+    def on_start(run_id: str, total: int) -> None:
+        progress.update(task, total=max(total, 1), description=f"run-batch {run_id}")
+
+    def on_progress(p: BatchProgress) -> None:
+        progress.update(task, completed=p.done, last=f"{p.idea_id} [{p.lane}] {p.outcome}")
+
+    opts = BatchOptions(
+        config=cfg,
+        prices=prices,
+        knowledge_pack=knowledge,
+        provider=provider,
+        pace_s=pace,
+        seed=seed,
+        claim_deferred=not no_deferred,
+        on_progress=on_progress,
+        on_start=on_start,
+        metadata={"config": str(config_path), "ideas": str(ideas) if ideas else f"generated:{generate}"},
+    )
+    with progress:
+        report = run_batch(store, idea_list, opts)
+    if as_json:
+        out_console.print_json(json.dumps({"run_id": report.run_id, **report.summary()}))
+    else:
+        _print_report(report)
+    if report.blocked:
+        err_console.print(
+            f"[bold red]blocked[/]: {report.blocked} idea(s) hit a cap "
+            f"({', '.join(sorted(set(report.blocked_codes)))}); "
+            f"deferred {report.deferred}, discarded {report.discarded}"
+        )
+        raise typer.Exit(3)
+
+
+def _print_report(report: BatchReport) -> None:
+    s = report.summary()
+    table = Table(title=f"run-batch {report.run_id}")
+    for col in ("lane", "ideas", "calls", "prompt", "completion", "total", "cost (USD)"):
+        table.add_column(col, justify="left" if col == "lane" else "right")
+    for lane, t in s["lanes"].items():
+        table.add_row(
+            lane,
+            str(t["ideas"]),
+            str(t["calls"]),
+            str(t["prompt_tokens"]),
+            str(t["completion_tokens"]),
+            str(t["tokens"]),
+            t["cost"],
+        )
+    tok = s["tokens"]
+    table.add_row(
+        "[bold]all",
+        str(s["ideas"]),
+        "",
+        str(tok["prompt"]),
+        str(tok["completion"]),
+        str(tok["total"]),
+        s["cost"],
+    )
+    out_console.print(table)
+    facts = Table(show_header=False, box=None)
+    for key, value in (
+        ("candidates (valid)", f"{s['candidates']} ({s['valid']})"),
+        ("fallbacks", s["fallbacks"]),
+        ("deferred / discarded / blocked", f"{s['deferred']} / {s['discarded']} / {s['blocked']}"),
+        ("explore floor preserved", s["explore_floor_preserved"]),
+        ("expansions / needs repair", f"{s['expansions']} / {s['needs_repair']}"),
+        ("cache hits (tokens saved)", f"{s['cache_hits']} ({s['tokens_saved']})"),
+        ("coverage", f"{s['coverage']} subcategories ({s['coverage_share']:.0%})"),
+        ("novelty / structural", f"{s['novelty']:.0%} / {s['structural_novelty']:.0%}"),
+    ):
+        facts.add_row(key, str(value))
+    out_console.print(facts)

@@ -116,11 +116,25 @@ class LedgerStore:
                 """INSERT INTO budget_reservations (reservation_id, run_id, batch_id, idea_id, lane, model,
                        purpose, state, holder, created_at, lease_expires, reserved_tokens, reserved_pico)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (reservation_id, run_id, batch_id, idea_id, lane, model, purpose, HELD,
-                 holder or holder_id(), now, expires, tokens, pico),
-            )  # fmt: skip
+                (
+                    reservation_id,
+                    run_id,
+                    batch_id,
+                    idea_id,
+                    lane,
+                    model,
+                    purpose,
+                    HELD,
+                    holder or holder_id(),
+                    now,
+                    expires,
+                    tokens,
+                    pico,
+                ),
+            )
             conn.executemany(
-                """INSERT INTO budget_charges (reservation_id, scope_key, unit, state, lease_expires, reserved)
+                """INSERT INTO budget_charges
+                       (reservation_id, scope_key, unit, state, lease_expires, reserved)
                    VALUES (?, ?, ?, ?, ?, ?)""",
                 [(reservation_id, c.scope_key, c.unit, HELD, expires, c.amount) for c in charges],
             )
@@ -144,11 +158,20 @@ class LedgerStore:
             conn.execute(
                 """UPDATE budget_reservations SET state = ?, actual_tokens = ?, actual_pico = ?,
                        overrun_tokens = ?, late = ?, finished_at = ? WHERE reservation_id = ?""",
-                (SETTLED, tokens, pico, max(0, tokens - int(row["reserved_tokens"])), late, now, reservation_id),
+                (
+                    SETTLED,
+                    tokens,
+                    pico,
+                    max(0, tokens - int(row["reserved_tokens"])),
+                    late,
+                    now,
+                    reservation_id,
+                ),
             )
             for scope_key, amount in actual.items():
                 conn.execute(
-                    "UPDATE budget_charges SET state = ?, spent = ? WHERE reservation_id = ? AND scope_key = ?",
+                    "UPDATE budget_charges SET state = ?, spent = ? "
+                    "WHERE reservation_id = ? AND scope_key = ?",
                     (SETTLED, amount, reservation_id, scope_key),
                 )
             conn.execute(
@@ -180,11 +203,13 @@ class LedgerStore:
         marks = ",".join("?" * len(ids))
         with self.store.transaction() as conn:
             cur = conn.execute(
-                f"UPDATE budget_reservations SET lease_expires = ? WHERE state = ? AND reservation_id IN ({marks})",
+                "UPDATE budget_reservations SET lease_expires = ? "
+                f"WHERE state = ? AND reservation_id IN ({marks})",
                 (now + lease_seconds, HELD, *ids),
             )
             conn.execute(
-                f"UPDATE budget_charges SET lease_expires = ? WHERE state = ? AND reservation_id IN ({marks})",
+                "UPDATE budget_charges SET lease_expires = ? "
+                f"WHERE state = ? AND reservation_id IN ({marks})",
                 (now + lease_seconds, HELD, *ids),
             )
             return int(cur.rowcount)
@@ -237,12 +262,14 @@ class LedgerStore:
     @staticmethod
     def _expire(conn: sqlite3.Connection, now: float) -> int:
         cur = conn.execute(
-            "UPDATE budget_reservations SET state = ?, reason = 'lease expired' WHERE state = ? AND lease_expires <= ?",
+            "UPDATE budget_reservations SET state = ?, reason = 'lease expired' "
+            "WHERE state = ? AND lease_expires <= ?",
             (EXPIRED, HELD, now),
         )
         if cur.rowcount:
             conn.execute(
-                "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?", (EXPIRED, HELD, now)
+                "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?",
+                (EXPIRED, HELD, now),
             )
         return int(cur.rowcount)
 
@@ -262,10 +289,14 @@ class LedgerStore:
 
     # -- calibration ---------------------------------------------------------------------------
     def load_calibration(self) -> list[tuple[str, str, int, float]]:
-        rows = self.store.conn.execute("SELECT model, method, samples, mean_log_ratio FROM budget_calibration")
+        rows = self.store.conn.execute(
+            "SELECT model, method, samples, mean_log_ratio FROM budget_calibration"
+        )
         return [(str(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows]
 
-    def save_calibration(self, model: str, method: str, samples: int, mean_log_ratio: float, *, now: float) -> None:
+    def save_calibration(
+        self, model: str, method: str, samples: int, mean_log_ratio: float, *, now: float
+    ) -> None:
         with self.store.transaction() as conn:
             conn.execute(
                 """INSERT INTO budget_calibration (model, method, samples, mean_log_ratio, updated_at)
@@ -290,11 +321,20 @@ class LedgerStore:
     ) -> int:
         with self.store.transaction() as conn:
             cur = conn.execute(
-                """INSERT INTO budget_deferred (idea_id, lane, idea, from_run, reason, failure_code, state, deferred_at)
+                """INSERT INTO budget_deferred
+                       (idea_id, lane, idea, from_run, reason, failure_code, state, deferred_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (idea_id, lane, json.dumps(idea, sort_keys=True, default=str), from_run, reason, failure_code,
-                 "discarded" if discard else "pending", now),
-            )  # fmt: skip
+                (
+                    idea_id,
+                    lane,
+                    json.dumps(idea, sort_keys=True, default=str),
+                    from_run,
+                    reason,
+                    failure_code,
+                    "discarded" if discard else "pending",
+                    now,
+                ),
+            )
             return int(cur.lastrowid or 0)
 
     def claim_deferred(self, run_id: str, *, now: float, limit: int = 1000) -> list[dict[str, Any]]:
@@ -305,7 +345,8 @@ class LedgerStore:
             ).fetchall()
             ids = [int(r["id"]) for r in rows]
             conn.executemany(
-                "UPDATE budget_deferred SET state = 'claimed', claimed_by_run = ?, claimed_at = ? WHERE id = ?",
+                "UPDATE budget_deferred SET state = 'claimed', claimed_by_run = ?, claimed_at = ? "
+                "WHERE id = ?",
                 [(run_id, now, i) for i in ids],
             )
         return [json.loads(r["idea"]) for r in rows]
@@ -336,7 +377,8 @@ class LedgerStore:
     ) -> int:
         with self.store.transaction() as conn:
             cur = conn.execute(
-                """INSERT INTO repair_queue (run_id, idea_id, candidate_id, error_code, attempts, payload, state,
+                """INSERT INTO repair_queue
+                       (run_id, idea_id, candidate_id, error_code, attempts, payload, state,
                        created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)""",
                 (run_id, idea_id, candidate_id, error_code, attempts, json.dumps(payload, default=str), now),
             )
@@ -359,11 +401,21 @@ class LedgerStore:
         with self.store.transaction() as conn:
             conn.execute(
                 """INSERT OR REPLACE INTO kpis (run_id, batch_id, level, candidates, coverage, coverage_share,
-                       novelty, structural_novelty, data, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (run_id, batch_id, level, int(kpis["candidates"]), int(kpis["coverage"]),
-                 float(kpis["coverage_share"]), float(kpis["novelty"]), float(kpis["structural_novelty"]),
-                 json.dumps(kpis, sort_keys=True, default=str), now),
-            )  # fmt: skip
+                       novelty, structural_novelty, data, computed_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    run_id,
+                    batch_id,
+                    level,
+                    int(kpis["candidates"]),
+                    int(kpis["coverage"]),
+                    float(kpis["coverage_share"]),
+                    float(kpis["novelty"]),
+                    float(kpis["structural_novelty"]),
+                    json.dumps(kpis, sort_keys=True, default=str),
+                    now,
+                ),
+            )
 
     def kpis(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.store.conn.execute(
@@ -379,7 +431,11 @@ class LedgerStore:
 
 def _reservation(row: sqlite3.Row) -> ReservationRow:
     return ReservationRow(
-        reservation_id=row["reservation_id"], state=row["state"], reserved_tokens=row["reserved_tokens"],
-        actual_tokens=row["actual_tokens"], overrun_tokens=row["overrun_tokens"], late=bool(row["late"]),
+        reservation_id=row["reservation_id"],
+        state=row["state"],
+        reserved_tokens=row["reserved_tokens"],
+        actual_tokens=row["actual_tokens"],
+        overrun_tokens=row["overrun_tokens"],
+        late=bool(row["late"]),
         created_at=row["created_at"],
-    )  # fmt: skip
+    )

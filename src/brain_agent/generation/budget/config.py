@@ -6,6 +6,7 @@ A bad file is a :class:`~brain_agent.errors.ConfigError` (exit 2) that names the
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from decimal import Decimal
@@ -46,7 +47,7 @@ class FallbackSteps(_Strict):
             raise ValueError("needs at least one step")
         if any(v < 1 for v in value):
             raise ValueError("steps must be >= 1")
-        if any(a <= b for a, b in zip(value, value[1:], strict=False)):
+        if any(a <= b for a, b in itertools.pairwise(value)):
             raise ValueError("steps must be strictly decreasing")
         return value
 
@@ -55,7 +56,9 @@ class BudgetConfig(_Strict):
     """Token and money caps, the fallback ladder, lanes and the expansion reserve."""
 
     version: int = Field(default=1, description="schema version of this file")
-    max_prompt_tokens: int = Field(default=12_000, ge=256, description="per-request prompt cap (spec: 8k–16k)")
+    max_prompt_tokens: int = Field(
+        default=12_000, ge=256, description="per-request prompt cap (spec: 8k–16k)"
+    )
     max_completion_tokens: int = Field(
         default=1_500, ge=16, description="per-request completion cap, sent as max_tokens (spec: 1k–2k)"
     )
@@ -78,17 +81,23 @@ class BudgetConfig(_Strict):
         default=12_000, ge=0, description="part of the batch cap kept for Top-K expansion on repeated errors"
     )
     repeat_error_threshold: int = Field(
-        default=2, ge=1, description="same validation error this many times in a row → expand instead of shrink"
+        default=2,
+        ge=1,
+        description="same validation error this many times in a row → expand instead of shrink",
     )
-    max_attempts_per_idea: int = Field(default=3, ge=1, description="LLM attempts per idea, expansion included")
+    max_attempts_per_idea: int = Field(
+        default=3, ge=1, description="LLM attempts per idea, expansion included"
+    )
     prompt_safety_margin: float = Field(
         default=0.05, ge=0.0, le=1.0, description="extra share reserved on top of a non-exact prompt estimate"
     )
     estimator: Literal["exact", "rough"] = Field(
-        default="exact", description="exact = offline BPE count (+ calibration); rough = heuristic (+ calibration)"
+        default="exact",
+        description="exact = offline BPE count (+ calibration); rough = heuristic (+ calibration)",
     )
     on_blocked: Literal["defer", "discard"] = Field(
-        default="defer", description="what happens to an idea nothing fits: carried to the next batch or dropped"
+        default="defer",
+        description="what happens to an idea nothing fits: carried to the next batch or dropped",
     )
     lease_seconds: float = Field(
         default=300.0, gt=0, description="a hold expires this long after its last heartbeat (dead process)"
@@ -134,13 +143,17 @@ class BudgetConfig(_Strict):
         low, high = EXPLORE_RECOMMENDED
         if not low - RATIO_TOLERANCE <= self.explore_ratio <= high + RATIO_TOLERANCE:
             out.append(
-                f"explore_ratio {self.explore_ratio} is outside the recommended {low:.0%}–{high:.0%} (spec §2.1)"
+                f"explore_ratio {self.explore_ratio} is outside the recommended "
+                f"{low:.0%}–{high:.0%} (spec §2.1)"
             )
         if not 8_000 <= self.max_prompt_tokens <= 16_000:
-            out.append(f"max_prompt_tokens {self.max_prompt_tokens} is outside the recommended 8k–16k (spec §2.2)")
+            out.append(
+                f"max_prompt_tokens {self.max_prompt_tokens} is outside the recommended 8k–16k (spec §2.2)"
+            )
         if not 1_000 <= self.max_completion_tokens <= 2_000:
             out.append(
-                f"max_completion_tokens {self.max_completion_tokens} is outside the recommended 1k–2k (spec §2.2)"
+                f"max_completion_tokens {self.max_completion_tokens} is outside "
+                "the recommended 1k–2k (spec §2.2)"
             )
         return out
 
@@ -207,7 +220,9 @@ def load_budget_config(path: str | Path, *, warn: bool = False) -> BudgetConfig:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=str(p)) from None
+        raise ConfigError(
+            f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=str(p)
+        ) from None
     return parse_budget_config(data, str(p), warn=warn)
 
 

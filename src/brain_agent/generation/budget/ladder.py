@@ -45,9 +45,12 @@ class LadderOutcome(Generic[V]):
         return self.chosen is not None and not self.steps
 
 
-def ladder_sequence(start: TopK, steps: FallbackSteps) -> list[tuple[Stage | None, TopK]]:
-    """Every configuration the ladder may try, in order, starting with ``start`` itself."""
+def ladder_sequence(start: TopK, steps: FallbackSteps | None) -> list[tuple[Stage | None, TopK]]:
+    """Every configuration the ladder may try, in order, starting with ``start`` itself
+    (``steps`` None: ``start`` only, e.g. an expansion call, which never shrinks)."""
     out: list[tuple[Stage | None, TopK]] = [(None, start)]
+    if steps is None:
+        return out
     current = start
     for stage in STAGES:
         for k in getattr(steps, stage):
@@ -59,7 +62,7 @@ def ladder_sequence(start: TopK, steps: FallbackSteps) -> list[tuple[Stage | Non
 
 def choose_topk(
     start: TopK,
-    steps: FallbackSteps,
+    steps: FallbackSteps | None,
     measure: Callable[[TopK], int],
     violation: Callable[[int], V | None],
 ) -> LadderOutcome[V]:

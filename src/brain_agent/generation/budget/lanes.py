@@ -94,7 +94,9 @@ def plan_lanes(
         if victim.lane == "explore" and explore_count <= min_explore:
             exploit = lowest("exploit")
             if exploit is not None:
-                protections.append(FloorProtection(explore_count, min_explore, exploit.idea_id, victim.idea_id))
+                protections.append(
+                    FloorProtection(explore_count, min_explore, exploit.idea_id, victim.idea_id)
+                )
                 victim = exploit
         drop(victim, "batch_shrink")
 

@@ -1,15 +1,17 @@
 """Pure budget policy: (config, ledger state, request) → decision. No I/O.
 
-A call touches these scopes, all reserved together:
+A call touches these scopes, all reserved together (failure codes in ``FAILURE_CODES``):
 
-| scope key | limit | failure code |
-|---|---|---|
-| (request) | ``max_prompt_tokens`` / ``max_completion_tokens`` | ``BUDGET_REQUEST_PROMPT_TOKENS`` / ``…_COMPLETION_TOKENS`` |
-| ``lane:{batch}:{lane}`` | ``lane_ratio × (batch cap − expansion reserve)`` | ``BUDGET_LANE_EXPLOIT_TOKENS`` / ``…_EXPLORE_…`` |
-| ``expansion:{batch}`` (expansion calls instead of the lane) | ``expansion_reserve_tokens`` | ``BUDGET_EXPANSION_RESERVE`` |
-| ``batch:{batch}`` | ``max_tokens_per_batch`` | ``BUDGET_BATCH_TOKENS`` |
-| ``day:{date@tz}`` / ``week:{isoweek@tz}`` | per-period token caps | ``BUDGET_DAY_TOKENS`` / ``BUDGET_WEEK_TOKENS`` |
-| ``money_day:…`` / ``money_week:…`` (pico-USD) | ``max_cost_per_day`` / ``…_week`` | ``BUDGET_DAY_COST`` / ``BUDGET_WEEK_COST`` |
+- request: ``max_prompt_tokens`` / ``max_completion_tokens`` (``BUDGET_REQUEST_PROMPT_TOKENS`` /
+  ``BUDGET_REQUEST_COMPLETION_TOKENS``), checked without the ledger;
+- ``lane:{batch}:{lane}``: ``lane_ratio × (batch cap − expansion reserve)``
+  (``BUDGET_LANE_EXPLOIT_TOKENS`` / ``BUDGET_LANE_EXPLORE_TOKENS``); expansion calls charge
+  ``expansion:{batch}`` (``expansion_reserve_tokens``, ``BUDGET_EXPANSION_RESERVE``) instead;
+- ``batch:{batch}``: ``max_tokens_per_batch`` (``BUDGET_BATCH_TOKENS``);
+- ``day:{date@tz}`` / ``week:{isoweek@tz}``: period token caps (``BUDGET_DAY_TOKENS`` /
+  ``BUDGET_WEEK_TOKENS``);
+- ``money_day:…`` / ``money_week:…`` in pico-USD: ``max_cost_per_day`` / ``max_cost_per_week``
+  (``BUDGET_DAY_COST`` / ``BUDGET_WEEK_COST``).
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ def failure_code(scope_key: str) -> str:
 
 def violation_for(scope_key: str, limit: int, observed: int, unit: str = TOKENS) -> Violation:
     if unit == PICO_USD:
-        return Violation(failure_code(scope_key), scope_kind(scope_key), scope_key, from_pico(limit), from_pico(observed))
+        return Violation(
+            failure_code(scope_key), scope_kind(scope_key), scope_key, from_pico(limit), from_pico(observed)
+        )
     return Violation(failure_code(scope_key), scope_kind(scope_key), scope_key, limit, observed)
 
 
@@ -125,10 +129,16 @@ def check(
 ) -> Violation | None:
     """None when the request fits every cap given the ledger ``usage``; else the first violation."""
     if amount.prompt_tokens > config.max_prompt_tokens:
-        return Violation(REQUEST_PROMPT, "request", "request:prompt", config.max_prompt_tokens, amount.prompt_tokens)
+        return Violation(
+            REQUEST_PROMPT, "request", "request:prompt", config.max_prompt_tokens, amount.prompt_tokens
+        )
     if amount.completion_tokens > config.max_completion_tokens:
         return Violation(
-            REQUEST_COMPLETION, "request", "request:completion", config.max_completion_tokens, amount.completion_tokens
+            REQUEST_COMPLETION,
+            "request",
+            "request:completion",
+            config.max_completion_tokens,
+            amount.completion_tokens,
         )
     for charge in request_charges:
         if charge.limit is None:

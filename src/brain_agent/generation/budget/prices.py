@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 from decimal import Decimal
 from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from brain_agent.errors import ConfigError, InputError

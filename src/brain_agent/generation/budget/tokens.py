@@ -20,6 +20,7 @@ from typing import Literal
 from brain_agent.llm.tokenizer import count_tokens, encoding_for_model
 
 Method = Literal["exact", "rough"]
+_MEMO_SIZE = 64
 
 _PIECE = re.compile(
     r"(?P<word>_?[A-Za-z]+)|(?P<num>[0-9]+)|(?P<nl>\s*\n)|(?P<ws>[ \t]+)|(?P<punct>[^\sA-Za-z0-9]+)"
@@ -111,18 +112,27 @@ class TokenEstimator:
         self.method: Method = method
         self.calibration = dict(calibration or {})
         self.safety_margin = safety_margin
+        self._memo: dict[tuple[str, str, str], tuple[int, bool]] = {}
 
     def factor(self, model: str, method: str) -> float:
         state = self.calibration.get((model, method))
         return state.factor if state is not None else 1.0
 
+    def _raw(self, text: str, model: str) -> tuple[int, bool]:
+        """The uncorrected count, memoised: the gate and the provider wrapper count the same prompt."""
+        key = (self.method, model, text)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = exact_tokens(text, model) if self.method == "exact" else (rough_tokens(text), False)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = hit
+        return hit
+
     def estimate(self, text: str, model: str) -> Estimate:
-        if self.method == "exact":
-            raw, exact = exact_tokens(text, model)
-            if exact:
-                return Estimate(raw, raw, "exact", True, 1.0)
-        else:
-            raw, exact = rough_tokens(text), False
+        raw, exact = self._raw(text, model)
+        if exact:
+            return Estimate(raw, raw, "exact", True, 1.0)
         factor = self.factor(model, self.method)
         corrected = raw * factor * (1.0 + self.safety_margin)
         return Estimate(math.ceil(corrected), raw, self.method, False, factor)
@@ -130,12 +140,9 @@ class TokenEstimator:
     def observe(self, text: str, model: str, actual_prompt_tokens: int) -> CalibrationState | None:
         """Learn from a provider-reported prompt count; returns the new state (None when the model's
         count is exact and needs no calibration)."""
-        if self.method == "exact":
-            raw, exact = exact_tokens(text, model)
-            if exact:
-                return None
-        else:
-            raw = rough_tokens(text)
+        raw, exact = self._raw(text, model)
+        if exact:
+            return None
         key = (model, self.method)
         state = self.calibration.get(key, CalibrationState(model, self.method))
         new = state.update(raw, actual_prompt_tokens)

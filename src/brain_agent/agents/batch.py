@@ -1,0 +1,479 @@
+"""``run-batch``: N ideas through lanes → retrieval → gate/ladder → budgeted LLM → validation →
+expansion / repair hand-off, under one ``run_id``, ending with KPIs and ``cycle_completed``.
+
+The run is one batch (``batch_id == run_id``). Ideas deferred by an earlier batch are claimed first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from brain_agent.agents.pipeline import Pipeline, RunContext
+from brain_agent.errors import BrainAgentError, BudgetBlockedError
+from brain_agent.generation.alpha_maker import Candidate, make_candidate
+from brain_agent.generation.budget import (
+    BudgetConfig,
+    BudgetedProvider,
+    BudgetGate,
+    CallContext,
+    Clock,
+    PlannedIdea,
+    PriceTable,
+    SystemClock,
+    Violation,
+    emit_decision,
+    expand,
+    ladder_sequence,
+    plan_lanes,
+    repeated_error,
+)
+from brain_agent.generation.budget.gate import blocked_payload
+from brain_agent.generation.budget.policy import failure_code
+from brain_agent.generation.prompt import SYSTEM_PROMPT, render_alpha_prompt
+from brain_agent.ideas import IdeaSpec
+from brain_agent.knowledge import KnowledgePack
+from brain_agent.llm.base import LLMProvider
+from brain_agent.retrieval import RetrievalPack, TopK, build_retrieval_pack
+from brain_agent.storage import SQLiteStore
+from brain_agent.storage.ledger_store import LedgerStore
+from brain_agent.telemetry import events as ev
+from brain_agent.telemetry.kpi import batch_kpis
+
+LANES = ("exploit", "explore")
+
+
+@dataclass
+class LaneTotals:
+    ideas: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: Decimal = Decimal(0)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ideas": self.ideas,
+            "calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens": self.tokens,
+            "cost": str(self.cost),
+        }
+
+
+@dataclass
+class BatchReport:
+    run_id: str = ""
+    status: str = "running"
+    lanes: dict[str, LaneTotals] = field(default_factory=lambda: {lane: LaneTotals() for lane in LANES})
+    ideas: int = 0
+    candidates: int = 0
+    valid: int = 0
+    fallbacks: int = 0
+    deferred: int = 0
+    discarded: int = 0
+    blocked: int = 0
+    blocked_codes: list[str] = field(default_factory=list)
+    cache_hits: int = 0
+    tokens_saved: int = 0
+    expansions: int = 0
+    needs_repair: int = 0
+    errors: int = 0
+    floor_protections: int = 0
+    kpi: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``cycle_completed`` payload (docs/events.md) plus the per-lane split."""
+        prompt = sum(t.prompt_tokens for t in self.lanes.values())
+        completion = sum(t.completion_tokens for t in self.lanes.values())
+        return {
+            "ideas": self.ideas,
+            "candidates": self.candidates,
+            "valid": self.valid,
+            "deferred": self.deferred,
+            "discarded": self.discarded,
+            "blocked": self.blocked,
+            "blocked_codes": sorted(set(self.blocked_codes)),
+            "cache_hits": self.cache_hits,
+            "tokens_saved": self.tokens_saved,
+            "tokens": {"prompt": prompt, "completion": completion, "total": prompt + completion},
+            "cost": str(sum((t.cost for t in self.lanes.values()), Decimal(0))),
+            "fallbacks": self.fallbacks,
+            "expansions": self.expansions,
+            "needs_repair": self.needs_repair,
+            "errors": self.errors,
+            "explore_floor_preserved": self.floor_protections,
+            "coverage": self.kpi.get("coverage", 0),
+            "coverage_share": self.kpi.get("coverage_share", 0.0),
+            "novelty": self.kpi.get("novelty", 0.0),
+            "structural_novelty": self.kpi.get("structural_novelty", 0.0),
+            "lanes": {lane: t.to_dict() for lane, t in self.lanes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    idea_id: str
+    lane: str
+    outcome: str
+
+
+@dataclass
+class BatchOptions:
+    config: BudgetConfig
+    prices: PriceTable
+    knowledge_pack: KnowledgePack
+    provider: LLMProvider
+    clock: Clock = field(default_factory=SystemClock)
+    pace_s: float = 0.0
+    seed: int = 0
+    claim_deferred: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+    on_progress: Callable[[Progress], None] | None = None
+    on_start: Callable[[str, int], None] | None = None
+    """Called with (run_id, number of ideas) once the plan is known."""
+
+
+@dataclass
+class _IdeaWork:
+    idea: IdeaSpec
+    pack: RetrievalPack
+
+
+class _Batch:
+    def __init__(self, store: SQLiteStore, opts: BatchOptions, run: RunContext) -> None:
+        self.store, self.opts, self.run = store, opts, run
+        self.config = opts.config
+        self.gate = BudgetGate.open(opts.config, store, opts.prices, opts.clock)
+        self.ledger = LedgerStore(store)
+        self.report = BatchReport(run_id=run.run_id)
+        self.batch_id = run.run_id
+
+    # -- helpers -------------------------------------------------------------------------------
+    def ctx(self, idea: IdeaSpec, *, expansion: bool = False) -> CallContext:
+        return CallContext(
+            run_id=self.run.run_id,
+            batch_id=self.batch_id,
+            lane=idea.lane,
+            idea_id=idea.id,
+            model=self.opts.provider.model,
+            purpose="alpha",
+            expansion=expansion,
+        )
+
+    def render(self, work: _IdeaWork, feedback: list[str]) -> Callable[[TopK], str]:
+        return lambda k: SYSTEM_PROMPT + render_alpha_prompt(work.idea, work.pack, k, feedback=feedback)
+
+    def block(self, idea: IdeaSpec, violation: Violation, reason: str, *, emit_blocked: bool = True) -> None:
+        action = self.config.on_blocked
+        self.report.blocked += 1
+        self.report.blocked_codes.append(violation.failure_code)
+        kw: dict[str, Any] = {"step": "budget", "idea_id": idea.id, "lane": idea.lane}
+        if emit_blocked:
+            self.run.emit(ev.BUDGET_BLOCKED, blocked_payload(violation, action), **kw)
+        self.ledger.defer_idea(
+            idea.id,
+            idea.model_dump(),
+            lane=idea.lane,
+            from_run=self.run.run_id,
+            reason=reason,
+            failure_code=violation.failure_code,
+            now=self.opts.clock.now(),
+            discard=action == "discard",
+        )
+        if action == "discard":
+            self.report.discarded += 1
+        else:
+            self.report.deferred += 1
+            self.run.emit(
+                ev.BUDGET_DEFERRED, {"reason": reason, "failure_code": violation.failure_code}, **kw
+            )
+
+    # -- planning ------------------------------------------------------------------------------
+    def plan(self, ideas: list[IdeaSpec]) -> list[_IdeaWork]:
+        fields_used, subs_used = self.store.usage_counts()
+        works: dict[str, _IdeaWork] = {}
+        planned: list[PlannedIdea] = []
+        completion = self.config.max_completion_tokens
+        for idea in ideas:
+            pack = build_retrieval_pack(
+                idea, self.opts.knowledge_pack, field_usage=fields_used, subcategory_usage=subs_used
+            )
+            work = _IdeaWork(idea, pack)
+            works[idea.id] = work
+            start = pack.default_topk.as_topk()
+            self.run.emit(
+                ev.RETRIEVAL_PACK_BUILT,
+                {
+                    "topk": start.to_dict(),
+                    "subcategories": [s.id for s in pack.subcategories[: start.subcategories]],
+                },
+                step="retrieval",
+                idea_id=idea.id,
+                lane=idea.lane,
+            )
+            smallest = ladder_sequence(start, self.config.fallback_topk_steps)[-1][1]
+            est = self.gate.estimator.estimate(self.render(work, [])(smallest), self.opts.provider.model)
+            planned.append(PlannedIdea(idea.id, idea.lane, idea.priority, est.tokens + completion))
+        status = {s.scope: s for s in self.gate.status(self.batch_id) if s.unit == "tokens"}
+        shared = [_int(status["batch"].remaining) - _int(status["expansion"].remaining)]
+        shared += [_int(status[k].remaining) for k in ("day", "week") if status[k].remaining is not None]
+        lane_left: dict[str, int] = {}
+        for s in self.gate.status(self.batch_id):
+            if s.scope == "lane":
+                lane_left[s.scope_key.rsplit(":", 1)[-1]] = _int(s.remaining)
+        plan = plan_lanes(
+            planned,
+            shared_available=min(shared),
+            lane_available=lane_left,
+            min_explore=self.config.min_explore_candidates_per_batch,
+        )
+        for p in plan.protections:
+            self.report.floor_protections += 1
+            protected = works[p.protected_idea_id].idea
+            self.run.emit(
+                ev.BUDGET_EXPLORE_FLOOR_PRESERVED,
+                {
+                    "explore_count": p.explore_count,
+                    "min_explore": p.min_explore,
+                    "deferred_idea_id": p.deferred_idea_id,
+                    "protected_idea_id": p.protected_idea_id,
+                },
+                step="budget",
+                idea_id=protected.id,
+                lane=protected.lane,
+            )
+        by_id = {p.idea_id: p for p in planned}
+        for d in plan.deferred:
+            idea = works[d.idea_id].idea
+            need = by_id[d.idea_id].min_tokens
+            if d.reason == "lane_share":
+                key = f"lane:{self.batch_id}:{idea.lane}"
+                limit, left = self.config.lane_limit(idea.lane), lane_left[idea.lane]
+            else:
+                key = f"batch:{self.batch_id}"
+                limit, left = self.config.lane_pool_tokens, min(shared)
+            v = Violation(failure_code(key), key.split(":", 1)[0], key, limit, limit - left + need)
+            self.block(idea, v, d.reason)
+        return [works[i] for i in plan.order]
+
+    # -- one idea ------------------------------------------------------------------------------
+    def run_idea(self, work: _IdeaWork) -> str:
+        idea, cfg = work.idea, self.config
+        lane = self.report.lanes[idea.lane]
+        lane.ideas += 1
+        topk = work.pack.default_topk.as_topk()
+        feedback: list[str] = []
+        codes: list[str | None] = []
+        expanded = False
+        last: Candidate | None = None
+        for attempt in range(1, cfg.max_attempts_per_idea + 1):
+            ctx = self.ctx(idea, expansion=expanded)
+            decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
+            for _race in range(3):
+                emit_decision(self.run.emit, decision, cfg)
+                self.report.fallbacks += len(decision.outcome.steps)
+                if decision.blocked:
+                    violation = decision.violation
+                    assert violation is not None
+                    if expanded:  # the reserve ran out: hand the idea to repair instead
+                        return self.hand_off(idea, last, codes, attempt - 1, "expansion reserve exhausted")
+                    self.block(idea, violation, "budget", emit_blocked=False)
+                    return "blocked"
+                assert decision.prompt is not None and decision.outcome.chosen is not None
+                chosen = decision.outcome.chosen
+                provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
+                try:
+                    last = make_candidate(
+                        provider,
+                        idea,
+                        work.pack,
+                        self.opts.knowledge_pack,
+                        chosen,
+                        store=self.store,
+                        run_id=self.run.run_id,
+                        prompt=decision.prompt[len(SYSTEM_PROMPT) :],
+                        max_tokens=cfg.max_completion_tokens,
+                        seed=self.opts.seed,
+                    )
+                    break
+                except BudgetBlockedError:  # another process took the headroom between test and hit
+                    decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
+                except BrainAgentError:  # provider failure: the wrapper released the hold and logged it
+                    self.report.errors += 1
+                    return "error"
+            else:
+                return "blocked"
+            self.account(idea.lane, provider, last)
+            self.pace()
+            if last.valid:
+                return "valid"
+            codes.append(last.error_code)
+            feedback.append(
+                f"{last.error_code}: {last.diagnostics[0]['message'] if last.diagnostics else ''}"
+            )
+            if expanded:
+                return self.hand_off(idea, last, codes, attempt, "still failing after expansion")
+            code = repeated_error(codes, cfg.repeat_error_threshold)
+            if code is not None:
+                grown = expand(chosen, code, work.pack.max_topk)
+                if grown is None or cfg.expansion_reserve_tokens == 0:
+                    return self.hand_off(idea, last, codes, attempt, "nothing left to expand")
+                expanded, topk = True, grown.topk
+                self.report.expansions += 1
+                left = next(s for s in self.gate.status(self.batch_id) if s.scope == "expansion").remaining
+                self.run.emit(
+                    ev.BUDGET_EXPANSION_APPLIED,
+                    {
+                        "error_code": code,
+                        "stage": grown.stage,
+                        "from_k": grown.from_k,
+                        "to_k": grown.to_k,
+                        "tokens": None,
+                        "reserve_left": left,
+                    },
+                    step="budget",
+                    idea_id=idea.id,
+                    lane=idea.lane,
+                )
+            else:
+                topk = chosen  # keep what fitted; the ladder may shrink it further
+        return self.hand_off(idea, last, codes, cfg.max_attempts_per_idea, "attempts exhausted")
+
+    def account(self, lane_name: str, provider: BudgetedProvider, candidate: Candidate) -> None:
+        lane = self.report.lanes[lane_name]
+        self.report.candidates += 1
+        self.report.valid += int(candidate.valid)
+        self.report.cache_hits += provider.cache_hits
+        self.report.tokens_saved += provider.tokens_saved
+        if not candidate.llm.get("cache_hit"):
+            lane.calls += 1
+            lane.prompt_tokens += int(candidate.usage.get("prompt_tokens", 0))
+            lane.completion_tokens += int(candidate.usage.get("completion_tokens", 0))
+            lane.cost += self.opts.prices.cost(str(candidate.llm.get("model", "")), _usage(candidate))
+
+    def hand_off(
+        self, idea: IdeaSpec, cand: Candidate | None, codes: list[str | None], attempts: int, why: str
+    ) -> str:
+        self.report.needs_repair += 1
+        code = next((c for c in reversed(codes) if c), None)
+        cid = cand.candidate_id if cand is not None else None
+        self.ledger.enqueue_repair(
+            run_id=self.run.run_id,
+            idea_id=idea.id,
+            candidate_id=cid,
+            error_code=code,
+            attempts=attempts,
+            payload={"reason": why, "codes": codes, "expression": cand.expression if cand else None},
+            now=self.opts.clock.now(),
+        )
+        if cid is not None:
+            self.store.set_candidate_status(cid, "needs_repair")
+        self.run.emit(
+            ev.CANDIDATE_NEEDS_REPAIR,
+            {"candidate_id": cid, "error_code": code, "attempts": attempts, "reason": why},
+            step="alpha",
+            idea_id=idea.id,
+            lane=idea.lane,
+        )
+        return "needs_repair"
+
+    def pace(self) -> None:
+        if self.opts.pace_s > 0:
+            time.sleep(self.opts.pace_s)
+
+    def kpis(self, started_wall: float) -> None:
+        batch = self.store.list_candidates(self.run.run_id)
+        history = [
+            c for c in self.store.list_candidates(before=started_wall) if c.get("run_id") != self.run.run_id
+        ]
+        k = batch_kpis(batch, history, len(self.opts.knowledge_pack.subcategories))
+        now = self.opts.clock.now()
+        self.ledger.save_kpis(self.run.run_id, self.batch_id, "batch", k, now=now)
+        self.ledger.save_kpis(self.run.run_id, self.run.run_id, "run", k, now=now)
+        self.report.kpi = k
+        self.run.emit(
+            ev.KPI_BATCH,
+            {
+                "batch_id": self.batch_id,
+                "coverage": k["coverage"],
+                "coverage_share": k["coverage_share"],
+                "novelty": k["novelty"],
+                "structural_novelty": k["structural_novelty"],
+                "candidates": k["candidates"],
+                "valid": k["valid"],
+                "mean_largest_shared_subtree": k["mean_largest_shared_subtree"],
+            },
+            step="kpi",
+        )
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | Decimal) else 0
+
+
+def _usage(candidate: Candidate) -> Any:
+    from brain_agent.llm.base import Usage
+
+    u = candidate.usage
+    return Usage(
+        uncached_input=int(u.get("uncached_input", 0)),
+        cached_input=int(u.get("cached_input", 0)),
+        cache_write=int(u.get("cache_write", 0)),
+        output=int(u.get("output", 0)),
+        reasoning=int(u.get("reasoning", 0)),
+    )
+
+
+def run_batch(store: SQLiteStore, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchReport:
+    """Run one batch; returns its report (also stored as the run summary and ``cycle_completed``)."""
+    pipeline = Pipeline(store)
+    metadata = {
+        **opts.metadata,
+        "provider": opts.provider.name,
+        "model": opts.provider.model,
+        "batch_size": len(ideas),
+        "budget": {
+            "limits": opts.config.limits(),
+            "exploit_ratio": opts.config.exploit_ratio,
+            "explore_ratio": opts.config.explore_ratio,
+            "min_explore_candidates_per_batch": opts.config.min_explore_candidates_per_batch,
+            "expansion_reserve_tokens": opts.config.expansion_reserve_tokens,
+            "price_table": opts.prices.version,
+        },
+    }
+    started_wall = time.time()
+    with pipeline.run("batch", metadata, knowledge_pack=opts.knowledge_pack) as run:
+        batch = _Batch(store, opts, run)
+        claimed: list[IdeaSpec] = []
+        if opts.claim_deferred:
+            claimed = [
+                IdeaSpec.model_validate(d)
+                for d in batch.ledger.claim_deferred(run.run_id, now=opts.clock.now())
+            ]
+        given = {i.id for i in ideas}
+        all_ideas = [*[c for c in claimed if c.id not in given], *ideas]
+        batch.report.ideas = len(all_ideas)
+        try:
+            order = batch.plan(all_ideas)
+            if opts.on_start is not None:
+                opts.on_start(run.run_id, len(order))
+            for n, work in enumerate(order, start=1):
+                outcome = batch.run_idea(work)
+                if opts.on_progress is not None:
+                    opts.on_progress(Progress(n, len(order), work.idea.id, work.idea.lane, outcome))
+            batch.kpis(started_wall)
+            batch.report.status = "completed"
+        finally:
+            run.summary.update(batch.report.summary())
+    return batch.report
