@@ -87,7 +87,10 @@ _THEMES: tuple[tuple[str, str], ...] = (
 def generate_ideas(
     n: int, pack: KnowledgePack, *, seed: int = 0, explore_share: float = 0.3
 ) -> list[IdeaSpec]:
-    """Deterministic seed ideas for ``run-batch --generate N``, spread over the pack's subcategories."""
+    """Deterministic seed ideas for ``run-batch --generate N``, spread over the pack's subcategories.
+
+    Explore ideas are speculative, so they get lower priorities (2–5) than exploit ones (5–9): a
+    shrinking batch would drop them first, which is what the explore floor is there to stop."""
     rng = random.Random(seed)
     subcategories = sorted(pack.subcategories)
     n_explore = round(n * explore_share)
@@ -103,7 +106,7 @@ def generate_ideas(
                 hypothesis=hypothesis,
                 target_subcategories=subs,
                 lane=lane,
-                priority=rng.randint(3, 9),
+                priority=rng.randint(2, 5) if lane == "explore" else rng.randint(5, 9),
                 tags=[title.lower().replace(" ", "-")],
             )
         )

@@ -1,0 +1,140 @@
+"""``brain-agent demo``: the one command a newcomer runs.
+
+A fresh store, the server with the HUD, and live mock batches paced for watching. The demo budget is
+tight on purpose, so a person sees the protection fire: a Top-K fallback, an explore-floor
+protection, and a block.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from brain_agent.cli.app import app, err_console, out_console
+from brain_agent.errors import InputError
+from brain_agent.settings import default_configs_dir, repo_root
+
+DEMO_CONFIG = "demo_budget.json"
+HEALTH_TIMEOUT_S = 30.0
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "brain_agent.cli", *args]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise InputError(
+                f"the server exited with code {server.returncode} before it was ready (port in use?)"
+            )
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise InputError(f"the server did not answer {url}/api/health within {HEALTH_TIMEOUT_S:.0f} s")
+
+
+def _prepare(workdir: Path) -> tuple[Path, Path]:
+    configs = default_configs_dir()
+    source = configs / DEMO_CONFIG
+    if not source.is_file():
+        raise InputError(f"{source}: the demo budget file is missing from this checkout")
+    config = workdir / "llm_budget.json"
+    shutil.copyfile(source, config)
+    data = json.loads(source.read_text(encoding="utf-8"))
+    prices = configs / data.get("price_table", "prices.json")
+    if prices.is_file():
+        shutil.copyfile(prices, workdir / prices.name)
+    return config, workdir / "demo.db"
+
+
+@app.command("demo")
+def demo(
+    port: Annotated[int, typer.Option("--port", help="Port for the server and HUD.")] = 8765,
+    batches: Annotated[int, typer.Option("--batches", min=1, help="How many batches to run.")] = 2,
+    ideas: Annotated[int, typer.Option("--ideas", min=2, help="Ideas generated per batch.")] = 10,
+    pace: Annotated[
+        float, typer.Option("--pace", min=0.0, help="Seconds between LLM calls, for watching.")
+    ] = 1.2,
+    workdir: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Folder for the demo's store and config (default: a new temp dir)."),
+    ] = None,
+    exit_when_done: Annotated[
+        bool, typer.Option("--exit-when-done", help="Stop the server when the batches finish.")
+    ] = False,
+) -> None:
+    """Fresh store, server + HUD, and live mock batches paced for watching (mock LLM, local simulator)."""
+    work = workdir or Path(tempfile.mkdtemp(prefix="brain-agent-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if (work / "demo.db").exists():
+        raise InputError(
+            f"{work / 'demo.db'}: a demo store already exists there; the demo needs a fresh folder"
+        )
+    config, db = _prepare(work)
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BRAIN_AGENT_DB": str(db)}
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen(
+        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db)),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_healthy(url, server)
+        built = (repo_root() / "web" / "out" / "index.html").exists()
+        out_console.print(f"\n[bold cyan]Reactor Core HUD[/]  →  [bold]{url}[/]   (store: {db})")
+        if not built:
+            err_console.print("the HUD is not built yet: run `make web` (the API is up regardless)")
+        for n in range(1, batches + 1):
+            out_console.print(f"\n[bold]batch {n}/{batches}[/]: {ideas} ideas, mock LLM, local simulator")
+            code = subprocess.call(
+                _cli(
+                    "run-batch",
+                    "--generate",
+                    str(ideas),
+                    "--config",
+                    str(config),
+                    "--db",
+                    str(db),
+                    "--llm-provider",
+                    "mock",
+                    "--pace",
+                    str(pace),
+                    "--seed",
+                    str(n),
+                    "--simulate",
+                    "local",
+                ),
+                env=env,
+            )
+            if code not in (0, 3):  # 3 = something was blocked by the budget, which the demo shows on purpose
+                raise InputError(f"run-batch exited with code {code}")
+        out_console.print(f"\n[bold green]demo batches done[/]; the HUD stays at {url}")
+        if not exit_when_done:
+            out_console.print("press Ctrl-C to stop")
+            server.wait()
+    except KeyboardInterrupt:
+        out_console.print("stopping")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
