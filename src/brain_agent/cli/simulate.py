@@ -1,1 +1,149 @@
-"""Commands: simulate (not yet written)."""
+"""Command: simulate-candidates (spec §1.3 step 2) — candidates in, BRAIN-shaped results out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.errors import InputError, KnowledgePackError
+from brain_agent.jsonio import read_json, read_model, write_json
+from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
+from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
+from brain_agent.storage.sqlite_store import SQLiteStore
+
+ENV_BRAIN_URL = "BRAIN_API_URL"
+
+
+def _candidates(path: Path) -> list[dict[str, Any]]:
+    raw = read_json(path, "candidates")
+    items = raw if isinstance(raw, list) else [raw]
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError(f"{path}: item {index} is not a JSON object (a candidate)", file=str(path))
+        if not isinstance(item.get("candidate_id"), str) or not item["candidate_id"]:
+            raise InputError(f"{path}: item {index}: key 'candidate_id' is missing or empty", file=str(path))
+    return items
+
+
+def _local_backend(knowledge_pack_dir: Path | None) -> SimulationBackend:
+    from brain_agent.knowledge import load_knowledge_pack
+    from brain_agent.settings import default_knowledge_pack_dir
+    from brain_agent.simulation.local.backend import LocalBackend
+
+    directory = knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
+    try:
+        pack = load_knowledge_pack(directory)
+    except KnowledgePackError:
+        if knowledge_pack_dir is not None:
+            raise
+        pack = None  # no pack: the market offers its core price/volume fields only
+    return LocalBackend(knowledge_pack=pack)
+
+
+def _brain_backend(brain_url: str | None, interactive_login: bool, db_path: Path) -> SimulationBackend:
+    try:
+        from brain_agent.simulation.brain import BrainBackend
+    except ImportError as exc:
+        raise InputError(f"--backend brain is not available in this installation ({exc})") from None
+    factory = getattr(BrainBackend, "from_options", None)
+    if factory is None:
+        raise InputError("--backend brain is not available: BrainBackend.from_options is missing")
+    backend: SimulationBackend = factory(
+        base_url=brain_url, interactive_login=interactive_login, db_path=db_path
+    )
+    return backend
+
+
+@app.command("simulate-candidates")
+def simulate_candidates_command(
+    input: Annotated[Path, typer.Option("--input", help="A candidate JSON file: one candidate or a list.")],
+    output: Annotated[Path, typer.Option("--output", help="Where to write the list of simulation records.")],
+    backend: Annotated[
+        str, typer.Option("--backend", help="local (default, offline synthetic market) | brain.")
+    ] = "local",
+    interactive_login: Annotated[
+        bool,
+        typer.Option("--interactive-login", help="BRAIN: allow the Persona (biometric) login in a browser."),
+    ] = False,
+    settings: Annotated[
+        Path | None, typer.Option("--settings", help="A JSON file of BRAIN simulation settings (§1.3 keys).")
+    ] = None,
+    brain_url: Annotated[
+        str | None,
+        typer.Option(
+            "--brain-url", help=f"BRAIN API base URL (default: ${ENV_BRAIN_URL}, else the public one)."
+        ),
+    ] = None,
+    knowledge_pack_dir: Annotated[
+        Path | None,
+        typer.Option("--knowledge-pack-dir", help="Knowledge pack whose fields the local market offers."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Simulate candidates (local synthetic market or BRAIN) and write BRAIN-shaped results.
+
+    Candidates that failed validation are not simulated (status SKIPPED). Interrupted runs resume
+    their in-flight simulations from the store instead of submitting them again.
+    """
+    candidates = _candidates(input)
+    sim_settings = (
+        read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
+    )
+    db_path = resolve_db(db)
+    store = SQLiteStore(db_path)
+    name = backend.lower()
+    chosen: SimulationBackend
+    if name == "local":
+        chosen = _local_backend(knowledge_pack_dir)
+    elif name == "brain":
+        chosen = _brain_backend(
+            brain_url or os.environ.get(ENV_BRAIN_URL) or None, interactive_login, db_path
+        )
+    else:
+        raise InputError(f"--backend must be 'local' or 'brain', got {backend!r}")
+
+    with Progress(
+        TextColumn("[bold]simulate[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(name, total=len(candidates))
+
+        def on_progress(update: ProgressUpdate) -> None:
+            bar.update(
+                task,
+                completed=update.done,
+                total=update.total,
+                description=f"{name}: {update.candidate_id} {update.status.lower()}",
+            )
+
+        records = simulate_candidates(store, candidates, chosen, sim_settings, progress=on_progress)
+    write_json(output, records)
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record["status"]] = counts.get(record["status"], 0) + 1
+    summary = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+    out_console.print(f"{len(records)} candidates: {summary} → {output}")
+    for record in records:
+        result = record.get("result")
+        if record["status"] == "COMPLETE" and isinstance(result, dict):
+            m = result["is"]
+            out_console.print(
+                f"  {record['candidate_id']}: sharpe {m['sharpe']} fitness {m['fitness']} "
+                f"turnover {m['turnover']} "
+                f"returns {m['returns']}"
+            )
+        elif record.get("error"):
+            out_console.print(
+                f"  {record['candidate_id']}: {record['status']} {record['error'].get('code')}: "
+                f"{record['error'].get('message')}"
+            )

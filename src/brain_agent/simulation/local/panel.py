@@ -26,8 +26,16 @@ REQUIRED_FIELDS = ("close", "returns")
 """A panel needs at least these (``returns`` for PnL, ``close`` for sanity); ``adv20`` is derived
 from ``volume`` when missing. Universes rank instruments by ``adv20 × close``."""
 
-UNIVERSE_SIZES = {"TOP3000": 3000, "TOP2500": 2500, "TOP1200": 1200, "TOP1000": 1000, "TOP800": 800,
-                  "TOP500": 500, "TOP400": 400, "TOP200": 200}  # fmt: skip
+UNIVERSE_SIZES = {
+    "TOP3000": 3000,
+    "TOP2500": 2500,
+    "TOP1200": 1200,
+    "TOP1000": 1000,
+    "TOP800": 800,
+    "TOP500": 500,
+    "TOP400": 400,
+    "TOP200": 200,
+}
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,9 @@ def make_panel(
 ) -> Panel:
     """Build a panel from arrays; kinds are inferred from the value types unless given."""
     d = np.asarray(list(dates) if not isinstance(dates, np.ndarray) else dates, dtype="datetime64[D]")
-    inst = np.asarray(list(instruments) if not isinstance(instruments, np.ndarray) else instruments, dtype=str)
+    inst = np.asarray(
+        list(instruments) if not isinstance(instruments, np.ndarray) else instruments, dtype=str
+    )
     shape = (len(d), len(inst))
     inferred: dict[str, Kind] = {}
     for key, value in values.items():

@@ -1,0 +1,297 @@
+"""The local, offline simulation backend: parse → evaluate over a panel → book → BRAIN-shaped result.
+
+Jobs submitted together are evaluated as one batch, sharing repeated sub-expressions. A handle
+carries its job (expression, settings, candidate id), so a restarted process can poll a handle it
+never saw submitted and get the same result: local simulations are deterministic.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from brain_agent.errors import ExpressionError
+from brain_agent.expression.ast import Node
+from brain_agent.expression.parser import parse
+from brain_agent.knowledge.loader import KnowledgePack
+from brain_agent.simulation.backend import Poll, SimulationJob, SimulationOutcome, SimulationSettings
+from brain_agent.simulation.errors import EvaluationError
+from brain_agent.simulation.local.book import Book, simulate_alpha, sub_universe_sharpe
+from brain_agent.simulation.local.evaluator import Evaluator, inline, operator_count
+from brain_agent.simulation.local.market import MarketSpec, synthetic_market
+from brain_agent.simulation.local.panel import Panel
+from brain_agent.simulation.metrics import BOOK, Limits, standard_checks
+
+HANDLE_PREFIX = "local:"
+ENV_PANEL = "BRAIN_AGENT_SIM_PANEL"
+"""A Parquet/CSV long-format panel to simulate on instead of the synthetic market."""
+SUB_UNIVERSE = {
+    "TOP3000": 1000 / 3000,
+    "TOP2500": 1000 / 2500,
+    "TOP1200": 400 / 1200,
+    "TOP1000": 500 / 1000,
+    "TOP800": 400 / 800,
+    "TOP500": 200 / 500,
+    "TOP400": 200 / 400,
+}
+"""Share of the universe (the most liquid part) the sub-universe check uses; e.g. TOP3000 → TOP1000."""
+DEFAULT_SUB_UNIVERSE = 1 / 3
+
+
+def encode_handle(job: SimulationJob) -> str:
+    body = {
+        "c": job.candidate_id,
+        "e": job.expression,
+        "s": job.settings.model_dump(),
+        "r": job.run_id,
+        "i": job.idea_id,
+    }
+    raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return HANDLE_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def decode_handle(handle: str) -> SimulationJob:
+    if not handle.startswith(HANDLE_PREFIX):
+        raise ValueError(f"not a local simulation handle: {handle[:40]!r}")
+    body = json.loads(base64.urlsafe_b64decode(handle[len(HANDLE_PREFIX) :].encode("ascii")))
+    return SimulationJob(
+        candidate_id=body["c"],
+        expression=body["e"],
+        settings=SimulationSettings.model_validate(body["s"]),
+        run_id=body.get("r"),
+        idea_id=body.get("i"),
+    )
+
+
+def alpha_id(expression: str, settings: SimulationSettings, panel_name: str) -> str:
+    digest = hashlib.sha256(
+        json.dumps([expression, settings.model_dump(), panel_name], sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    return "L" + digest[:7]
+
+
+class LocalBackend:
+    """``SimulationBackend`` over a panel (default: the synthetic market, built on first use)."""
+
+    name = "local"
+    max_batch = 10
+
+    def __init__(
+        self,
+        panel: Panel | None = None,
+        *,
+        market: MarketSpec | None = None,
+        knowledge_pack: KnowledgePack | None = None,
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._panel = panel
+        self._market = market
+        self._pack = knowledge_pack
+        self._limits = limits
+        self._clock = clock
+        self._pending: dict[str, SimulationJob] = {}
+        self._done: dict[str, tuple[SimulationOutcome, float]] = {}
+        self.batches = 0
+        self.cache_hits = 0
+
+    @property
+    def panel(self) -> Panel:
+        if self._panel is None and os.environ.get(ENV_PANEL):
+            from brain_agent.simulation.local.loader import load_panel
+
+            self._panel = load_panel(os.environ[ENV_PANEL])
+        if self._panel is None:
+            fields: list[tuple[str, str, str]] = []
+            if self._pack is not None:
+                fields = [(f.id, f.type, f.dataset) for f in self._pack.fields.values()]
+            self._panel = synthetic_market(self._market or MarketSpec.from_env(), fields)
+        return self._panel
+
+    # -- protocol ----------------------------------------------------------------------------------
+    def submit(self, jobs: Sequence[SimulationJob]) -> list[str]:
+        handles = []
+        for job in jobs:
+            handle = encode_handle(job)
+            self._pending[handle] = job
+            handles.append(handle)
+        return handles
+
+    def poll(self, handle: str) -> Poll:
+        if handle not in self._done:
+            if handle not in self._pending:
+                try:
+                    self._pending[handle] = decode_handle(handle)
+                except (ValueError, KeyError, json.JSONDecodeError):
+                    outcome = SimulationOutcome(
+                        candidate_id="",
+                        status="ERROR",
+                        error={
+                            "code": "UNKNOWN_HANDLE",
+                            "message": f"unknown local handle {handle[:40]!r}",
+                            "location": None,
+                        },
+                    )
+                    return Poll(done=True, progress=1.0, retry_after_s=0.0, outcome=outcome)
+            self._run_pending()
+        outcome, run_s = self._done.pop(handle)
+        return Poll(done=True, progress=1.0, retry_after_s=0.0, outcome=outcome, extra={"run_s": run_s})
+
+    # -- direct use --------------------------------------------------------------------------------
+    def simulate(self, jobs: Sequence[SimulationJob]) -> list[SimulationOutcome]:
+        """Run ``jobs`` as one batch and return their outcomes in order."""
+        handles = self.submit(jobs)
+        return [self.poll(h).outcome or _lost(h) for h in handles]
+
+    def _run_pending(self) -> None:
+        batch = dict(self._pending)
+        self._pending.clear()
+        self.batches += 1
+        groups: dict[tuple[str, str, str], list[tuple[str, SimulationJob]]] = {}
+        for handle, job in batch.items():
+            s = job.settings
+            groups.setdefault((s.universe, s.pasteurization, s.nanHandling), []).append((handle, job))
+        for (universe_name, pasteurization, nan_handling), members in groups.items():
+            self._run_group(universe_name, pasteurization == "ON", nan_handling == "ON", members)
+
+    def _run_group(
+        self,
+        universe_name: str,
+        pasteurize: bool,
+        nan_handling: bool,
+        members: list[tuple[str, SimulationJob]],
+    ) -> None:
+        panel = self.panel
+        universe = panel.universe_for(universe_name)
+        evaluator = Evaluator(panel, universe, pasteurize=pasteurize, nan_handling=nan_handling)
+        trees: list[tuple[str, SimulationJob, Node]] = []
+        for handle, job in members:
+            started = self._clock()
+            try:
+                trees.append((handle, job, inline(parse(job.expression))))
+            except ExpressionError as exc:
+                first = (
+                    exc.errors[0].to_dict()
+                    if exc.errors
+                    else {"code": "PARSE_ERROR", "message": exc.message, "location": None}
+                )
+                self._done[handle] = (
+                    SimulationOutcome(job.candidate_id, "ERROR", error=first),
+                    self._clock() - started,
+                )
+        # evaluate one tree at a time so each job's time is its own; the cache spans the batch
+        evaluator_trees = [t for _, _, t in trees]
+        evaluator.prepare_batch(evaluator_trees)
+        try:
+            for handle, job, tree in trees:
+                started = self._clock()
+                outcome = self._one(evaluator, universe, job, tree)
+                self._done[handle] = (outcome, self._clock() - started)
+        finally:
+            evaluator.end_batch()
+        self.cache_hits += evaluator.hits
+
+    def _one(
+        self, evaluator: Evaluator, universe: np.ndarray[Any, Any], job: SimulationJob, tree: Node
+    ) -> SimulationOutcome:
+        try:
+            alpha = evaluator.alpha(tree)
+            book, prepared = simulate_alpha(alpha, self.panel, universe, job.settings)
+            fraction = SUB_UNIVERSE.get(job.settings.universe.upper(), DEFAULT_SUB_UNIVERSE)
+            sub = sub_universe_sharpe(prepared, self.panel, universe, fraction)
+        except EvaluationError as exc:
+            return SimulationOutcome(job.candidate_id, "ERROR", error=exc.to_error())
+        limits = self._limits or Limits.for_delay(job.settings.delay)
+        checks = standard_checks(
+            sharpe_=round(book.sharpe, 2),
+            fitness_=round(book.fitness, 2),
+            turnover=book.turnover,
+            max_weight=book.max_weight,
+            sub_universe_sharpe=sub,
+            sub_universe_ratio=fraction,
+            limits=limits,
+        )
+        aid = alpha_id(job.expression, job.settings, self.panel.name)
+        result = build_result(aid, job, book, checks, operator_count(tree), self.panel)
+        return SimulationOutcome(job.candidate_id, "COMPLETE", result=result, alpha_id=aid)
+
+
+def _lost(handle: str) -> SimulationOutcome:
+    return SimulationOutcome(
+        "", "ERROR", error={"code": "LOST", "message": f"no outcome for {handle[:40]}", "location": None}
+    )
+
+
+def _day(d: np.datetime64) -> str:
+    return str(np.datetime_as_string(d, unit="D"))
+
+
+def build_result(
+    aid: str, job: SimulationJob, book: Book, checks: list[dict[str, Any]], op_count: int, panel: Panel
+) -> dict[str, Any]:
+    """A dict in the shape of BRAIN's ``GET /alphas/{id}`` plus the ``pnl`` series."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    dates = panel.dates
+    start = min(book.start, len(dates) - 1)
+    settings = job.settings.model_dump()
+    settings.update(maxPosition="OFF", startDate=_day(dates[0]), endDate=_day(dates[-1]))
+    cum = np.cumsum(book.daily_pnl[start:])
+    return {
+        "id": aid,
+        "type": "REGULAR",
+        "author": "local",
+        "settings": settings,
+        "regular": {"code": job.expression, "description": None, "operatorCount": op_count},
+        "dateCreated": now,
+        "dateSubmitted": None,
+        "dateModified": now,
+        "name": None,
+        "favorite": False,
+        "hidden": False,
+        "color": None,
+        "category": None,
+        "tags": [],
+        "classifications": [],
+        "grade": None,
+        "stage": "IS",
+        "status": "UNSUBMITTED",
+        "is": {
+            "pnl": round(book.pnl),
+            "bookSize": int(BOOK),
+            "longCount": round(book.long_count),
+            "shortCount": round(book.short_count),
+            "turnover": round(book.turnover, 4),
+            "returns": round(book.returns, 4),
+            "drawdown": round(book.drawdown, 4),
+            "margin": round(book.margin, 6),
+            "sharpe": round(book.sharpe, 2),
+            "fitness": round(book.fitness, 2),
+            "startDate": _day(dates[start]),
+            "checks": checks,
+        },
+        "os": None,
+        "train": None,
+        "test": None,
+        "prod": None,
+        "competitions": None,
+        "themes": None,
+        "pyramids": None,
+        "pyramidThemes": None,
+        "team": None,
+        "osmosisPoints": None,
+        "pnl": {"dates": [_day(d) for d in dates[start:]], "values": [round(float(v), 2) for v in cum]},
+        "simulator": {
+            "backend": "local",
+            "panel": panel.name,
+            "instruments": int(panel.shape[1]),
+            "days": int(panel.shape[0]),
+        },
+    }

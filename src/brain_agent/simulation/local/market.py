@@ -1,0 +1,343 @@
+"""A seeded synthetic equity market with planted effects, for offline simulation.
+
+Instruments sit in a sector → industry → subindustry hierarchy. Daily returns are a one-factor
+market move plus sector and industry moves plus idiosyncratic noise, and three planted effects:
+
+- short-term reversal: an instrument's idiosyncratic return leans against its last 5 days' return;
+- momentum: a small push in the direction of its return from 12 months to 1 month ago;
+- value: a slow latent "cheapness" score that pays a small premium; book-like fundamentals
+  (``bookvalue_ps``, ``equity``, ``assets``...) are noisy reads of it.
+
+So sensible expressions (``rank(-ts_delta(close, 5))``, ``rank(bookvalue_ps / close)``) earn a positive
+Sharpe and random ones do not. Prices, OHLC, vwap, volume, adv20, returns, cap and sharesout are
+made eagerly; any other field a knowledge pack names is made on first use, deterministically from
+the seed and the field id, by type: MATRIX fields as noisy series linked to one latent driver
+(value, size, momentum, quality, volatility or none), GROUP fields as categorical codes, VECTOR
+fields as a few noisy values per cell.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import bottleneck as bn
+import numpy as np
+
+from brain_agent.errors import ConfigError
+from brain_agent.simulation.local.panel import (
+    FieldValue,
+    FloatArray,
+    GroupValue,
+    Kind,
+    Panel,
+    VectorValue,
+    make_panel,
+)
+
+ENV_INSTRUMENTS = "BRAIN_AGENT_SIM_INSTRUMENTS"
+ENV_DAYS = "BRAIN_AGENT_SIM_DAYS"
+ENV_SEED = "BRAIN_AGENT_SIM_SEED"
+
+CORE_FIELDS = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "vwap",
+    "volume",
+    "adv20",
+    "returns",
+    "cap",
+    "sharesout",
+    "dividend",
+    "split",
+)
+CORE_GROUPS = ("sector", "industry", "subindustry", "market", "country", "exchange", "currency")
+_DRIVERS = ("value", "size", "momentum", "quality", "volatility", "none")
+_VALUE_FIELDS = {
+    "bookvalue_ps",
+    "equity",
+    "assets",
+    "retained_earnings",
+    "invested_capital",
+    "ppent",
+    "working_capital",
+    "sales",
+    "revenue",
+    "sales_ps",
+    "cashflow_op",
+    "ebitda",
+    "ebit",
+    "income",
+    "eps",
+    "cash",
+    "enterprise_value",
+}
+_N_SECTORS, _IND_PER_SECTOR, _SUB_PER_IND = 11, 3, 3
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    instruments: int = 500
+    days: int = 756
+    seed: int = 7
+    start: str = "2019-01-02"
+    reversal: float = 0.006
+    """Strength of the short-term reversal (share of the last 5 days' idiosyncratic return given back)."""
+    momentum: float = 0.00015
+    value: float = 0.0004
+
+    @classmethod
+    def from_env(cls) -> MarketSpec:
+        """``BRAIN_AGENT_SIM_INSTRUMENTS`` / ``_DAYS`` / ``_SEED`` override the defaults (500 × 756, 7)."""
+        values: dict[str, int] = {}
+        for key, env in (("instruments", ENV_INSTRUMENTS), ("days", ENV_DAYS), ("seed", ENV_SEED)):
+            raw = os.environ.get(env)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[key] = int(raw)
+            except ValueError:
+                raise ConfigError(f"${env}: expected an integer, got {raw!r}", key=env) from None
+        default = cls()
+        spec = cls(
+            instruments=values.get("instruments", default.instruments),
+            days=values.get("days", default.days),
+            seed=values.get("seed", default.seed),
+        )
+        spec.check()
+        return spec
+
+    def check(self) -> None:
+        if self.instruments < 2:
+            raise ConfigError(f"market instruments must be ≥ 2, got {self.instruments}", key="instruments")
+        if self.days < 30:
+            raise ConfigError(f"market days must be ≥ 30, got {self.days}", key="days")
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def _zs(x: FloatArray) -> FloatArray:
+    """Cross-sectional z-score per row, NaN-aware, no warnings."""
+    with np.errstate(all="ignore"):
+        mean = bn.nanmean(x, axis=1)[:, None]
+        sd = bn.nanstd(x, axis=1)[:, None]
+        sd = np.where(sd > 0, sd, 1.0)
+        return np.asarray((x - mean) / sd, dtype=np.float64)
+
+
+class _Market:
+    """The eager core of the market plus the recipe for lazy fields."""
+
+    def __init__(self, spec: MarketSpec) -> None:
+        spec.check()
+        self.spec = spec
+        t, n = spec.days, spec.instruments
+        rng = _rng(spec.seed, "core")
+        self.dates = np.busday_offset(np.datetime64(spec.start, "D"), np.arange(t), roll="forward")
+        self.instruments = np.array([f"SYN{i:05d}" for i in range(n)])
+        sub = rng.integers(0, _N_SECTORS * _IND_PER_SECTOR * _SUB_PER_IND, size=n)
+        self.subindustry = sub
+        self.industry = sub // _SUB_PER_IND
+        self.sector = self.industry // _IND_PER_SECTOR
+        # listing: most instruments trade from day 0; a few list later
+        listing = np.where(rng.random(n) < 0.06, rng.integers(1, max(2, (2 * t) // 3), size=n), 0)
+        self.listed = np.arange(t)[:, None] >= listing[None, :]
+        # latent characteristics
+        self.size = rng.normal(0.0, 1.0, n)
+        self.quality = rng.normal(0.0, 1.0, n)
+        vol = 0.018 * np.exp(-0.15 * self.size + rng.normal(0.0, 0.2, n))
+        beta = 1.0 + rng.normal(0.0, 0.25, n)
+        rho = 0.995
+        value = np.empty((t, n))
+        value[0] = rng.normal(0.0, 1.0, n)
+        shocks = rng.normal(0.0, np.sqrt(1 - rho * rho), (t, n))
+        for i in range(1, t):
+            value[i] = rho * value[i - 1] + shocks[i]
+        self.value = value
+        mkt = rng.normal(0.0003, 0.009, t)
+        sec_f = rng.normal(0.0, 0.005, (t, _N_SECTORS))
+        ind_f = rng.normal(0.0, 0.004, (t, _N_SECTORS * _IND_PER_SECTOR))
+        eps = rng.normal(0.0, 1.0, (t, n)) * vol
+        common = beta * mkt[:, None] + sec_f[:, self.sector] + ind_f[:, self.industry]
+        idio = np.zeros((t, n))
+        ret = np.zeros((t, n))
+        cum_idio = np.zeros((t + 1, n))  # cum_idio[i] = sum of idio returns before row i
+        cum_ret = np.zeros((t + 1, n))
+        for i in range(t):
+            planted = spec.value * value[i - 1] if i else np.zeros(n)
+            if i >= 5:
+                past5 = cum_idio[i] - cum_idio[i - 5]
+                planted = planted - spec.reversal * (past5 - past5.mean())
+            if i >= 252:
+                mom = cum_ret[i - 21] - cum_ret[i - 252]
+                planted = planted + spec.momentum * (mom - mom.mean()) / (mom.std() + 1e-12)
+            idio[i] = eps[i] + planted
+            ret[i] = np.clip(common[i] + idio[i], -0.5, 1.0)
+            cum_idio[i + 1] = cum_idio[i] + idio[i]
+            cum_ret[i + 1] = cum_ret[i] + ret[i]
+        ret[~self.listed] = np.nan
+        first = np.argmax(self.listed, axis=0)
+        ret[first, np.arange(n)] = np.nan  # no return on a listing day
+        self.ret = ret
+        self.mom = cum_ret[1:]
+        self.vol = vol
+        p0 = np.exp(rng.normal(np.log(40.0), 0.8, n))
+        growth = np.cumprod(1.0 + np.nan_to_num(ret), axis=0)
+        close = p0 * growth
+        close[~self.listed] = np.nan
+        self.close = close
+        prev = np.vstack([close[:1], close[:-1]])
+        gap = rng.normal(0.0, 0.004, (t, n))
+        open_ = prev * (1.0 + 0.3 * np.nan_to_num(ret) + gap)
+        open_ = np.where(np.isnan(prev), close, open_)
+        wick = np.abs(rng.normal(0.0, 0.006, (t, 2, n)))
+        high = np.maximum(open_, close) * (1.0 + wick[:, 0])
+        low = np.minimum(open_, close) * (1.0 - wick[:, 1])
+        vwap = (high + low + 2.0 * close) / 4.0
+        base_volume = np.exp(13.0 + 0.8 * self.size + rng.normal(0.0, 0.3, n))
+        volume = (
+            base_volume * np.exp(rng.normal(0.0, 0.3, (t, n))) * (1.0 + 15.0 * np.abs(np.nan_to_num(ret)))
+        )
+        volume[~self.listed] = np.nan
+        with np.errstate(all="ignore"):
+            adv20 = np.asarray(bn.move_mean(volume, 20, min_count=1, axis=0), dtype=np.float64)
+        sharesout = np.exp(4.0 + self.size)[None, :] * (1.0 + 0.0001 * np.arange(t))[:, None]
+        sharesout = np.where(self.listed, sharesout, np.nan)
+        dividend = np.where(
+            (np.arange(t)[:, None] % 63 == 40) & self.listed & (self.quality > 0), 0.002 * close, 0.0
+        )
+        dividend[~self.listed] = np.nan
+        self.core: dict[str, FloatArray] = {
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "vwap": vwap,
+            "volume": volume,
+            "adv20": adv20,
+            "returns": ret,
+            "cap": close * sharesout,
+            "sharesout": sharesout,
+            "dividend": dividend,
+            "split": np.where(self.listed, 1.0, np.nan),
+        }
+
+    # -- lazy fields -------------------------------------------------------------------------------
+    def driver(self, name: str) -> FloatArray:
+        t, n = self.close.shape
+        if name == "value":
+            return _zs(self.value)
+        if name == "size":
+            return _zs(np.log(self.core["cap"]))
+        if name == "momentum":
+            mom = np.full((t, n), np.nan)
+            mom[252:] = self.mom[231:-21] - self.mom[: t - 252]
+            return _zs(mom)
+        if name == "quality":
+            return np.broadcast_to(self.quality, (t, n)).copy()
+        if name == "volatility":
+            return np.broadcast_to(np.log(self.vol), (t, n)).copy()
+        return np.zeros((t, n))
+
+    def matrix(self, name: str, dataset: str) -> FloatArray:
+        rng = _rng(self.spec.seed, name)
+        t, n = self.close.shape
+        driver = "value" if name in _VALUE_FIELDS else _DRIVERS[zlib.crc32(name.encode()) % len(_DRIVERS)]
+        loading = (
+            0.8
+            if driver == "value" and name in _VALUE_FIELDS
+            else rng.uniform(0.3, 0.9) * rng.choice([-1.0, 1.0])
+        )
+        z = loading * self.driver(driver) + rng.normal(0.0, 0.6, (t, n))
+        quarterly = dataset.startswith("fundamental") or name in _VALUE_FIELDS
+        if quarterly:  # reported once a quarter, held in between
+            offsets = rng.integers(0, 63, n)
+            anchor = ((np.arange(t)[:, None] - offsets[None, :]) // 63) * 63 + offsets[None, :]
+            anchor = np.clip(anchor, 0, t - 1)
+            z = np.take_along_axis(z, anchor, axis=0)
+        if name == "bookvalue_ps":
+            out = self.close * 0.6 * np.exp(0.8 * z)
+        elif name in _VALUE_FIELDS:
+            out = self.core["cap"] * 0.6 * np.exp(0.8 * z)
+        elif quarterly:
+            out = np.exp(0.5 * self.size)[None, :] * 100.0 * np.exp(0.5 * z)
+        else:
+            out = z
+        coverage = rng.uniform(0.85, 1.0)
+        missing = rng.random(n) > coverage
+        out = np.where(self.listed & ~missing[None, :], out, np.nan)
+        return np.asarray(out, dtype=np.float64)
+
+    def group(self, name: str) -> GroupValue:
+        t, n = self.close.shape
+        rng = _rng(self.spec.seed, name)
+        if name == "sector" or name.endswith("_sector"):
+            codes, size = self.sector, _N_SECTORS
+        elif name == "industry" or name.endswith("_industry"):
+            codes, size = self.industry, _N_SECTORS * _IND_PER_SECTOR
+        elif name == "subindustry" or name.endswith("_subindustry"):
+            codes, size = self.subindustry, _N_SECTORS * _IND_PER_SECTOR * _SUB_PER_IND
+        elif name in ("market", "country", "currency"):
+            codes, size = np.zeros(n, dtype=np.int64), 1
+        elif name == "exchange":
+            codes, size = rng.integers(0, 3, n), 3
+        elif name in ("sedol", "cusip", "isin", "ticker"):
+            codes, size = np.arange(n), n
+        else:
+            size = int(rng.integers(5, 40))
+            codes = rng.integers(0, size, n)
+        if name.startswith("pv13_") and not name.endswith(("_sector", "_industry", "_subindustry")):
+            codes = rng.integers(0, size, n)
+        grid = np.broadcast_to(np.asarray(codes, dtype=np.int64), (t, n))
+        return GroupValue(codes=np.where(self.listed, grid, -1), n_groups=int(size))
+
+    def vector(self, name: str, dataset: str) -> VectorValue:
+        base = self.matrix(name, dataset)
+        rng = _rng(self.spec.seed, name + "#vec")
+        k = 3
+        data = base[:, :, None] * (1.0 + rng.normal(0.0, 0.2, (*base.shape, k)))
+        data[rng.random((*base.shape, k)) < 0.2] = np.nan
+        return VectorValue(data=data)
+
+
+def synthetic_market(spec: MarketSpec | None = None, fields: Iterable[tuple[str, str, str]] = ()) -> Panel:
+    """Build the market. ``fields``: extra (id, type MATRIX|GROUP|VECTOR, dataset) to offer lazily,
+    e.g. every field of the knowledge pack."""
+    market = _Market(spec or MarketSpec())
+    kinds: dict[str, Kind] = {name: "MATRIX" for name in CORE_FIELDS}
+    kinds.update({name: "GROUP" for name in CORE_GROUPS})
+    datasets: dict[str, str] = {}
+    for field_id, field_type, dataset in fields:
+        if field_id in kinds:
+            continue
+        if field_type not in ("MATRIX", "GROUP", "VECTOR"):
+            raise ConfigError(f"field {field_id!r}: unknown type {field_type!r}", key=field_id)
+        kinds[field_id] = field_type  # type: ignore[assignment]
+        datasets[field_id] = dataset
+
+    def source(name: str) -> FieldValue | None:
+        kind = kinds.get(name)
+        if kind == "GROUP":
+            return market.group(name)
+        if kind == "VECTOR":
+            return market.vector(name, datasets.get(name, ""))
+        if kind == "MATRIX":
+            return market.matrix(name, datasets.get(name, ""))
+        return None
+
+    s = market.spec
+    return make_panel(
+        market.dates,
+        market.instruments,
+        dict(market.core),
+        listed=market.listed,
+        kinds=kinds,
+        source=source,
+        name=f"synthetic(instruments={s.instruments}, days={s.days}, seed={s.seed})",
+    )
