@@ -16,8 +16,13 @@ def _arg(name: str, kind: str, **extra: Any) -> dict[str, Any]:
 
 
 def _op(name: str, args: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"name": name, "category": extra.pop("category", "Arithmetic"), "args": args,
-            "description": f"{name} operator", **extra}
+    return {
+        "name": name,
+        "category": extra.pop("category", "Arithmetic"),
+        "args": args,
+        "description": f"{name} operator",
+        **extra,
+    }
 
 
 X, Y = _arg("x", "expr"), _arg("y", "expr")
@@ -43,25 +48,50 @@ OPERATORS = [
     _op("is_nan", [X], category="Logical"),
     _op("abs", [X]),
     _op("max", [X, Y], variadic=True),
-    _op("rank", [X, _arg("rate", "number", optional=True, default=2, keyword_only=True)],
-        category="Cross Sectional"),
+    _op(
+        "rank",
+        [X, _arg("rate", "number", optional=True, default=2, keyword_only=True)],
+        category="Cross Sectional",
+    ),
     _op("winsorize", [X, _arg("std", "number", optional=True, default=4)], category="Cross Sectional"),
-    _op("quantile", [X, _arg("driver", "string", optional=True, default="gaussian"),
-                     _arg("sigma", "number", optional=True, default=1.0)], category="Cross Sectional"),
+    _op(
+        "quantile",
+        [
+            X,
+            _arg("driver", "string", optional=True, default="gaussian"),
+            _arg("sigma", "number", optional=True, default=1.0),
+        ],
+        category="Cross Sectional",
+    ),
     _op("ts_mean", [X, D], category="Time Series"),
     _op("ts_delta", [X, D], category="Time Series"),
     _op("ts_zscore", [X, D], category="Time Series"),
     _op("ts_corr", [X, Y, D], category="Time Series"),
-    _op("ts_decay_linear", [X, D, _arg("dense", "bool", optional=True, default=False)], category="Time Series"),
-    _op("ts_backfill", [X, _arg("lookback", "lookback"), _arg("k", "int", optional=True, default=1)],
-        category="Time Series"),
-    _op("kth_element", [X, D, _arg("k", "int"), _arg("ignore", "string", optional=True, default="NaN")],
-        category="Time Series"),
+    _op(
+        "ts_decay_linear", [X, D, _arg("dense", "bool", optional=True, default=False)], category="Time Series"
+    ),
+    _op(
+        "ts_backfill",
+        [X, _arg("lookback", "lookback"), _arg("k", "int", optional=True, default=1)],
+        category="Time Series",
+    ),
+    _op(
+        "kth_element",
+        [X, D, _arg("k", "int"), _arg("ignore", "string", optional=True, default="NaN")],
+        category="Time Series",
+    ),
     _op("group_neutralize", [X, GROUP], category="Group"),
     _op("group_rank", [X, GROUP], category="Group"),
-    _op("bucket", [X, _arg("range", "string", optional=True, keyword_only=True, default="0,1,0.1"),
-                   _arg("buckets", "string", optional=True, keyword_only=True)],
-        category="Transformational", returns="group"),
+    _op(
+        "bucket",
+        [
+            X,
+            _arg("range", "string", optional=True, keyword_only=True, default="0,1,0.1"),
+            _arg("buckets", "string", optional=True, keyword_only=True),
+        ],
+        category="Transformational",
+        returns="group",
+    ),
     _op("densify", [GROUP], returns="group"),
     _op("vec_avg", [_arg("x", "vector")], category="Vector"),
     _op("trade_when", [X, Y, _arg("z", "expr")], category="Transformational"),
@@ -70,8 +100,15 @@ OPERATORS = [
 
 def _field(ident: str, kind: str = "MATRIX", sub: str = "pv-price-volume") -> dict[str, Any]:
     category = sub.split("-")[0]
-    return {"id": ident, "description": f"{ident} field", "dataset": f"{category}1", "category": category,
-            "subcategory": sub, "type": kind, "coverage": 0.9}
+    return {
+        "id": ident,
+        "description": f"{ident} field",
+        "dataset": f"{category}1",
+        "category": category,
+        "subcategory": sub,
+        "type": kind,
+        "coverage": 0.9,
+    }
 
 
 FIELDS = [

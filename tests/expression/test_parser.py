@@ -6,7 +6,18 @@ import pytest
 
 from brain_agent.errors import ExpressionError, InputError
 from brain_agent.expression import MAX_DEPTH, Code, Diagnostic, parse
-from brain_agent.expression.ast import Assign, Binary, Bool, Call, Keyword, Name, Number, String, Ternary, Unary
+from brain_agent.expression.ast import (
+    Assign,
+    Binary,
+    Bool,
+    Call,
+    Keyword,
+    Name,
+    Number,
+    String,
+    Ternary,
+    Unary,
+)
 
 
 def errors_of(source: str) -> list[tuple[str, int, int]]:
@@ -36,7 +47,9 @@ def test_keywords_strings_and_booleans() -> None:
     program = parse("ts_backfill(x, lookback = 20, k=1) + bucket(rank(cap), range='0,1,0.1', skipBoth=False)")
     assert isinstance(program.result, Binary)
     backfill, bucket = program.result.left, program.result.right
-    assert backfill == Call("ts_backfill", (Name("x"),), (Keyword("lookback", Number(20, True)), Keyword("k", Number(1, True))))
+    assert backfill == Call(
+        "ts_backfill", (Name("x"),), (Keyword("lookback", Number(20, True)), Keyword("k", Number(1, True)))
+    )
     assert bucket == Call(
         "bucket",
         (Call("rank", (Name("cap"),)),),
@@ -58,7 +71,10 @@ def test_keywords_strings_and_booleans() -> None:
         ("a < b == c", Binary("==", Binary("<", Name("a"), Name("b")), Name("c"))),
         ("a || b && c", Binary("||", Name("a"), Binary("&&", Name("b"), Name("c")))),
         ("!a && b", Binary("&&", Unary("!", Name("a")), Name("b"))),
-        ("a + b > c * 2", Binary(">", Binary("+", Name("a"), Name("b")), Binary("*", Name("c"), Number(2, True)))),
+        (
+            "a + b > c * 2",
+            Binary(">", Binary("+", Name("a"), Name("b")), Binary("*", Name("c"), Number(2, True))),
+        ),
         ("a ? b : c ? d : e", Ternary(Name("a"), Name("b"), Ternary(Name("c"), Name("d"), Name("e")))),
         ("a || b ? c : d", Ternary(Binary("||", Name("a"), Name("b")), Name("c"), Name("d"))),
         ("a ? b ? c : d : e", Ternary(Name("a"), Ternary(Name("b"), Name("c"), Name("d")), Name("e"))),
@@ -187,3 +203,19 @@ def test_diagnostic_to_dict_is_brain_like() -> None:
         "message": "Unexpected end of input: expected ')' or ',' in the arguments of rank(...) opened at 4",
         "location": {"start": 6, "end": 6},
     }
+
+
+@pytest.mark.timeout(20)  # a guard against quadratic scanning, ~1000x above the linear time
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        (" " * 20_000 + "@", "LEX_UNEXPECTED_CHAR"),
+        ("a" + " " * 20_000 + "/*", "LEX_UNTERMINATED_COMMENT"),
+        ("/*" * 10_000, "LEX_UNTERMINATED_COMMENT"),
+        ("\"'" * 10_000, "LEX_UNTERMINATED_STRING"),
+        ("(" * 20_000, "TOO_DEEP"),
+        ("x" + "+x" * 20_000, "TOO_DEEP"),
+    ],
+)
+def test_long_hostile_inputs_fail_fast_with_their_own_error(source: str, code: str) -> None:
+    assert errors_of(source)[0][0] == code

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from expression_strategies import expressions, programs
 from hypothesis import given, settings
 
 from brain_agent.expression import parse, unparse
 from brain_agent.expression.ast import Binary, Name, Node, Number, Program, String, Unary
-from expression_strategies import expressions, programs
 
 
 @settings(max_examples=300, deadline=None, database=None)

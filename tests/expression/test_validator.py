@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from brain_agent.errors import ExpressionError
@@ -22,9 +24,10 @@ VALID = [
     "multiply(close, -1, volume)",
     "rank(close, rate=0) + winsorize(returns, 4) + winsorize(returns, std=-2.5)",
     'kth_element(close, 252, -1, ignore="NAN 0") + quantile(close, "cauchy", 1)',
+    'kth_element(close, 252, k="1", ignore="NAN 0") + rank(close, rate=" 2.5")',
     "g = densify(industry); group_rank(ts_mean(returns, 5), g)",
-    "group_rank(close, densify(bucket(rank(cap), buckets=\"2,5,6\")))",
-    "trade_when(volume >= ts_sum_free(volume) , 1, -1)".replace("ts_sum_free(volume)", "ts_mean(volume, 5) / 5"),
+    'group_rank(close, densify(bucket(rank(cap), buckets="2,5,6")))',
+    "trade_when(volume >= ts_mean(volume, 5) / 5, rank(-returns), abs(returns) > 0.1)",
     "a = close; a = a + 1; a ^ 2",
     "close > open && !(volume < adv20) || returns == 0 ? 1 : -1",
     "ts_decay_linear(close, 10, false) + ts_decay_linear(close, 10, dense=TRUE)",
@@ -41,7 +44,9 @@ def test_reference_style_expressions_are_valid(source: str, pack: KnowledgePack)
 
 
 def test_usage_sets(pack: KnowledgePack) -> None:
-    result = check("a = rank(vec_avg(some_vector_field)); group_neutralize(a - ts_mean(close, 5), industry)", pack)
+    result = check(
+        "a = rank(vec_avg(some_vector_field)); group_neutralize(a - ts_mean(close, 5), industry)", pack
+    )
     assert result.ok
     assert result.fields_used == {"some_vector_field", "close", "industry"}
     assert result.operators_used == {"rank", "vec_avg", "group_neutralize", "subtract", "ts_mean"}
@@ -121,6 +126,12 @@ def test_bad_lookback(source: str, span: tuple[int, int], pack: KnowledgePack) -
     assert codes(source, pack) == [("BAD_LOOKBACK", *span)]
 
 
+def test_bare_word_in_a_string_slot_gets_a_quoting_hint(pack: KnowledgePack) -> None:
+    (d,) = check("quantile(close, driver = gaussian)", pack).diagnostics
+    assert (d.code, d.start, d.end) == (Code.BAD_CONSTANT, 25, 33)
+    assert 'quote it: "gaussian"' in d.message
+
+
 def test_lookback_in_a_variable_is_reported_once(pack: KnowledgePack) -> None:
     assert codes("d = 5; ts_mean(close, d)", pack) == [("BAD_LOOKBACK", 22, 23)]
 
@@ -130,7 +141,9 @@ def test_lookback_in_a_variable_is_reported_once(pack: KnowledgePack) -> None:
     [
         ("ts_backfill(close, 20, k=1.5)", (25, 28)),
         ("rank(close, rate=true)", (17, 21)),
-        ('rank(close, rate="2")', (17, 20)),
+        ('rank(close, rate="2x")', (17, 21)),
+        ('kth_element(close, 5, "1.5")', (22, 27)),
+        ('rank(close, rate="1e999")', (17, 24)),
         ("add(close, open, filter=1)", (24, 25)),
         ("group_rank(close, bucket(rank(cap), range=0.1))", (42, 45)),
         ("kth_element(close, 5, close)", (22, 27)),
@@ -255,10 +268,37 @@ def test_to_dict(pack: KnowledgePack) -> None:
     assert result.to_dict() == {
         "ok": False,
         "errors": [
-            {"code": "UNKNOWN_FIELD", "message": 'Attempted to use unknown variable "nope"',
-             "location": {"start": 5, "end": 9}}
+            {
+                "code": "UNKNOWN_FIELD",
+                "message": 'Attempted to use unknown variable "nope"',
+                "location": {"start": 5, "end": 9},
+            }
         ],
         "fields_used": [],
         "operators_used": ["rank"],
         "subcategories_used": [],
     }
+
+
+def test_every_code_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "expression-errors.md").read_text()
+    missing = [code.value for code in Code if f"`{code.value}`" not in doc]
+    assert missing == []
+
+
+def test_public_api_is_exactly_this() -> None:
+    import brain_agent.expression as expression
+
+    assert sorted(expression.__all__) == sorted(
+        [
+            "MAX_DEPTH",
+            "Code",
+            "Diagnostic",
+            "Program",
+            "ValidationResult",
+            "check",
+            "parse",
+            "unparse",
+            "validate",
+        ]
+    )

@@ -23,6 +23,9 @@ class Plan:
     variadic_at: int  # index into ``positional`` of the repeating parameter, -1 when not variadic
     by_name: dict[str, OperatorArg]
     required: tuple[OperatorArg, ...]
+    simple_from: int
+    """With no keywords, any positional count from here up to ``simple_to`` binds without problems."""
+    simple_to: int
 
 
 def plan_for(op: Operator) -> Plan:
@@ -35,7 +38,15 @@ def plan_for(op: Operator) -> Plan:
     else:
         positional = tuple(op.args)
         variadic_at = -1
-    return Plan(op, positional, variadic_at, {a.name: a for a in op.args}, required)
+    # the fewest positionals that cover every required parameter (required ones given by keyword
+    # only cannot be covered positionally, which the empty range below expresses)
+    names = [a.name for a in positional]
+    last_required = max((names.index(a.name) for a in required if a.name in names), default=-1)
+    covered = all(a.name in names for a in required)
+    simple_from = last_required + 1 if covered else 1 << 30
+    simple_to = 1 << 30 if variadic_at >= 0 else len(positional)
+    by_name = {a.name: a for a in op.args}
+    return Plan(op, positional, variadic_at, by_name, required, simple_from, simple_to)
 
 
 def _is_optional(arg: OperatorArg) -> bool:
@@ -53,6 +64,8 @@ class Bound:
 
 def bind(plan: Plan, args: tuple[Node, ...], keywords: tuple[Keyword, ...], start: int, end: int) -> Bound:
     """Bind ``args`` and ``keywords`` of a call spanning ``start``..``end``."""
+    if not keywords and plan.simple_from <= len(args) <= plan.simple_to:  # the common case
+        return Bound(in_order(plan, args), [], [])
     pairs: list[tuple[OperatorArg, Node]] = []
     unbound: list[Node] = []
     problems: list[Diagnostic] = []
@@ -119,6 +132,16 @@ def bind(plan: Plan, args: tuple[Node, ...], keywords: tuple[Keyword, ...], star
             )
         )
     return Bound(pairs, unbound, problems)
+
+
+def in_order(plan: Plan, args: tuple[Node, ...]) -> list[tuple[OperatorArg, Node]]:
+    """Pairs for positional-only calls whose count is in ``simple_from..simple_to``."""
+    positional = plan.positional
+    pairs = list(zip(positional, args, strict=False))
+    if len(args) > len(positional):  # the variadic parameter takes the rest
+        repeat = positional[plan.variadic_at]
+        pairs.extend((repeat, arg) for arg in args[len(positional) :])
+    return pairs
 
 
 def _s(count: int) -> str:

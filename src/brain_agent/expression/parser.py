@@ -27,7 +27,7 @@ from brain_agent.expression.ast import (
     Unary,
 )
 from brain_agent.expression.diagnostic import Code, Diagnostic, expression_error
-from brain_agent.expression.lexer import Token, tokenize
+from brain_agent.expression.lexer import END, KIND, START, TEXT, Token, tokenize
 
 MAX_DEPTH = 100
 """Largest tree height (and bracket / operator nesting) a parsed program may have."""
@@ -78,27 +78,22 @@ class _Parser:
 
     # -- token helpers -------------------------------------------------------------------------
 
-    def _peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, self.last)]
-
     def _next(self) -> Token:
         token = self.tokens[self.pos]
         if self.pos < self.last:
             self.pos += 1
         return token
 
-    def _expect(self, kind: str, context: str) -> Token:
-        token = self.tokens[self.pos]
-        if token.kind != kind:
-            raise self._unexpected(token, f"expected '{kind}' {context}")
-        return self._next()
-
     def _unexpected(self, token: Token, expected: str) -> _Failure:
-        if token.kind == "eof":
-            return _Failure(Diagnostic(Code.PARSE_UNEXPECTED_END, f"Unexpected end of input: {expected}", *_span(token)))
-        what = _DESCRIBE.get(token.kind, "")
-        shown = f"{what} {token.text!r}" if what else repr(token.text)
-        return _Failure(Diagnostic(Code.PARSE_UNEXPECTED_TOKEN, f"unexpected {shown}: {expected}", *_span(token)))
+        if token[KIND] == "eof":
+            return _Failure(
+                Diagnostic(Code.PARSE_UNEXPECTED_END, f"Unexpected end of input: {expected}", *_span(token))
+            )
+        what = _DESCRIBE.get(token[KIND], "")
+        shown = f"{what} {token[TEXT]!r}" if what else repr(token[TEXT])
+        return _Failure(
+            Diagnostic(Code.PARSE_UNEXPECTED_TOKEN, f"unexpected {shown}: {expected}", *_span(token))
+        )
 
     # -- statements ----------------------------------------------------------------------------
 
@@ -107,19 +102,19 @@ class _Parser:
         statements: list[Assign | Node] = []
         tokens = self.tokens
         while True:
-            while tokens[self.pos].kind == ";":
+            while tokens[self.pos][KIND] == ";":
                 self._next()
-            if tokens[self.pos].kind == "eof":
+            if tokens[self.pos][KIND] == "eof":
                 break
             try:
                 statements.append(self._statement())
                 token = tokens[self.pos]
-                if token.kind not in (";", "eof"):
+                if token[KIND] not in (";", "eof"):
                     raise self._unexpected(token, "expected an operator, ';' or the end of the expression")
             except _Failure as failure:
                 problems.append(failure.diagnostic)
                 self.nesting = 0
-                while tokens[self.pos].kind not in (";", "eof"):
+                while tokens[self.pos][KIND] not in (";", "eof"):
                     self._next()
         if not statements and not problems:
             problems.append(Diagnostic(Code.PARSE_EMPTY, "the expression is empty", 0, len(self.source)))
@@ -157,115 +152,143 @@ class _Parser:
 
     def _statement(self) -> Assign | Node:
         token = self.tokens[self.pos]
-        if token.kind == "id" and self._peek(1).kind == "=":
-            self._next()
-            self._next()
+        if token[KIND] == "id" and self.tokens[self.pos + 1][KIND] == "=":  # an id is never the eof
+            self.pos += 2
             value, _ = self._expr(0)
-            return Assign(token.text, value, token.start, value.end)
+            return Assign(token[TEXT], value, token[START], value.end)
         node, _ = self._expr(0)
         return node
 
     # -- expressions: every method returns (node, height) --------------------------------------
+    # Hot path: token checks are inlined rather than going through helpers.
 
     def _expr(self, rbp: int) -> tuple[Node, int]:
         self.nesting += 1
-        if self.nesting > MAX_DEPTH:
-            raise self._too_deep(self.tokens[self.pos].start, self.tokens[self.pos].end)
-        left, height = self._prefix()
         tokens = self.tokens
+        if self.nesting > MAX_DEPTH:
+            raise self._too_deep(tokens[self.pos][START], tokens[self.pos][END])
+        left, height = self._prefix()
         while True:
-            op = tokens[self.pos].kind
+            op = tokens[self.pos][KIND]
             lbp = _BINARY_BP.get(op, 0)
             if lbp <= rbp:
                 break
-            self._next()
+            self.pos += 1  # an operator, so not the eof
             if op == "?":
                 then, h1 = self._expr(0)
-                self._expect(":", "in a ternary 'condition ? value : otherwise'")
+                if tokens[self.pos][KIND] != ":":
+                    raise self._unexpected(
+                        tokens[self.pos], "expected ':' in 'condition ? value : otherwise'"
+                    )
+                self.pos += 1
                 otherwise, h2 = self._expr(0)
                 left = Ternary(left, then, otherwise, left.start, otherwise.end)
                 height = max(height, h1, h2) + 1
             else:
                 right, h = self._expr(_UNARY_BP if op == "^" else lbp)
                 left = Binary(op, left, right, left.start, right.end)
-                height = max(height, h) + 1
+                height = (height if height > h else h) + 1
             if height > MAX_DEPTH:
                 raise self._too_deep(left.start, left.end)
         self.nesting -= 1
         return left, height
 
     def _prefix(self) -> tuple[Node, int]:
-        token = self.tokens[self.pos]
-        kind = token.kind
+        tokens = self.tokens
+        token = tokens[self.pos]
+        kind = token[KIND]
         if kind not in _PREFIX:  # not consumed, so recovery resumes at this token (it may be ';')
             raise self._unexpected(token, "expected a number, a name, a call or '('")
         self.pos += 1  # never past eof: eof is not in _PREFIX
         if kind == "id":
-            if self.tokens[self.pos].kind == "(":
+            if tokens[self.pos][KIND] == "(":
                 return self._call(token)
-            return Name(token.text, token.start, token.end), 1
+            return Name(token[TEXT], token[START], token[END]), 1
         if kind == "num":
-            text = token.text
+            text = token[TEXT]
             is_int = "." not in text and "e" not in text and "E" not in text
-            return Number(float(text), is_int, token.start, token.end), 1
+            return Number(float(text), is_int, token[START], token[END]), 1
         if kind == "(":
             inner, height = self._expr(0)
-            closing = self._expect(")", f"to close the '(' at {token.start}")
-            return _respan(inner, token.start, closing.end), height
-        if kind in ("-", "+", "!"):
+            closing = tokens[self.pos]
+            if closing[KIND] != ")":
+                raise self._unexpected(closing, f"expected ')' to close the '(' at {token[START]}")
+            self.pos += 1
+            return _respan(inner, token[START], closing[END]), height
+        if kind == "-" or kind == "+" or kind == "!":
             operand, height = self._expr(_UNARY_BP)
-            return Unary(kind, operand, token.start, operand.end), height + 1
+            return Unary(kind, operand, token[START], operand.end), height + 1
         if kind == "str":
-            return String(token.text[1:-1], token.start, token.end), 1
+            return String(token[TEXT][1:-1], token[START], token[END]), 1
         # kind == "bool"
-        return Bool(token.text.lower() == "true", token.start, token.end), 1
+        return Bool(token[TEXT].lower() == "true", token[START], token[END]), 1
 
     def _call(self, name: Token) -> tuple[Node, int]:
-        self._next()  # "("
+        tokens = self.tokens
+        self.pos += 1  # "("
         args: list[Node] = []
         keywords: list[Keyword] = []
         height = 0
-        tokens = self.tokens
-        if tokens[self.pos].kind != ")":
+        if tokens[self.pos][KIND] != ")":
             while True:
                 token = tokens[self.pos]
-                if token.kind == "id" and self._peek(1).kind == "=":
-                    self._next()
-                    self._next()
+                if token[KIND] == "id" and tokens[self.pos + 1][KIND] == "=":
+                    self.pos += 2
                     value, h = self._expr(0)
-                    keywords.append(Keyword(token.text, value, token.start, value.end))
+                    keywords.append(Keyword(token[TEXT], value, token[START], value.end))
                 else:
                     value, h = self._expr(0)
                     if keywords:
                         raise _Failure(
                             Diagnostic(
                                 Code.PARSE_POSITIONAL_AFTER_KEYWORD,
-                                f"positional argument after a keyword argument in {name.text}(...); "
+                                f"positional argument after a keyword argument in {name[TEXT]}(...); "
                                 "put positional arguments first",
                                 value.start,
                                 value.end,
                             )
                         )
                     args.append(value)
-                height = max(height, h)
-                if tokens[self.pos].kind != ",":
+                if h > height:
+                    height = h
+                if tokens[self.pos][KIND] != ",":
                     break
-                self._next()
-        closing = self._expect(")", f"or ',' in the arguments of {name.text}(...) opened at {name.end}")
-        return Call(name.text, tuple(args), tuple(keywords), name.start, closing.end), height + 1
+                self.pos += 1
+        closing = tokens[self.pos]
+        if closing[KIND] != ")":
+            raise self._unexpected(
+                closing, f"expected ')' or ',' in the arguments of {name[TEXT]}(...) opened at {name[END]}"
+            )
+        self.pos += 1
+        return Call(name[TEXT], tuple(args), tuple(keywords), name[START], closing[END]), height + 1
 
     def _too_deep(self, start: int, end: int) -> _Failure:
         return _Failure(
-            Diagnostic(Code.TOO_DEEP, f"the expression is nested more than {MAX_DEPTH} levels deep", start, end)
+            Diagnostic(
+                Code.TOO_DEEP, f"the expression is nested more than {MAX_DEPTH} levels deep", start, end
+            )
         )
 
 
 def _span(token: Token) -> tuple[int, int]:
-    return token.start, token.end
+    return token[START], token[END]
 
 
 def _respan(node: Node, start: int, end: int) -> Node:
-    """Widen a parenthesised node's span to include its brackets (BRAIN reports it that way)."""
-    # Every node type has start/end as its last two fields; rebuilding keeps the class frozen.
-    fields = [getattr(node, name) for name in node.__dataclass_fields__ if name not in ("start", "end")]
-    return type(node)(*fields, start, end)  # type: ignore[arg-type]
+    """Widen a parenthesised node's span to include its brackets, so an enclosing node's span and a
+    diagnostic on ``(a + b)`` cover the brackets too. (Spelled out: ``dataclasses.replace`` is slow.)"""
+    if isinstance(node, Call):
+        return Call(node.func, node.args, node.keywords, start, end)
+    if isinstance(node, Binary):
+        return Binary(node.op, node.left, node.right, start, end)
+    if isinstance(node, Unary):
+        return Unary(node.op, node.operand, start, end)
+    if isinstance(node, Name):
+        return Name(node.id, start, end)
+    if isinstance(node, Number):
+        return Number(node.value, node.is_int, start, end)
+    if isinstance(node, Ternary):
+        return Ternary(node.cond, node.then, node.otherwise, start, end)
+    if isinstance(node, String):
+        return String(node.value, start, end)
+    return Bool(node.value, start, end)

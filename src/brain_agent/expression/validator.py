@@ -17,6 +17,8 @@ reported, in source order. ``validate`` never raises for a bad expression.
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,11 +37,14 @@ from brain_agent.expression.ast import (
     Ternary,
     Unary,
 )
-from brain_agent.expression.binding import Plan, bind, plan_for
+from brain_agent.expression.binding import Plan, bind, in_order, plan_for
 from brain_agent.expression.diagnostic import Code, Diagnostic, expression_error
 from brain_agent.expression.parser import MAX_DEPTH, parse
 from brain_agent.expression.unparse import unparse
 from brain_agent.knowledge import KnowledgePack
+
+Where = tuple[str, str]
+"""Where a node sits, for messages: (operator or symbol, parameter name or "")."""
 
 # What an expression produces.
 _VALUE, _GROUP, _VECTOR, _NUMBER, _STRING, _BOOL, _UNKNOWN = (
@@ -51,6 +56,7 @@ _VALUE, _GROUP, _VECTOR, _NUMBER, _STRING, _BOOL, _UNKNOWN = (
     "bool",
     "unknown",
 )
+_NUMERIC = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _FIELD_KIND = {"MATRIX": _VALUE, "GROUP": _GROUP, "VECTOR": _VECTOR}
 _EXPR_OK = frozenset({_VALUE, _NUMBER, _BOOL, _UNKNOWN})
 _NOUN = {
@@ -175,32 +181,35 @@ class _Walker:
         self.fields_used: set[str] = set()
         self.operators_used: set[str] = set()
         self.variables: dict[str, _Binding] = {}
-        self.assigned_later: set[str] = set()
+        self.last_assigned: dict[str, int] = {}  # name -> index of its last assignment
+        self.position = 0  # index of the statement being checked
 
     def run(self, program: Program) -> None:
         bindings: list[_Binding] = []
-        self.assigned_later = {a.name for a in program.assignments}
+        self.last_assigned = {a.name: i for i, a in enumerate(program.assignments)}
         for position, assign in enumerate(program.assignments):
-            self.assigned_later = {a.name for a in program.assignments[position + 1 :]}
+            self.position = position
             kind = self._visit(assign.value)
             if assign.name in self.pack.fields:
                 self._report(
                     Code.SHADOWS_FIELD,
-                    f"{assign.name!r} is a data field; assigning to it would hide the field, pick another name",
+                    f"{assign.name!r} is a data field; assigning to it would hide the field, "
+                    "pick another name",
                     assign.start,
                     assign.start + len(assign.name),
                 )
             binding = _Binding(assign, kind)
             self.variables[assign.name] = binding
             bindings.append(binding)
-        self.assigned_later = set()
-        self._slot("expr", program.result, "the alpha")
+        self.position = len(program.assignments)
+        self._slot("expr", program.result, ("the alpha", ""))
         for binding in bindings:
             if not binding.used:
                 assign = binding.assign
                 self._report(
                     Code.UNUSED_ASSIGNMENT,
-                    f'Found unused expressions "{unparse(assign)};": {assign.name!r} is assigned but never used',
+                    f'Found unused expressions "{unparse(assign)};": '
+                    f"{assign.name!r} is assigned but never used",
                     assign.start,
                     assign.end,
                 )
@@ -220,8 +229,8 @@ class _Walker:
         if isinstance(node, Binary):
             plan = self.index.infix_plans.get(node.op)
             if plan is None:
-                self._slot("expr", node.left, node.op)
-                self._slot("expr", node.right, node.op)
+                self._slot("expr", node.left, (node.op, ""))
+                self._slot("expr", node.right, (node.op, ""))
             else:
                 self.operators_used.add(plan.operator.name)
                 self._bound(plan, (node.left, node.right), node)
@@ -229,12 +238,12 @@ class _Walker:
         if isinstance(node, Unary):
             if node.op != "!" and _literal(node) is not None:
                 return _NUMBER
-            self._slot("expr", node.operand, node.op)
+            self._slot("expr", node.operand, (node.op, ""))
             return _VALUE
         if isinstance(node, Ternary):
-            self._slot("expr", node.cond, "?:")
-            self._slot("expr", node.then, "?:")
-            self._slot("expr", node.otherwise, "?:")
+            self._slot("expr", node.cond, ("?:", ""))
+            self._slot("expr", node.then, ("?:", ""))
+            self._slot("expr", node.otherwise, ("?:", ""))
             return _VALUE
         if isinstance(node, String):
             return _STRING
@@ -257,7 +266,7 @@ class _Walker:
 
     def _unknown_name_message(self, name: str) -> str:
         message = f'Attempted to use unknown variable "{name}"'
-        if name in self.assigned_later:
+        if self.last_assigned.get(name, -1) > self.position:
             return message + "; it is assigned later, assign it before using it"
         if name in self.pack.operators:
             return message + f"; {name} is an operator, call it as {self.pack.operators[name].signature}"
@@ -289,16 +298,21 @@ class _Walker:
         return _GROUP if plan.operator.returns == "group" else _VALUE
 
     def _bound(self, plan: Plan, args: tuple[Node, ...], node: Node, keywords: tuple[Any, ...] = ()) -> None:
+        owner = plan.operator.name
+        if not keywords and plan.simple_from <= len(args) <= plan.simple_to:  # fast path, no problems
+            for param, arg in in_order(plan, args):
+                self._slot(param.kind, arg, (owner, param.name))
+            return
         bound = bind(plan, args, keywords, node.start, node.end)
         self.problems.extend(bound.problems)
         for param, arg in bound.pairs:
-            self._slot(param.kind, arg, f"{plan.operator.name}({param.name})")
+            self._slot(param.kind, arg, (owner, param.name))
         for arg in bound.unbound:
             self._visit(arg)
 
     # -- does a node fit a slot ----------------------------------------------------------------
 
-    def _slot(self, kind: str, node: Node, where: str) -> None:
+    def _slot(self, kind: str, node: Node, where: Where) -> None:
         if kind == "expr":
             got = self._visit(node)
             if got not in _EXPR_OK:
@@ -308,22 +322,28 @@ class _Walker:
             if got != _GROUP and got != _UNKNOWN:
                 self._report(
                     Code.EXPECTED_GROUP,
-                    f"{where} expects a group (a GROUP field such as industry, or bucket(...)), got {_NOUN.get(got, got)}",
+                    f"{_place(where)} expects a group (a GROUP field such as industry, or bucket(...)), "
+                    f"got {_NOUN.get(got, got)}",
                     node.start,
                     node.end,
                 )
         elif kind == "vector":
             got = self._visit(node)
             if got != _VECTOR and got != _UNKNOWN:
-                self._report(Code.EXPECTED_VECTOR, f"{where} expects a VECTOR field, got {_NOUN.get(got, got)}", node.start, node.end)
+                self._report(
+                    Code.EXPECTED_VECTOR,
+                    f"{_place(where)} expects a VECTOR field, got {_NOUN.get(got, got)}",
+                    node.start,
+                    node.end,
+                )
         else:
             self._constant(kind, node, where)
 
-    def _misuse(self, got: str, node: Node, where: str) -> None:
+    def _misuse(self, got: str, node: Node, where: Where) -> None:
         if got == _GROUP:
             self._report(
                 Code.GROUP_FIELD_MISUSE,
-                f"{where} expects a value but got a group; groups only go in a group argument "
+                f"{_place(where)} expects a value but got a group; groups only go in a group argument "
                 "(e.g. group_neutralize(x, industry))",
                 node.start,
                 node.end,
@@ -331,15 +351,20 @@ class _Walker:
         elif got == _VECTOR:
             self._report(
                 Code.VECTOR_FIELD_MISUSE,
-                f"{where} expects a value but got a VECTOR field; reduce it first with a vec_* operator "
-                "(e.g. vec_avg(...))",
+                f"{_place(where)} expects a value but got a VECTOR field; reduce it first with a vec_* "
+                "operator (e.g. vec_avg(...))",
                 node.start,
                 node.end,
             )
         else:
-            self._report(Code.BAD_CONSTANT, f"{where} expects a value, got {_NOUN.get(got, got)}", node.start, node.end)
+            self._report(
+                Code.BAD_CONSTANT,
+                f"{_place(where)} expects a value, got {_NOUN.get(got, got)}",
+                node.start,
+                node.end,
+            )
 
-    def _constant(self, kind: str, node: Node, where: str) -> None:
+    def _constant(self, kind: str, node: Node, where: Where) -> None:
         if isinstance(node, Name) and node.id in self.variables:
             self.variables[node.id].used = True  # reported below; not also "unused"
         literal = _literal(node)
@@ -347,12 +372,14 @@ class _Walker:
             if literal is None or not literal[1] or literal[0] <= 0:
                 self._report(
                     Code.BAD_LOOKBACK,
-                    f"{where} is a lookback: it must be a positive integer literal such as 20, "
+                    f"{_place(where)} is a lookback: it must be a positive integer literal such as 20, "
                     f"got {_describe(node)}",
                     node.start,
                     node.end,
                 )
             return
+        if literal is None and isinstance(node, String):
+            literal = _numeric_string(node.value)  # BRAIN's own docs write kth_element(x, d, k="1")
         if kind == "int":
             fits = literal is not None and literal[1]
         elif kind == "number":
@@ -366,12 +393,19 @@ class _Walker:
             return
         if not fits:
             article = "an" if kind == "int" else "a"
+            hint = f' (quote it: "{node.id}")' if kind == "string" and isinstance(node, Name) else ""
             self._report(
                 Code.BAD_CONSTANT,
-                f"{where} must be {article} {kind} literal, got {_describe(node)}",
+                f"{_place(where)} must be {article} {kind} literal, got {_describe(node)}{hint}",
                 node.start,
                 node.end,
             )
+
+
+def _place(where: Where) -> str:
+    """``rank(x)`` for a parameter, ``+`` or ``the alpha`` otherwise; built only for a message."""
+    owner, param = where
+    return f"{owner}({param})" if param else owner
 
 
 def _literal(node: Node) -> tuple[float, bool] | None:
@@ -386,6 +420,17 @@ def _literal(node: Node) -> tuple[float, bool] | None:
     if isinstance(node, Number):
         return sign * node.value, node.is_int
     return None
+
+
+def _numeric_string(text: str) -> tuple[float, bool] | None:
+    """``(value, is_int)`` when ``text`` is exactly one number literal (signs allowed), else None."""
+    match = _NUMERIC.fullmatch(text.strip())
+    if match is None:
+        return None
+    value = float(match.group())
+    if not math.isfinite(value):
+        return None
+    return value, not any(c in match.group() for c in ".eE")
 
 
 def _describe(node: Node) -> str:
