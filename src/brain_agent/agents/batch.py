@@ -38,12 +38,53 @@ from brain_agent.ideas import IdeaSpec
 from brain_agent.knowledge import KnowledgePack
 from brain_agent.llm.base import LLMProvider
 from brain_agent.retrieval import RetrievalPack, TopK, build_retrieval_pack
+from brain_agent.simulation.result import validate_result
 from brain_agent.storage import SQLiteStore
 from brain_agent.storage.ledger_store import LedgerStore
 from brain_agent.telemetry import events as ev
 from brain_agent.telemetry.kpi import batch_kpis
 
 LANES = ("exploit", "explore")
+
+
+@dataclass
+class SimulationTotals:
+    simulated: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    best_sharpe: float | None = None
+    best_fitness: float | None = None
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            if record.get("status") == "SKIPPED":
+                continue
+            self.simulated += 1
+            result = record.get("result")
+            if record.get("status") != "COMPLETE" or not isinstance(result, dict):
+                self.errors += 1
+                continue
+            alpha = validate_result(result)
+            if alpha.passed:
+                self.passed += 1
+            else:
+                self.failed += 1
+            sharpe, fitness = alpha.is_.sharpe, alpha.is_.fitness
+            if sharpe is not None and (self.best_sharpe is None or sharpe > self.best_sharpe):
+                self.best_sharpe = sharpe
+            if fitness is not None and (self.best_fitness is None or fitness > self.best_fitness):
+                self.best_fitness = fitness
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "simulated": self.simulated,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "best_sharpe": self.best_sharpe,
+            "best_fitness": self.best_fitness,
+        }
 
 
 @dataclass
@@ -89,6 +130,7 @@ class BatchReport:
     errors: int = 0
     floor_protections: int = 0
     kpi: dict[str, Any] = field(default_factory=dict)
+    simulation: SimulationTotals = field(default_factory=lambda: SimulationTotals())
 
     def summary(self) -> dict[str, Any]:
         """The ``cycle_completed`` payload (docs/events.md) plus the per-lane split."""
@@ -111,6 +153,7 @@ class BatchReport:
             "needs_repair": self.needs_repair,
             "errors": self.errors,
             "explore_floor_preserved": self.floor_protections,
+            "simulation": self.simulation.to_dict(),
             "coverage": self.kpi.get("coverage", 0),
             "coverage_share": self.kpi.get("coverage_share", 0.0),
             "novelty": self.kpi.get("novelty", 0.0),
@@ -142,6 +185,9 @@ class BatchOptions:
     on_progress: Callable[[Progress], None] | None = None
     on_start: Callable[[str, int], None] | None = None
     """Called with (run_id, number of ideas) once the plan is known."""
+    simulate: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    """Simulates a list of candidates (``simulation.runner.simulate_candidates`` bound to a backend);
+    called after each idea with its new valid candidates, so simulation events interleave live."""
 
 
 @dataclass
@@ -468,8 +514,18 @@ def run_batch(store: SQLiteStore, ideas: list[IdeaSpec], opts: BatchOptions) -> 
             order = batch.plan(all_ideas)
             if opts.on_start is not None:
                 opts.on_start(run.run_id, len(order))
+            simulated: set[str] = set()
             for n, work in enumerate(order, start=1):
                 outcome = batch.run_idea(work)
+                if opts.simulate is not None:
+                    fresh = [
+                        c
+                        for c in store.list_candidates(run.run_id)
+                        if c["valid"] and c["candidate_id"] not in simulated
+                    ]
+                    simulated.update(c["candidate_id"] for c in fresh)
+                    if fresh:
+                        batch.report.simulation.add(opts.simulate(fresh))
                 if opts.on_progress is not None:
                     opts.on_progress(Progress(n, len(order), work.idea.id, work.idea.lane, outcome))
             batch.kpis(started_wall)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,9 +17,12 @@ from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve
 from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.errors import InputError
 from brain_agent.ideas import generate_ideas, load_ideas
-from brain_agent.knowledge import load_knowledge_pack
+from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
+from brain_agent.simulation.backend import SimulationSettings
+from brain_agent.simulation.factory import make_backend
+from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import SQLiteStore
 
 
@@ -54,6 +58,16 @@ def run_batch_command(
     no_deferred: Annotated[
         bool, typer.Option("--no-deferred", help="Do not pick up deferred ideas.")
     ] = False,
+    simulate: Annotated[
+        str, typer.Option("--simulate", help="Simulate valid candidates: local (default) | brain | none.")
+    ] = "local",
+    brain_url: Annotated[
+        str | None, typer.Option("--brain-url", help="BRAIN API URL for --simulate brain (default: env).")
+    ] = None,
+    interactive_login: Annotated[
+        bool,
+        typer.Option("--interactive-login", help="--simulate brain: allow the persona (biometric) login."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run one batch under the budget. Exit 0 when every idea ran, 3 when any idea was blocked by a cap
@@ -77,7 +91,9 @@ def run_batch_command(
         if ideas is not None
         else generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
     )
-    store = SQLiteStore(resolve_db(db))
+    db_path = resolve_db(db)
+    store = SQLiteStore(db_path)
+    simulate_fn = _simulator(simulate, store, db_path, knowledge, brain_url, interactive_login)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -106,6 +122,7 @@ def run_batch_command(
         claim_deferred=not no_deferred,
         on_progress=on_progress,
         on_start=on_start,
+        simulate=simulate_fn,
         metadata={"config": str(config_path), "ideas": str(ideas) if ideas else f"generated:{generate}"},
     )
     with progress:
@@ -121,6 +138,31 @@ def run_batch_command(
             f"deferred {report.deferred}, discarded {report.discarded}"
         )
         raise typer.Exit(3)
+
+
+def _simulator(
+    name: str,
+    store: SQLiteStore,
+    db_path: Path,
+    knowledge: KnowledgePack,
+    brain_url: str | None,
+    interactive_login: bool,
+) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
+    if name.strip().lower() == "none":
+        return None
+    backend = make_backend(
+        name,
+        db_path=db_path,
+        knowledge_pack=knowledge,
+        brain_url=brain_url,
+        interactive_login=interactive_login,
+    )
+    settings = SimulationSettings()
+
+    def run(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return simulate_candidates(store, candidates, backend, settings)
+
+    return run
 
 
 def _print_report(report: BatchReport) -> None:
@@ -159,6 +201,20 @@ def _print_report(report: BatchReport) -> None:
         ("cache hits (tokens saved)", f"{s['cache_hits']} ({s['tokens_saved']})"),
         ("coverage", f"{s['coverage']} subcategories ({s['coverage_share']:.0%})"),
         ("novelty / structural", f"{s['novelty']:.0%} / {s['structural_novelty']:.0%}"),
+        *_simulation_rows(s["simulation"]),
     ):
         facts.add_row(key, str(value))
     out_console.print(facts)
+
+
+def _simulation_rows(sim: dict[str, Any]) -> list[tuple[str, str]]:
+    if not sim["simulated"]:
+        return [("simulations", "none")]
+
+    def fmt(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    return [
+        ("simulations passed / failed / errors", f"{sim['passed']} / {sim['failed']} / {sim['errors']}"),
+        ("best sharpe / fitness", f"{fmt(sim['best_sharpe'])} / {fmt(sim['best_fitness'])}"),
+    ]

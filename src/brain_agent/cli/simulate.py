@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,9 +9,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
-from brain_agent.errors import InputError, KnowledgePackError
+from brain_agent.errors import InputError
 from brain_agent.jsonio import read_json, read_model, write_json
-from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
+from brain_agent.simulation.backend import SimulationSettings
+from brain_agent.simulation.factory import make_backend
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
 from brain_agent.storage.sqlite_store import SQLiteStore
 
@@ -28,35 +28,6 @@ def _candidates(path: Path) -> list[dict[str, Any]]:
         if not isinstance(item.get("candidate_id"), str) or not item["candidate_id"]:
             raise InputError(f"{path}: item {index}: key 'candidate_id' is missing or empty", file=str(path))
     return items
-
-
-def _local_backend(knowledge_pack_dir: Path | None) -> SimulationBackend:
-    from brain_agent.knowledge import load_knowledge_pack
-    from brain_agent.settings import default_knowledge_pack_dir
-    from brain_agent.simulation.local.backend import LocalBackend
-
-    directory = knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
-    try:
-        pack = load_knowledge_pack(directory)
-    except KnowledgePackError:
-        if knowledge_pack_dir is not None:
-            raise
-        pack = None  # no pack: the market offers its core price/volume fields only
-    return LocalBackend(knowledge_pack=pack)
-
-
-def _brain_backend(brain_url: str | None, interactive_login: bool, db_path: Path) -> SimulationBackend:
-    try:
-        from brain_agent.simulation.brain import BrainBackend
-    except ImportError as exc:
-        raise InputError(f"--backend brain is not available in this installation ({exc})") from None
-    factory = getattr(BrainBackend, "from_options", None)
-    if factory is None:
-        raise InputError("--backend brain is not available: BrainBackend.from_options is missing")
-    backend: SimulationBackend = factory(
-        base_url=brain_url, interactive_login=interactive_login, db_path=db_path
-    )
-    return backend
 
 
 @app.command("simulate-candidates")
@@ -97,15 +68,13 @@ def simulate_candidates_command(
     db_path = resolve_db(db)
     store = SQLiteStore(db_path)
     name = backend.lower()
-    chosen: SimulationBackend
-    if name == "local":
-        chosen = _local_backend(knowledge_pack_dir)
-    elif name == "brain":
-        chosen = _brain_backend(
-            brain_url or os.environ.get(ENV_BRAIN_URL) or None, interactive_login, db_path
-        )
-    else:
-        raise InputError(f"--backend must be 'local' or 'brain', got {backend!r}")
+    chosen = make_backend(
+        name,
+        db_path=db_path,
+        knowledge_pack=knowledge_pack_dir,
+        brain_url=brain_url,
+        interactive_login=interactive_login,
+    )
 
     with Progress(
         TextColumn("[bold]simulate[/] {task.description}"),
