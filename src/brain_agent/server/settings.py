@@ -29,15 +29,29 @@ class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     db: Path = Field(description="The SQLite store file the pipeline writes.")
-    host: str = Field("127.0.0.1", description="Bind address; anything but loopback requires a token.")
-    port: int = Field(8765, ge=0, le=65535)
-    token: str | None = Field(None, description="Bearer token checked on /api (except /api/health).")
-    allowed_origins: tuple[str, ...] = Field((), description="Extra WebSocket origins, e.g. http://localhost:3000.")
-    web_dir: Path | None = Field(None, description="The built HUD (web/out); a help page when missing.")
-    check_host: bool = Field(True, description="On loopback binds, refuse requests whose Host is not loopback.")
-    poll_interval_s: float = Field(0.025, gt=0, le=5, description="How often the poller tails the events table.")
-    stream_interval_s: float = Field(0.05, ge=0, le=5, description="Minimum gap between two stream messages.")
-    heartbeat_s: float = Field(1.0, gt=0, le=60, description="Refresh a running run's status this often when idle.")
+    host: str = Field(
+        default="127.0.0.1", description="Bind address; anything but loopback requires a token."
+    )
+    port: int = Field(default=8765, ge=0, le=65535)
+    token: str | None = Field(default=None, description="Bearer token checked on /api (except /api/health).")
+    allowed_origins: tuple[str, ...] = Field(
+        default=(), description="Extra WebSocket origins, e.g. http://localhost:3000."
+    )
+    web_dir: Path | None = Field(
+        default=None, description="The built HUD (web/out); a help page when missing."
+    )
+    check_host: bool = Field(
+        default=True, description="On loopback binds, refuse requests whose Host is not loopback."
+    )
+    poll_interval_s: float = Field(
+        default=0.025, gt=0, le=5, description="How often the poller tails the events table."
+    )
+    stream_interval_s: float = Field(
+        default=0.05, ge=0, le=5, description="Minimum gap between two stream messages."
+    )
+    heartbeat_s: float = Field(
+        default=1.0, gt=0, le=60, description="Refresh a running run's status this often when idle."
+    )
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> ServerSettings:

@@ -42,6 +42,6 @@ SIMULATION_PROGRESS: Final = "simulation.progress"
 SIMULATION_COMPLETED: Final = "simulation.completed"
 SIMULATION_FAILED: Final = "simulation.failed"
 
-PROTECTION_EVENTS: Final = frozenset(
-    {BUDGET_FALLBACK_APPLIED, BUDGET_BLOCKED, BUDGET_EXPLORE_FLOOR_PRESERVED, BUDGET_CHECK_FAILED}
-)
+# A protection is an action the budget took: a fallback step, a block, an explore-floor save.
+# (``budget.check_failed`` alone is a finding, not an action: a fallback or a block always follows.)
+PROTECTION_EVENTS: Final = frozenset({BUDGET_FALLBACK_APPLIED, BUDGET_BLOCKED, BUDGET_EXPLORE_FLOOR_PRESERVED})

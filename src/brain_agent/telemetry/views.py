@@ -194,14 +194,24 @@ class RunView:
         self.last_blocked_at: float | None = None
         self.explore_floor_preserved = 0
         # calls
-        self.totals = {"prompt": 0, "completion": 0, "calls": 0, "cache_hits": 0, "cache_hit_calls": 0,
-                       "tokens_saved": 0, "fallbacks": 0, "blocked": 0, "deferred": 0}  # fmt: skip
+        self.totals = {
+            "prompt": 0,
+            "completion": 0,
+            "calls": 0,
+            "cache_hits": 0,
+            "cache_hit_calls": 0,
+            "tokens_saved": 0,
+            "fallbacks": 0,
+            "blocked": 0,
+            "deferred": 0,
+        }
         self.total_cost = Decimal(0)
         self.injections: deque[dict[str, Any]] = deque(maxlen=MAX_INJECTIONS)
         self.pulse: deque[dict[str, Any]] = deque(maxlen=MAX_PULSE)
         self._recent_costs: deque[Decimal] = deque(maxlen=10)
         # ideas, radar
         self.ideas: dict[str, _Idea] = {}
+        self.active_ideas: dict[str, None] = {}  # not-done ideas, least recently seen first
         self.lane_ideas: dict[str, int] = {}
         self.feed: deque[str] = deque(maxlen=MAX_FEED)
         # candidates, KPIs
@@ -238,6 +248,8 @@ class RunView:
         if self.first_ts is None:
             self.first_ts = ts
         self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        if event.idea_id:
+            self._idea(event)
         handler = _HANDLERS.get(event.name)
         if handler is not None:
             handler(self, event, event.payload if isinstance(event.payload, Mapping) else {})
@@ -255,7 +267,16 @@ class RunView:
             idea.lane = event.lane
             self.lane_ideas[event.lane] = self.lane_ideas.get(event.lane, 0) + 1
         idea.last_seen = event.id
+        if not idea.done:
+            self.active_ideas.pop(event.idea_id, None)
+            self.active_ideas[event.idea_id] = None
         return idea
+
+    def _finish_idea(self, idea_id: str) -> None:
+        idea = self.ideas.get(idea_id)
+        if idea is not None:
+            idea.done = True
+        self.active_ideas.pop(idea_id, None)
 
     def _scan(self, subcategories: list[str]) -> None:
         for s in subcategories:
@@ -330,12 +351,25 @@ class RunView:
                 reserved: float = float(reserved_cost)
             elif _request_scope(scope):
                 prompt, completion = self.last_request
-                spent = prompt if scope == "prompt" else completion if scope == "completion" else prompt + completion
+                spent = (
+                    prompt
+                    if scope == "prompt"
+                    else completion
+                    if scope == "completion"
+                    else prompt + completion
+                )
                 reserved = 0
             else:
                 spent, reserved = spent_tokens, reserved_tokens
-            rings.append({"scope": scope, "spent": spent, "reserved": reserved, "limit": limit,
-                          "pressure": _round((spent + reserved) / limit)})  # fmt: skip
+            rings.append(
+                {
+                    "scope": scope,
+                    "spent": spent,
+                    "reserved": reserved,
+                    "limit": limit,
+                    "pressure": _round((spent + reserved) / limit),
+                }
+            )
         return rings
 
     def as_of(self, now: float, status: str | None = None) -> float:
@@ -358,17 +392,24 @@ class RunView:
         rings = self._rings()
         pressure = max((r["pressure"] for r in rings), default=0.0)
         protection = self.protection_active(as_of)
-        blocked = self.last_blocked_at is not None and 0 <= as_of - self.last_blocked_at <= PROTECTION_WINDOW_S
+        blocked = (
+            self.last_blocked_at is not None and 0 <= as_of - self.last_blocked_at <= PROTECTION_WINDOW_S
+        )
         out: dict[str, Any] = {"run_id": self.run_id, "status": status, "as_of": as_of, "cursor": self.cursor}
         if fmt in ("both", "reactor"):
             out["reactor"] = self._reactor(as_of, rings, pressure, protection, blocked)
         if fmt in ("both", "chart"):
             out["series"] = self._series()
             out["gauges"] = [
-                {"scope": r["scope"], "value": r["spent"] + r["reserved"], "limit": r["limit"],
-                 "pressure": r["pressure"], "unit": "usd" if _money_scope(r["scope"]) else "tokens"}
+                {
+                    "scope": r["scope"],
+                    "value": r["spent"] + r["reserved"],
+                    "limit": r["limit"],
+                    "pressure": r["pressure"],
+                    "unit": "usd" if _money_scope(r["scope"]) else "tokens",
+                }
                 for r in rings
-            ]  # fmt: skip
+            ]
             out["flags"] = {
                 "protection_mode": protection,
                 "over_budget": pressure >= 1.0 or self.last_check_failed,
@@ -387,8 +428,11 @@ class RunView:
         _, lane_tokens, ticks = self._spent()
         window_tokens = sum(n for ts, n in ticks if as_of - VELOCITY_WINDOW_S < ts <= as_of)
         velocity = window_tokens / VELOCITY_WINDOW_S
-        remaining = [max(0.0, r["limit"] - r["spent"] - r["reserved"]) for r in rings
-                     if not _money_scope(r["scope"]) and not _request_scope(r["scope"])]  # fmt: skip
+        remaining = [
+            max(0.0, r["limit"] - r["spent"] - r["reserved"])
+            for r in rings
+            if not _money_scope(r["scope"]) and not _request_scope(r["scope"])
+        ]
         tte = _round(min(remaining) / velocity) if velocity > 0 and remaining else None
         if blocked:
             state = "blocked"
@@ -401,11 +445,14 @@ class RunView:
         lane_total = sum(lane_tokens.get(lane, 0) for lane in LANES)
         targets = {"exploit": self.exploit_ratio, "explore": self.explore_ratio}
         lanes = {
-            lane: {"target_share": targets[lane],
-                   "actual_share": _round(lane_tokens.get(lane, 0) / lane_total) if lane_total else 0.0,
-                   "tokens": lane_tokens.get(lane, 0), "ideas": self.lane_ideas.get(lane, 0)}
+            lane: {
+                "target_share": targets[lane],
+                "actual_share": _round(lane_tokens.get(lane, 0) / lane_total) if lane_total else 0.0,
+                "tokens": lane_tokens.get(lane, 0),
+                "ideas": self.lane_ideas.get(lane, 0),
+            }
             for lane in LANES
-        }  # fmt: skip
+        }
         prot = self.protection
         lat = sorted(self.latencies)
         return {
@@ -414,8 +461,12 @@ class RunView:
             "velocity": {"tokens_per_s": _round(velocity), "window_s": VELOCITY_WINDOW_S},
             "time_to_exhaustion_s": tte,
             "protection_mode": protection,
-            "protection": {"window_s": PROTECTION_WINDOW_S, "last_event": prot[0] if prot else None,
-                           "at": prot[1] if prot else None, "reason": prot[2] if prot else None},  # fmt: skip
+            "protection": {
+                "window_s": PROTECTION_WINDOW_S,
+                "last_event": prot[0] if prot else None,
+                "at": prot[1] if prot else None,
+                "reason": prot[2] if prot else None,
+            },
             "core": {"heat": min(1.0, pressure), "state": state},
             "rings": rings,
             "injections": list(self.injections),
@@ -423,21 +474,24 @@ class RunView:
             "lanes": lanes,
             "radar": {"scanning": self._scanning(), "feed": list(self.feed)[-FEED_SHOWN:]},
             "simulation": {
-                "in_flight": len(self.in_flight), **self.sim_counts,
+                "in_flight": len(self.in_flight),
+                **self.sim_counts,
                 "latency_s": {"p50": _quantile(lat, 0.5), "p95": _quantile(lat, 0.95)},
                 "best": dict(self.best) if self.best else None,
-            },  # fmt: skip
+            },
             "totals": self.totals_view(),
             "kpi": self.kpi_view(),
         }
 
     def _scanning(self) -> list[dict[str, Any]]:
-        active = sorted(((i.last_seen, idea_id, i) for idea_id, i in self.ideas.items() if not i.done), reverse=True)
         out: list[dict[str, Any]] = []
-        for _, idea_id, idea in active:
+        for idea_id in reversed(self.active_ideas):  # most recently seen first; stops early
+            idea = self.ideas[idea_id]
             for s in idea.subcategories:
-                out.append({"sector": sector_for(s), "subcategory": s, "name": subcategory_name(s),
-                            "lane": idea.lane, "idea_id": idea_id})  # fmt: skip
+                out.append(
+                    {"sector": sector_for(s), "subcategory": s, "name": subcategory_name(s),
+                     "lane": idea.lane, "idea_id": idea_id}
+                )  # fmt: skip
                 if len(out) >= MAX_SCANNING:
                     return out
         return out
@@ -447,26 +501,43 @@ class RunView:
         for b in self.buckets:
             tokens = {"exploit": b.tokens.get("exploit", 0), "explore": b.tokens.get("explore", 0)}
             tokens.update((k, v) for k, v in b.tokens.items() if k not in tokens)
-            points.append({"t": b.t, "tokens": tokens, "cost": str(b.cost), "pressure": b.pressure,
-                           "pressure_by_scope": dict(b.pressure_by_scope)})  # fmt: skip
+            points.append(
+                {
+                    "t": b.t,
+                    "tokens": tokens,
+                    "cost": str(b.cost),
+                    "pressure": b.pressure,
+                    "pressure_by_scope": dict(b.pressure_by_scope),
+                }
+            )
         return {"bucket_s": self.bucket_s, "points": points}
 
     def totals_view(self) -> dict[str, Any]:
         t = self.totals
         return {
-            "prompt_tokens": t["prompt"], "completion_tokens": t["completion"],
-            "total_tokens": t["prompt"] + t["completion"], "cost": str(self.total_cost), "calls": t["calls"],
-            "cache_hits": max(t["cache_hits"], t["cache_hit_calls"]), "tokens_saved": t["tokens_saved"],
-            "fallbacks": t["fallbacks"], "blocked": t["blocked"], "deferred": t["deferred"],
-        }  # fmt: skip
+            "prompt_tokens": t["prompt"],
+            "completion_tokens": t["completion"],
+            "total_tokens": t["prompt"] + t["completion"],
+            "cost": str(self.total_cost),
+            "calls": t["calls"],
+            "cache_hits": max(t["cache_hits"], t["cache_hit_calls"]),
+            "tokens_saved": t["tokens_saved"],
+            "fallbacks": t["fallbacks"],
+            "blocked": t["blocked"],
+            "deferred": t["deferred"],
+        }
 
     def kpi_view(self) -> dict[str, Any]:
         """The latest ``kpi.batch``; before the first one, coverage and novelty of the candidates so far."""
         if self.kpi is not None:
             return dict(self.kpi)
         novelty = _round(len(self._combos) / self.candidates) if self.candidates else 0.0
-        return {"coverage": len(self._subcategories_seen), "coverage_share": 0.0, "novelty": novelty,
-                "structural_novelty": novelty}  # fmt: skip
+        return {
+            "coverage": len(self._subcategories_seen),
+            "coverage_share": 0.0,
+            "novelty": novelty,
+            "structural_novelty": novelty,
+        }
 
     def budget_view(self) -> dict[str, Any]:
         spent_tokens, _, _ = self._spent()
@@ -521,7 +592,9 @@ def _on_metadata(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
                 v.limits[str(scope)] = _num(limit)
     v.exploit_ratio = _num(budget.get("exploit_ratio"), v.exploit_ratio)
     v.explore_ratio = _num(budget.get("explore_ratio"), v.explore_ratio)
-    v.budget_config = {k: val for k, val in budget.items() if k != "limits" and isinstance(val, int | float | str)}
+    v.budget_config = {
+        k: val for k, val in budget.items() if k != "limits" and isinstance(val, int | float | str)
+    }
     v.provider, v.model = _str(p.get("provider")), _str(p.get("model"))
     v.feed.append(f"Reactor online · {v.provider or 'llm'}/{v.model or '?'}")
 
@@ -563,8 +636,8 @@ def _on_floor(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.explore_floor_preserved += 1
     v._protect(e, f"explore floor {_int(p.get('explore_count'))}/{_int(p.get('min_explore'))}")
     deferred = _str(p.get("deferred_idea_id"))
-    if deferred and deferred in v.ideas:
-        v.ideas[deferred].done = True
+    if deferred:
+        v._finish_idea(deferred)
     v.feed.append("Explore floor preserved" + (f" · deferred {deferred}" if deferred else ""))
 
 
@@ -573,18 +646,18 @@ def _on_blocked(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     code = _str(p.get("failure_code")) or "BUDGET_BLOCKED"
     v._protect(e, code)
     v.last_blocked_at = e.ts
-    idea = v._idea(e)
-    if idea is not None:
-        idea.done = True
-    v.feed.append(f"BLOCKED {code} ({_num(p.get('observed')):g}/{_num(p.get('limit')):g}) → "
-                  f"{_str(p.get('action')) or 'defer'}")  # fmt: skip
+    if e.idea_id:
+        v._finish_idea(e.idea_id)
+    v.feed.append(
+        f"BLOCKED {code} ({_num(p.get('observed')):g}/{_num(p.get('limit')):g}) → "
+        f"{_str(p.get('action')) or 'defer'}"
+    )
 
 
 def _on_deferred(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.totals["deferred"] += 1
-    idea = v._idea(e)
-    if idea is not None:
-        idea.done = True
+    if e.idea_id:
+        v._finish_idea(e.idea_id)
 
 
 def _on_reserved(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
@@ -600,7 +673,9 @@ def _on_settled(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     if rid:
         v.reservations.pop(rid, None)
     total = p.get("total_tokens")
-    tokens = _int(total) if total is not None else _int(p.get("prompt_tokens")) + _int(p.get("completion_tokens"))
+    tokens = (
+        _int(total) if total is not None else _int(p.get("prompt_tokens")) + _int(p.get("completion_tokens"))
+    )
     v.spent_tokens += tokens
     v.spent_cost += _money(p.get("cost"))
     v._add_spend(e.ts, e.lane, tokens, ledger=True)
@@ -617,7 +692,9 @@ def _on_released(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 
 def _on_expansion(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.expansions += 1
-    v.feed.append(f"Expansion: {_str(p.get('stage')) or 'topk'} {_int(p.get('from_k'))}→{_int(p.get('to_k'))}")
+    v.feed.append(
+        f"Expansion: {_str(p.get('stage')) or 'topk'} {_int(p.get('from_k'))}→{_int(p.get('to_k'))}"
+    )
 
 
 def _on_llm_call(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
@@ -631,11 +708,15 @@ def _on_llm_call(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     if cache_hit:
         v.totals["cache_hit_calls"] += 1
     elif prompt > 0:
-        v.injections.append({"event_id": e.id, "ts": e.ts, "tokens": prompt, "lane": e.lane, "idea_id": e.idea_id})
+        v.injections.append(
+            {"event_id": e.id, "ts": e.ts, "tokens": prompt, "lane": e.lane, "idea_id": e.idea_id}
+        )
     recent = v._recent_costs
     spike = len(recent) >= 3 and cost > sum(recent, Decimal(0)) / len(recent) * Decimal(str(SPIKE_FACTOR))
     recent.append(cost)
-    v.pulse.append({"event_id": e.id, "ts": e.ts, "cost": str(cost), "tokens": prompt + completion, "spike": spike})
+    v.pulse.append(
+        {"event_id": e.id, "ts": e.ts, "cost": str(cost), "tokens": prompt + completion, "spike": spike}
+    )
     v._bucket(e.ts).cost += cost
     v._add_spend(e.ts, e.lane, prompt + completion, ledger=False)
     if not v.ledger_seen:
@@ -667,18 +748,37 @@ def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 
 
 def _on_kpi(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
-    v.kpi = {"coverage": _int(p.get("coverage")), "coverage_share": _num(p.get("coverage_share")),
-             "novelty": _num(p.get("novelty")), "structural_novelty": _num(p.get("structural_novelty"))}  # fmt: skip
-    v.kpi_batches.append({"event_id": e.id, "ts": e.ts, "batch_id": _str(p.get("batch_id")),
-                          "candidates": _int(p.get("candidates")), **v.kpi})  # fmt: skip
+    v.kpi = {
+        "coverage": _int(p.get("coverage")),
+        "coverage_share": _num(p.get("coverage_share")),
+        "novelty": _num(p.get("novelty")),
+        "structural_novelty": _num(p.get("structural_novelty")),
+    }
+    v.kpi_batches.append(
+        {
+            "event_id": e.id,
+            "ts": e.ts,
+            "batch_id": _str(p.get("batch_id")),
+            "candidates": _int(p.get("candidates")),
+            **v.kpi,
+        }
+    )
 
 
 def _sim(v: RunView, e: Event, cid: str) -> dict[str, Any]:
     record = v.simulations.get(cid)
     if record is None:
-        record = {"candidate_id": cid, "status": "submitted", "backend": None, "expression": v.expressions.get(cid),
-                  "idea_id": e.idea_id, "lane": e.lane, "submitted_at": e.ts, "finished_at": None,
-                  "progress": 0.0}  # fmt: skip
+        record = {
+            "candidate_id": cid,
+            "status": "submitted",
+            "backend": None,
+            "expression": v.expressions.get(cid),
+            "idea_id": e.idea_id,
+            "lane": e.lane,
+            "submitted_at": e.ts,
+            "finished_at": None,
+            "progress": 0.0,
+        }
         v.simulations[cid] = record
     return record
 
@@ -721,19 +821,32 @@ def _on_sim_finished(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
         if passed:
             v.sim_counts["passed"] += 1
         fitness = _num(p.get("fitness")) if p.get("fitness") is not None else None
-        record.update(status="completed", alpha_id=_str(p.get("alpha_id")), sharpe=sharpe, fitness=fitness,
-                      turnover=_num(p.get("turnover")) if p.get("turnover") is not None else None,
-                      returns=_num(p.get("returns")) if p.get("returns") is not None else None, passed=passed)  # fmt: skip
+        record.update(
+            status="completed",
+            alpha_id=_str(p.get("alpha_id")),
+            sharpe=sharpe,
+            fitness=fitness,
+            turnover=_num(p.get("turnover")) if p.get("turnover") is not None else None,
+            returns=_num(p.get("returns")) if p.get("returns") is not None else None,
+            passed=passed,
+        )
         if v.best is None or sharpe > v.best["sharpe"]:
-            v.best = {"candidate_id": cid, "sharpe": sharpe, "fitness": fitness,
-                      "expression": v.expressions.get(cid, "")}  # fmt: skip
+            v.best = {
+                "candidate_id": cid,
+                "sharpe": sharpe,
+                "fitness": fitness,
+                "expression": v.expressions.get(cid, ""),
+            }
         v.feed.append(f"Simulation {cid}: Sharpe {sharpe:.2f} {'PASS' if passed else 'FAIL'}")
     idea_id = v.candidate_idea.get(cid)
     idea = v.ideas.get(idea_id) if idea_id else None
-    if idea is not None and idea.candidates and all(
-        c in v.simulations and c not in v.in_flight for c in idea.candidates
+    if (
+        idea_id
+        and idea is not None
+        and idea.candidates
+        and all(c in v.simulations and c not in v.in_flight for c in idea.candidates)
     ):
-        idea.done = True
+        v._finish_idea(idea_id)
 
 
 def _on_cycle(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
@@ -741,6 +854,7 @@ def _on_cycle(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.status = status if status in FINISHED else "completed"
     for idea in v.ideas.values():
         idea.done = True
+    v.active_ideas.clear()
     v.feed.append(f"Cycle {status or 'completed'} · {_int(p.get('candidates'))} candidates")
 
 

@@ -1,0 +1,290 @@
+"""The hub: one per app. Tails the shared events table, keeps a cached ``RunView`` per run, fans out.
+
+Threading model: SQLite reads run in worker threads (``asyncio.to_thread``); every view and
+subscriber is touched only on the event loop, so no locks guard them. ``sync()`` is the single
+ingest step (one indexed ``id > cursor`` query), serialised by an asyncio lock and used both by the
+background poller and by REST handlers (so a REST read always sees what was committed before it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from brain_agent.errors import NotFoundError
+from brain_agent.storage.sqlite_store import Event, SQLiteStore
+from brain_agent.telemetry import events as ev
+from brain_agent.telemetry.views import Extra, Format, RunView
+
+log = logging.getLogger("brain_agent.server")
+
+BATCH = 5000  # events per ingest query
+FOLD_PAGE = 20_000
+RECENT_EVENTS = 1000  # per run, for stream snapshots / updates
+SNAPSHOT_EVENTS = 200
+UPDATE_EVENTS = 2000
+STATUS_MAX_AGE_S = 0.25  # a running run's cached status is recomputed at least this often
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Recent:
+    """One event with its JSON encoded lazily (at most once)."""
+
+    __slots__ = ("_json", "event")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self._json: str | None = None
+
+    @property
+    def json(self) -> str:
+        if self._json is None:
+            self._json = _dumps(self.event.to_dict())
+        return self._json
+
+
+@dataclass
+class RunEntry:
+    view: RunView
+    row: dict[str, Any] | None
+    recent: deque[_Recent] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
+    subscribers: set[Subscriber] = field(default_factory=set)
+    _status: dict[str, tuple[int, float, str]] = field(default_factory=dict)
+
+    def apply(self, event: Event) -> bool:
+        if event.id <= self.view.cursor:
+            return False
+        self.view.apply(event)
+        self.recent.append(_Recent(event))
+        return True
+
+    @property
+    def status(self) -> str:
+        if self.view.status:
+            return self.view.status
+        if self.row is not None:
+            return str(self.row["status"])
+        return "running"
+
+    def status_dict(self, now: float, fmt: Format = "both", extra: Extra | None = None) -> dict[str, Any]:
+        return self.view.snapshot(now, status=self.status, fmt=fmt, extra=extra)
+
+    def status_json(self, now: float, fmt: Format = "both") -> str:
+        """The status envelope as JSON, computed once per (cursor, moment) and shared by subscribers."""
+        cached = self._status.get(fmt)
+        running = self.status == "running"
+        if cached and cached[0] == self.view.cursor and (not running or now - cached[1] < STATUS_MAX_AGE_S):
+            return cached[2]
+        text = _dumps(self.status_dict(now, fmt))
+        self._status[fmt] = (self.view.cursor, now, text)
+        return text
+
+    def events_after(self, after: int, limit: int) -> tuple[list[str], bool]:
+        """JSON of the newest ``limit`` retained events with id > ``after``; True when some were left out."""
+        picked: list[str] = []
+        for item in reversed(self.recent):
+            if item.event.id <= after:
+                break
+            picked.append(item.json)
+        truncated = len(picked) > limit
+        oldest_kept = self.recent[0].event.id if self.recent else 0
+        if after < oldest_kept - 1 and self.view.event_count > len(self.recent):
+            truncated = True
+        picked = picked[:limit]
+        picked.reverse()
+        return picked, truncated
+
+    def headline(self, now: float) -> dict[str, Any]:
+        return self.view.headline(now, self.status)
+
+
+class Subscriber:
+    """One stream client: which run it follows and where it is."""
+
+    def __init__(self, run_id: str | None, *, follow_latest: bool, fmt: Format) -> None:
+        self.run_id = run_id
+        self.follow_latest = follow_latest
+        self.fmt: Format = fmt
+        self.cursor = 0
+        self.last_send = 0.0
+        self.wake = asyncio.Event()
+
+
+def _fold(store: SQLiteStore, run_id: str) -> RunEntry:
+    """Fold a run's whole history once (worker thread)."""
+    try:
+        row: dict[str, Any] | None = store.get_run(run_id)
+    except NotFoundError:
+        row = None
+        if store.last_event_id(run_id) == 0:
+            raise
+    entry = RunEntry(view=RunView(run_id), row=row)
+    after = 0
+    while True:
+        page = store.events(run_id, after=after, limit=FOLD_PAGE)
+        for event in page:
+            entry.apply(event)
+        if len(page) < FOLD_PAGE:
+            return entry
+        after = page[-1].id
+
+
+class Hub:
+    def __init__(self, db: Path, *, poll_interval_s: float = 0.025, heartbeat_s: float = 1.0) -> None:
+        self.store = SQLiteStore(db)
+        self.poll_interval_s = poll_interval_s
+        self.heartbeat_s = heartbeat_s
+        self.cursor = self.store.last_event_id()
+        self.entries: dict[str, RunEntry] = {}
+        self.latest_run_id: str | None = None
+        self.followers: set[Subscriber] = set()
+        self.ingested = 0
+        self.poller_running = False
+        self._sync_lock = asyncio.Lock()
+        self._fold_locks: dict[str, asyncio.Lock] = {}
+        self._known_runs: set[str] = set()
+        self._last_latest_check = 0.0
+        self._last_heartbeat = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    # -- ingest ----------------------------------------------------------------------------
+    async def sync(self) -> int:
+        """Apply every event committed since the last call; wake the subscribers concerned."""
+        async with self._sync_lock:
+            page = await asyncio.to_thread(self.store.events, None, self.cursor, BATCH)
+            touched: set[str] = set()
+            refresh_rows: set[str] = set()
+            for event in page:
+                self.cursor = event.id
+                entry = self.entries.get(event.run_id)
+                if entry is not None and entry.apply(event):
+                    touched.add(event.run_id)
+                    if event.name == ev.CYCLE_COMPLETED:
+                        refresh_rows.add(event.run_id)
+                if event.run_id not in self._known_runs:
+                    self._known_runs.add(event.run_id)
+                    self._last_latest_check = 0.0
+            self.ingested += len(page)
+            for run_id in refresh_rows:
+                await self._refresh_row(run_id)
+        now = time.monotonic()
+        if now - self._last_latest_check >= self.heartbeat_s:
+            self._last_latest_check = now
+            await self._check_latest()
+        heartbeat = now - self._last_heartbeat >= self.heartbeat_s
+        if heartbeat:
+            self._last_heartbeat = now
+        for run_id, entry in self.entries.items():
+            if run_id in touched or (heartbeat and entry.status == "running"):
+                for sub in entry.subscribers:
+                    sub.wake.set()
+        return len(page)
+
+    async def _refresh_row(self, run_id: str) -> None:
+        entry = self.entries.get(run_id)
+        if entry is None:
+            return
+        with contextlib.suppress(NotFoundError):
+            entry.row = await asyncio.to_thread(self.store.get_run, run_id)
+
+    async def _check_latest(self) -> None:
+        runs = await asyncio.to_thread(self.store.list_runs, 1)
+        latest = runs[0]["run_id"] if runs else None
+        if latest is None and self.cursor:
+            tail = await asyncio.to_thread(self.store.events, None, self.cursor - 1, 1)
+            latest = tail[0].run_id if tail else None
+        if latest != self.latest_run_id:
+            self.latest_run_id = latest
+            for sub in self.followers:
+                sub.wake.set()
+
+    async def latest(self) -> str | None:
+        await self._check_latest()
+        return self.latest_run_id
+
+    # -- the poller ------------------------------------------------------------------------
+    async def _poll_forever(self) -> None:
+        self.poller_running = True
+        try:
+            while True:
+                try:
+                    n = await self.sync()
+                except Exception:  # e.g. the store is briefly unreadable: log, keep tailing
+                    log.exception("poller: ingest failed; retrying in 1 s")
+                    await asyncio.sleep(1.0)
+                    continue
+                if n < BATCH:
+                    await asyncio.sleep(self.poll_interval_s)
+        finally:
+            self.poller_running = False
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._poll_forever(), name="brain-agent-poller"
+            )
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for entry in self.entries.values():
+            for sub in entry.subscribers:
+                sub.wake.set()
+        await asyncio.to_thread(self.store.close)
+
+    # -- views -----------------------------------------------------------------------------
+    async def entry(self, run_id: str, *, fresh: bool = True) -> RunEntry:
+        """The run's cached entry, folded on first access; ``fresh`` first applies pending events.
+        Raises ``NotFoundError`` for a run with neither a runs row nor events."""
+        entry = self.entries.get(run_id)
+        if entry is None:
+            lock = self._fold_locks.setdefault(run_id, asyncio.Lock())
+            async with lock:
+                entry = self.entries.get(run_id)
+                if entry is None:
+                    folded = await asyncio.to_thread(_fold, self.store, run_id)
+                    async with self._sync_lock:  # close the gap between the fold and the poller
+                        gap = await asyncio.to_thread(
+                            self.store.events, run_id, folded.view.cursor, 1_000_000
+                        )
+                        for event in gap:
+                            folded.apply(event)
+                        self.entries[run_id] = entry = folded
+            self._fold_locks.pop(run_id, None)
+            return entry
+        if fresh:
+            await self.sync()
+            if entry.row is None or entry.row["status"] == "running":
+                await self._refresh_row(run_id)
+        return entry
+
+    # -- subscribers -----------------------------------------------------------------------
+    def subscribe(self, sub: Subscriber) -> None:
+        if sub.follow_latest:
+            self.followers.add(sub)
+        if sub.run_id is not None:
+            self.entries[sub.run_id].subscribers.add(sub)
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.followers.discard(sub)
+        if sub.run_id is not None and sub.run_id in self.entries:
+            self.entries[sub.run_id].subscribers.discard(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(e.subscribers) for e in self.entries.values()) + sum(
+            1 for s in self.followers if s.run_id is None
+        )
