@@ -57,7 +57,10 @@ def test_explore_lane_favours_the_least_seen(kp: KnowledgePack) -> None:
     assert again.subcategories[0].id != first
     assert [f.id for f in again.fields[:5]] != [f.id for f in ranked.fields[:5]]
     exploit = build_retrieval_pack(_idea(lane="exploit"), kp, field_usage=field_seen, subcategory_usage=seen)
-    assert exploit.model_dump()["fields"] == build_retrieval_pack(_idea(lane="exploit"), kp).model_dump()["fields"]
+    assert (
+        exploit.model_dump()["fields"]
+        == build_retrieval_pack(_idea(lane="exploit"), kp).model_dump()["fields"]
+    )
 
 
 def test_select_tops_up_fields_outside_chosen_subcategories(kp: KnowledgePack) -> None:
@@ -67,3 +70,13 @@ def test_select_tops_up_fields_outside_chosen_subcategories(kp: KnowledgePack) -
     inside = [f for f in sel.fields if f.subcategory == "model-valuation-models"]
     assert 0 < len(inside) < 30
     assert sel.fields[: len(inside)] == inside
+
+
+def test_operator_level_limits_what_retrieval_offers(kp: KnowledgePack) -> None:
+    base = build_retrieval_pack(_idea(), kp)
+    genius = build_retrieval_pack(_idea(), kp, operator_level="GENIUS")
+    assert {kp.operators[o.name].level for o in base.operators} == {"BASE"}
+    assert len(base.operators) == sum(
+        1 for o in kp.operators.values() if o.level == "BASE" and "REGULAR" in o.scope
+    )
+    assert {kp.operators[o.name].level for o in genius.operators} == {"BASE", "GENIUS"}

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from brain_agent.agents.pipeline import Pipeline, RunContext
 from brain_agent.errors import BrainAgentError, BudgetBlockedError
@@ -185,6 +185,8 @@ class BatchOptions:
     on_progress: Callable[[Progress], None] | None = None
     on_start: Callable[[str, int], None] | None = None
     """Called with (run_id, number of ideas) once the plan is known."""
+    operator_level: Literal["BASE", "GENIUS"] = "BASE"
+    """The account's BRAIN level: which operators retrieval may offer."""
     simulate: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
     """Simulates a list of candidates (``simulation.runner.simulate_candidates`` bound to a backend);
     called after each idea with its new valid candidates, so simulation events interleave live."""
@@ -253,7 +255,11 @@ class _Batch:
         completion = self.config.max_completion_tokens
         for idea in ideas:
             pack = build_retrieval_pack(
-                idea, self.opts.knowledge_pack, field_usage=fields_used, subcategory_usage=subs_used
+                idea,
+                self.opts.knowledge_pack,
+                field_usage=fields_used,
+                subcategory_usage=subs_used,
+                operator_level=self.opts.operator_level,
             )
             work = _IdeaWork(idea, pack)
             works[idea.id] = work

@@ -15,6 +15,7 @@ from brain_agent.agents.batch import BatchOptions, BatchReport, run_batch
 from brain_agent.agents.batch import Progress as BatchProgress
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
 from brain_agent.cli.budget import ConfigOption, load_budget
+from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
 from brain_agent.ideas import generate_ideas, load_ideas
 from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
@@ -68,6 +69,7 @@ def run_batch_command(
         bool,
         typer.Option("--interactive-login", help="--simulate brain: allow the persona (biometric) login."),
     ] = False,
+    operator_level: OperatorLevelOption = "base",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run one batch under the budget. Exit 0 when every idea ran, 3 when any idea was blocked by a cap
@@ -123,6 +125,7 @@ def run_batch_command(
         on_progress=on_progress,
         on_start=on_start,
         simulate=simulate_fn,
+        operator_level=operator_level_value(operator_level),
         metadata={"config": str(config_path), "ideas": str(ideas) if ideas else f"generated:{generate}"},
     )
     with progress:

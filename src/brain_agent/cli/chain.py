@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -34,6 +34,10 @@ BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", help="OpenAI-compatible or Anthropic endpoint (default: env).")
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the mock provider.")]
+OperatorLevelOption = Annotated[
+    str,
+    typer.Option("--operator-level", help="Your BRAIN level: base (base operators only) | genius (all)."),
+]
 KnowledgeOption = Annotated[
     Path | None,
     typer.Option("--knowledge-pack-dir", help="Knowledge pack folder (default: data/meta/index)."),
@@ -46,6 +50,15 @@ def _knowledge(path: Path | None) -> KnowledgePack:
 
 def _provider(name: str, model: str | None, base_url: str | None, seed: int) -> LLMProvider:
     return make_provider(name, model=model, base_url=base_url, seed=seed)
+
+
+def operator_level_value(value: str) -> Literal["BASE", "GENIUS"]:
+    upper = value.strip().upper()
+    if upper == "BASE":
+        return "BASE"
+    if upper == "GENIUS":
+        return "GENIUS"
+    raise InputError(f"--operator-level must be 'base' or 'genius', got {value!r}", key="operator_level")
 
 
 def _one_idea(path: Path, idea_id: str | None) -> IdeaSpec:
@@ -110,16 +123,20 @@ def build_retrieval_pack_command(
     idea_id: Annotated[
         str | None, typer.Option("--idea-id", help="Which idea, when the file holds several.")
     ] = None,
+    operator_level: OperatorLevelOption = "base",
     db: DbOption = None,
 ) -> None:
     """Rank fields, operators and subcategories for an idea into a retrieval pack."""
+    level = operator_level_value(operator_level)
     spec = _one_idea(idea, idea_id)
     knowledge = _knowledge(knowledge_pack_dir)
     field_usage: dict[str, int] = {}
     sub_usage: dict[str, int] = {}
     if spec.lane == "explore":
         field_usage, sub_usage = SQLiteStore(resolve_db(db)).usage_counts()
-    pack = build_retrieval_pack(spec, knowledge, field_usage=field_usage, subcategory_usage=sub_usage)
+    pack = build_retrieval_pack(
+        spec, knowledge, field_usage=field_usage, subcategory_usage=sub_usage, operator_level=level
+    )
     write_json(output, pack.model_dump())
     k = pack.default_topk
     out_console.print(

@@ -10,6 +10,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from brain_agent.ideas import IdeaSpec
 from brain_agent.knowledge import KnowledgePack
@@ -108,8 +109,13 @@ def build_retrieval_pack(
     field_usage: Mapping[str, int] | None = None,
     subcategory_usage: Mapping[str, int] | None = None,
     default_topk: TopKModel = DEFAULT_TOPK,
+    operator_level: Literal["BASE", "GENIUS"] = "BASE",
 ) -> RetrievalPack:
-    """Rank everything in ``pack`` for ``idea``. Usage counts (from the store) only matter for explore."""
+    """Rank everything in ``pack`` for ``idea``. Usage counts (from the store) only matter for explore.
+
+    ``operator_level`` is the account's BRAIN level: ``BASE`` offers base operators only (what every
+    account may use), ``GENIUS`` offers all of them."""
+    levels = {"BASE"} if operator_level == "BASE" else {"BASE", "GENIUS"}
     query = _query(idea)
     explore = idea.lane == "explore"
     field_seen = field_usage or {}
@@ -154,7 +160,7 @@ def build_retrieval_pack(
     op_scores = {
         o.name: round(op_lex[o.name] + (BASE_LEVEL_BONUS if o.level == "BASE" else 0.0), 6)
         for o in pack.operators.values()
-        if "REGULAR" in o.scope
+        if "REGULAR" in o.scope and o.level in levels
     }
 
     return RetrievalPack(
