@@ -101,6 +101,10 @@ def demo(
         out_console.print(f"\n[bold cyan]Reactor Core HUD[/]  →  [bold]{url}[/]   (store: {db})")
         if not built:
             err_console.print("the HUD is not built yet: run `make web` (the API is up regardless)")
+        out_console.print(
+            "the demo budget is deliberately tight (1.5k-token prompts, 14k per batch, 19k per day), so you "
+            "will see Top-K fallbacks, the explore floor and blocks; the warnings below say the same"
+        )
         for n in range(1, batches + 1):
             out_console.print(f"\n[bold]batch {n}/{batches}[/]: {ideas} ideas, mock LLM, local simulator")
             code = subprocess.call(
