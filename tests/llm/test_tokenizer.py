@@ -7,10 +7,18 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from brain_agent.errors import InputError
 from brain_agent.llm import count_tokens, encoding_for_model, get_encoding
-from brain_agent.llm.tokenizer import TokenizerDataError, load_bpe_file
+from brain_agent.llm.tokenizer import (
+    BUNDLED_ENCODINGS,
+    TokenCounter,
+    TokenizerDataError,
+    independent_chunks,
+    load_bpe_file,
+)
 
 O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
 
@@ -102,3 +110,67 @@ def test_works_with_network_off_and_an_empty_tiktoken_cache(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2", "2"]
     assert list(tmp_path.iterdir()) == []  # nothing downloaded or cached
+
+
+# -- per-chunk counting: the sum of the chunks' counts is the whole text's count ------------------
+
+# Characters that stress the pre-tokeniser at line breaks: every kind of whitespace (ASCII, Unicode
+# White_Space, Python-only isspace), "/" (o200k glues it to a punctuation run's trailing newlines),
+# punctuation, digits, letters of both cases, a combining mark, CJK, an apostrophe (contractions).
+_EDGE = list(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000/.,:;()[]{}'\"-_*#`→×0123456789aZsStTq\u0301漢")
+_FRAGMENTS = ["/", "//", " ", "  ", "\t", "\r", ".", ":", ");", "word", "Ab", "12345", "→", "'s", "\u3000"]
+_LINE = st.text(alphabet=st.sampled_from(_EDGE) | st.characters(codec="utf-8"), max_size=40) | st.lists(
+    st.sampled_from(_FRAGMENTS), max_size=8
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(lines=st.lists(_LINE, max_size=25), encoding=st.sampled_from(BUNDLED_ENCODINGS))
+def test_chunk_counts_sum_to_the_whole_count(lines: list[str], encoding: str) -> None:
+    text = "\n".join(lines)
+    chunks = independent_chunks(text)
+    assert "".join(chunks) == text
+    assert all(chunks)
+    assert sum(count_tokens(c, encoding) for c in chunks) == count_tokens(text, encoding)
+    assert TokenCounter(encoding).count(text) == count_tokens(text, encoding)
+
+
+@pytest.mark.parametrize("encoding", BUNDLED_ENCODINGS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x.\n//y",  # o200k: ".\n//" is one pre-token (3 tokens whole, 4 if split before "/")
+        "x:\n\n\ny\n",  # blank lines stay with the line before
+        "x  \n \t\nz",  # a whitespace-only line
+        "def f():\n    return 1\n",  # indentation
+        "a\r\nb\r\n\r\nc",  # CRLF
+        "end\n\u2028next\n\xa0nbsp",  # Unicode whitespace at a line start
+        "no newline at all",
+        "\n\nleading blank lines\n",
+    ],
+)
+def test_chunk_edge_cases_are_exact(text: str, encoding: str) -> None:
+    assert sum(count_tokens(c, encoding) for c in independent_chunks(text)) == count_tokens(text, encoding)
+    assert TokenCounter(encoding).count(text) == count_tokens(text, encoding)
+
+
+def test_lines_that_start_with_whitespace_or_slash_stay_glued() -> None:
+    assert independent_chunks("a\n  b\nc\n/d\n\ne\n") == ["a\n  b\n", "c\n/d\n\n", "e\n"]
+    assert independent_chunks("") == []
+
+
+def test_counter_memoises_lines_and_bounds_its_memo() -> None:
+    counter = TokenCounter(memo_size=3, max_chunk_chars=50)
+    assert counter.chunked
+    text = "alpha line\nbeta line\ngamma line\n"
+    assert counter.count(text) == count_tokens(text)
+    assert counter.memo_info() == (0, 3, 3)
+    assert counter.count(text + "delta\n") == count_tokens(text + "delta\n")
+    hits, misses, entries = counter.memo_info()
+    assert (hits, misses, entries) == (3, 4, 3)  # bounded: the oldest line was evicted
+    long_line = "word " * 40 + "\n"  # longer than max_chunk_chars: counted, not memoised
+    assert counter.count(long_line) == count_tokens(long_line)
+    assert counter.memo_info()[2] == 3
+    counter.clear()
+    assert counter.memo_info() == (0, 0, 0)
+    assert counter.count("") == 0

@@ -37,7 +37,15 @@ def run_log() -> Log:
     log.add(ev.BUDGET_CHECK_PASSED, T0 + 2, prompt_tokens=9000, completion_tokens=1000)
     log.add(ev.BUDGET_RESERVED, T0 + 2, reservation_id="a", tokens=10_000, cost="0.01")
     log.add(ev.LLM_CALL, T0 + 3, prompt_tokens=8000, completion_tokens=500, cost="0.002", cache_hit=False)
-    log.add(ev.BUDGET_SETTLED, T0 + 3, reservation_id="a", total_tokens=8500, cost="0.002")
+    log.add(
+        ev.BUDGET_SETTLED,
+        T0 + 3,
+        reservation_id="a",
+        prompt_tokens=8000,
+        completion_tokens=500,
+        total_tokens=8500,
+        cost="0.002",
+    )
     log.add(
         ev.BUDGET_RESERVED, T0 + 4, lane="explore", idea="i2", reservation_id="b", tokens=5000, cost="0.01"
     )
@@ -54,8 +62,10 @@ def test_pressure_is_spent_plus_reserved_over_limit() -> None:
     view = fold(run_log().events)
     reactor = view.snapshot(T0 + 5)["reactor"]
     assert reactor["pressure_by_scope"]["batch"] == (8500 + 5000) / 100_000
-    assert reactor["pressure_by_scope"]["request"] == 10_000 / 20_000
-    assert reactor["pressure"] == 0.5
+    # request: the admitted prompt (check_passed) + the last call's real completion (settled)
+    assert reactor["pressure_by_scope"]["request"] == (9000 + 500) / 20_000
+    # the overall pressure is budget burn: request scopes (one call's size) do not heat the core
+    assert reactor["pressure"] == (8500 + 5000) / 100_000
     assert reactor["core"]["state"] == "nominal"
     ring = next(r for r in reactor["rings"] if r["scope"] == "batch")
     assert (ring["spent"], ring["reserved"]) == (8500, 5000)

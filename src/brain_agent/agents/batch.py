@@ -487,6 +487,17 @@ def _usage(candidate: Candidate) -> Any:
     )
 
 
+def _period_baseline(store: SQLiteStore, opts: BatchOptions) -> dict[str, int | str]:
+    """Day / week usage (spent + reserved) before this run starts: earlier runs and other processes.
+    The dashboard adds it to the run's own spend so the period rings show the whole window."""
+    out: dict[str, int | str] = {}
+    for row in BudgetGate.open(opts.config, store, opts.prices, opts.clock).status():
+        if row.scope in ("day", "week", "money_day", "money_week"):
+            used = row.spent + row.reserved
+            out[row.scope] = str(used) if isinstance(used, Decimal) else int(used)
+    return out
+
+
 def run_batch(store: SQLiteStore, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchReport:
     """Run one batch; returns its report (also stored as the run summary and ``cycle_completed``)."""
     pipeline = Pipeline(store)
@@ -502,6 +513,7 @@ def run_batch(store: SQLiteStore, ideas: list[IdeaSpec], opts: BatchOptions) -> 
             "min_explore_candidates_per_batch": opts.config.min_explore_candidates_per_batch,
             "expansion_reserve_tokens": opts.config.expansion_reserve_tokens,
             "price_table": opts.prices.version,
+            "baseline": _period_baseline(store, opts),
         },
     }
     started_wall = time.time()

@@ -10,6 +10,11 @@ The regex patterns and special tokens come from ``tiktoken_ext.openai_public`` i
 constructor (``o200k_base()`` ...) is run with a loader that reads the bundled file instead of the
 URL, so nothing is copied from tiktoken and nothing global is changed.
 
+Counting a long prompt costs milliseconds, and the budget gate counts nearly the same prompt many
+times (the fallback ladder re-renders it per Top-K step; successive ideas share most pack lines).
+:class:`TokenCounter` counts independent chunks (:func:`independent_chunks`) through a bounded LRU
+memo and sums them; the sum is provably equal to the whole-text count (see that function).
+
 Provenance: the data files were taken from the ``bpe-openai`` 0.1.4 wheel on PyPI (MIT licence,
 ``bpe_openai/data/*.tiktoken.gz``); the data itself is OpenAI's tiktoken encodings (MIT). See
 ``llm/data/NOTICE.txt``.
@@ -21,6 +26,7 @@ import base64
 import functools
 import gzip
 import hashlib
+import re
 import types
 from collections.abc import Callable
 from importlib import resources
@@ -35,6 +41,15 @@ from brain_agent.errors import BrainAgentError, InputError
 
 DEFAULT_ENCODING = "o200k_base"
 BUNDLED_ENCODINGS: tuple[str, ...] = ("o200k_base", "cl100k_base")
+
+# A line start where no pre-token can straddle the line break (see independent_chunks).
+_LINE_BREAK = re.compile(r"\n(?=[^\s/])")
+# sha256 of the pre-tokeniser patterns that argument was made for. Another pattern (a new tiktoken
+# release, another encoding) turns chunking off: TokenCounter then counts whole texts.
+_CHUNKABLE_PATTERNS = {
+    "2d1b8dc11e89af71459b36004f698ab3693f59fd84f63e8ec2b49564ab857420",  # o200k_base
+    "f021c3d976978e62ee64cdad150cc3405c2e3d6e3b40407850bb9e8d9eb65899",  # cl100k_base
+}
 
 # Encodings whose ordinary-text tokens are the same as a bundled one (they only add special tokens).
 _SAME_ORDINARY_TOKENS = {"o200k_harmony": "o200k_base"}
@@ -145,3 +160,76 @@ def encoding_for_model(model: str) -> tuple[str, bool]:
     if name in BUNDLED_ENCODINGS:
         return name, True
     return DEFAULT_ENCODING, False
+
+
+def independent_chunks(text: str) -> list[str]:
+    r"""Split ``text`` right after every ``\n`` that is followed by a character which is neither
+    whitespace nor ``/``. The chunks concatenate back to ``text``, and for ``o200k_base`` and
+    ``cl100k_base`` the token count of ``text`` is the sum of the chunks' counts.
+
+    Why: tiktoken encodes each pre-token (a match of the encoding's regex) on its own, so the count
+    is additive over any split that no pre-token straddles and that does not change how the regex
+    matches either side. At such a boundary ``p`` (``text[p-1] == "\n"``, ``text[p]`` = ``c``):
+
+    - letter/number pre-tokens cannot contain ``\n`` (their optional prefix is ``[^\r\n...]``);
+    - a punctuation pre-token may swallow trailing line breaks, ``[\r\n/]*`` (o200k) or
+      ``[\r\n]*`` (cl100k), but ``c`` is none of those, so it stops at ``p``;
+    - whitespace pre-tokens stop at ``p`` because ``c`` is not whitespace. The only look-arounds,
+      ``(?!\S)`` and cl100k's ``\s++$``, see end-of-text at ``p`` in the chunk but ``c`` in the
+      whole text; the whitespace run that ends in ``\n`` at ``p`` is taken whole by
+      ``\s*[\r\n]+`` (o200k) / ``\s*[\r\n]`` or ``\s++$`` (cl100k) either way;
+    - no pattern has a look-behind, so matching restarts at ``p`` exactly as at the start of a text.
+
+    A line that starts with whitespace (indentation, a blank line, ``\r``) or ``/`` stays glued to
+    the line before it. ``tests/llm/test_tokenizer.py`` checks the equality as a property test on
+    real rendered prompts and adversarial random text, for both encodings.
+    """
+    chunks: list[str] = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        end = match.end()
+        chunks.append(text[start:end])
+        start = end
+    if start < len(text):
+        chunks.append(text[start:])
+    return chunks
+
+
+class TokenCounter:
+    """Exact BPE counts with a bounded per-chunk LRU memo (keyed by the chunk text).
+
+    ``count(text) == count_tokens(text, encoding)`` always; the memo only saves work. Chunks longer
+    than ``max_chunk_chars`` are counted but not memoised, which bounds the memo's memory to about
+    ``memo_size * max_chunk_chars`` characters. If the encoding's pre-tokeniser pattern is not one
+    :func:`independent_chunks` was proved for, ``chunked`` is False and whole texts are counted.
+    """
+
+    def __init__(
+        self, encoding: str = DEFAULT_ENCODING, *, memo_size: int = 4096, max_chunk_chars: int = 2048
+    ) -> None:
+        enc = get_encoding(encoding)
+        self.encoding = encoding
+        self.max_chunk_chars = max_chunk_chars
+        pattern_hash = hashlib.sha256(enc._pat_str.encode("utf-8")).hexdigest()
+        self.chunked = pattern_hash in _CHUNKABLE_PATTERNS
+        self._encode = enc.encode_ordinary
+        self._memo = functools.lru_cache(maxsize=memo_size)(self._count_one)
+
+    def _count_one(self, chunk: str) -> int:
+        return len(self._encode(chunk))
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        if not self.chunked:
+            return self._count_one(text)
+        memo, limit, direct = self._memo, self.max_chunk_chars, self._count_one
+        return sum(memo(c) if len(c) <= limit else direct(c) for c in independent_chunks(text))
+
+    def memo_info(self) -> tuple[int, int, int]:
+        """``(hits, misses, entries)`` of the chunk memo."""
+        info = self._memo.cache_info()
+        return info.hits, info.misses, info.currsize
+
+    def clear(self) -> None:
+        self._memo.cache_clear()

@@ -8,8 +8,10 @@ costs O(scopes + window sizes), never O(events).
 
 Definitions (also in ``docs/api.md``):
 - *spent* tokens are ``budget.settled`` totals (``llm.call`` tokens when a run has no ledger events);
-  *reserved* are open ``budget.reserved`` reservations; request scopes use the latest check.
-- *pressure* of a scope is ``(spent + reserved) / limit``; the overall pressure is the max over scopes.
+  *reserved* are open ``budget.reserved`` reservations; request scopes use the latest admitted request (``budget.check_passed``).
+- *pressure* of a scope is ``(spent + reserved) / limit``; the overall pressure is the max over the
+  cumulative scopes (request scopes — the admitted prompt, the last call's real completion — have rings
+  but do not heat the core).
 - *velocity* is the spent tokens whose event ``ts`` lies in ``(as_of - 60 s, as_of]``, divided by 60.
 - *protection_mode* is true while a protection event (``budget.fallback_applied``, ``budget.blocked``,
   ``budget.explore_floor_preserved``) happened within the last 30 s before ``as_of``; ``as_of`` is
@@ -126,8 +128,37 @@ def _money_scope(scope: str) -> bool:
     return scope.startswith("money") or scope.endswith("_usd") or "cost" in scope
 
 
+_RING_PREFIXES = {
+    "batch": "batch",
+    "expansion": "expansion",
+    "day": "day",
+    "week": "week",
+    "money_day": "money_day",
+    "money_week": "money_week",
+}
+
+
+def _overall_pressure(rings: list[dict[str, Any]]) -> float:
+    """The core's heat: the max over the cumulative scopes (batch, lanes, expansion, periods, money).
+    Request scopes measure one call's size, not budget burn, so they have rings but don't heat the core."""
+    return max((r["pressure"] for r in rings if not _request_scope(r["scope"])), default=0.0)
+
+
 def _request_scope(scope: str) -> bool:
-    return scope in ("request", "prompt", "completion")
+    return scope in ("request", "request_prompt", "request_completion")
+
+
+def _ring_of(scope_key: str) -> str | None:
+    """``lane:{batch}:exploit`` → ``lane_exploit``, ``day:2026-11-25@UTC`` → ``day``, …"""
+    head = scope_key.split(":", 1)[0]
+    if head == "lane":
+        return f"lane_{scope_key.rsplit(':', 1)[-1]}"
+    return _RING_PREFIXES.get(head)
+
+
+def _default_rings(lane: str | None) -> tuple[str, ...]:
+    base = ("batch", "day", "week")
+    return (*base, f"lane_{lane}") if lane in ("exploit", "explore") else base
 
 
 def _quantile(sorted_values: list[float], q: float) -> float | None:
@@ -181,6 +212,9 @@ class RunView:
         self.spent_tokens = 0
         self.spent_cost = Decimal(0)
         self.reservations: dict[str, tuple[int, Decimal]] = {}
+        self.reservation_rings: dict[str, tuple[str, ...]] = {}
+        self.ring_spent: dict[str, float] = {}
+        self.baseline: dict[str, float] = {}
         self.last_request = (0, 0)
         self.checks = {"passed": 0, "failed": 0}
         self.last_check_failed = False
@@ -338,29 +372,38 @@ class RunView:
         return llm_total, self.llm_lane_tokens, self._llm_ticks
 
     def _rings(self) -> list[dict[str, Any]]:
+        """One ring per configured scope. Spend is attributed through the scope keys each
+        ``budget.reserved`` event lists (exact per lane / expansion / period); runs without ledger
+        events fall back to the ``llm.call`` totals. Day / week rings add ``budget.baseline`` (usage
+        by earlier runs and other processes when this run started)."""
         spent_tokens, _, _ = self._spent()
-        reserved_tokens = sum(t for t, _ in self.reservations.values())
-        reserved_cost = sum((c for _, c in self.reservations.values()), Decimal(0))
-        spent_cost = self.spent_cost if self.ledger_seen else self.total_cost
         rings = []
         for scope, limit in self.limits.items():
             if not limit > 0:
                 continue
-            if _money_scope(scope):
-                spent: float = float(spent_cost)
-                reserved: float = float(reserved_cost)
-            elif _request_scope(scope):
+            if _request_scope(scope):
                 prompt, completion = self.last_request
-                spent = (
-                    prompt
-                    if scope == "prompt"
-                    else completion
-                    if scope == "completion"
-                    else prompt + completion
+                spent: float = {"request_prompt": prompt, "request_completion": completion}.get(
+                    scope, prompt + completion
                 )
-                reserved = 0
+                reserved: float = 0
             else:
-                spent, reserved = spent_tokens, reserved_tokens
+                money = _money_scope(scope)
+                reserved = 0.0
+                for rid, (tokens, cost) in self.reservations.items():
+                    if scope in self.reservation_rings.get(rid, ()):
+                        reserved += float(cost) if money else tokens
+                if self.ledger_seen:
+                    spent = self.ring_spent.get(scope, 0.0)
+                elif money:
+                    spent = float(self.total_cost)
+                elif scope.startswith("lane_"):
+                    spent = self.llm_lane_tokens.get(scope.removeprefix("lane_"), 0)
+                elif scope == "expansion":
+                    spent = 0
+                else:
+                    spent = spent_tokens
+                spent += self.baseline.get(scope, 0.0)
             rings.append(
                 {
                     "scope": scope,
@@ -390,7 +433,7 @@ class RunView:
         status = status or self.status or "running"
         as_of = self.as_of(now, status)
         rings = self._rings()
-        pressure = max((r["pressure"] for r in rings), default=0.0)
+        pressure = _overall_pressure(rings)
         protection = self.protection_active(as_of)
         blocked = (
             self.last_blocked_at is not None and 0 <= as_of - self.last_blocked_at <= PROTECTION_WINDOW_S
@@ -567,7 +610,7 @@ class RunView:
             "cost": str(self.total_cost),
             "calls": self.totals["calls"],
             "candidates": self.candidates,
-            "pressure": max((r["pressure"] for r in rings), default=0.0),
+            "pressure": _overall_pressure(rings),
             "protection_mode": self.protection_active(as_of),
             "best_sharpe": self.best["sharpe"] if self.best else None,
         }
@@ -590,10 +633,15 @@ def _on_metadata(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
         for scope, limit in limits.items():
             if limit is not None and _num(limit) > 0:
                 v.limits[str(scope)] = _num(limit)
+    baseline = budget.get("baseline")
+    if isinstance(baseline, Mapping):
+        v.baseline = {str(k): _num(val) for k, val in baseline.items() if val is not None}
     v.exploit_ratio = _num(budget.get("exploit_ratio"), v.exploit_ratio)
     v.explore_ratio = _num(budget.get("explore_ratio"), v.explore_ratio)
     v.budget_config = {
-        k: val for k, val in budget.items() if k != "limits" and isinstance(val, int | float | str)
+        k: val
+        for k, val in budget.items()
+        if k not in ("limits", "baseline") and isinstance(val, int | float | str)
     }
     v.provider, v.model = _str(p.get("provider")), _str(p.get("model"))
     v.feed.append(f"Reactor online · {v.provider or 'llm'}/{v.model or '?'}")
@@ -618,7 +666,8 @@ def _on_pack_built(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 
 
 def _on_check(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
-    v.last_request = (_int(p.get("prompt_tokens")), _int(p.get("completion_tokens")))
+    if e.name == ev.BUDGET_CHECK_PASSED:  # the admitted prompt (after any fallback), not the rejected one
+        v.last_request = (_int(p.get("prompt_tokens")), v.last_request[1])
     failed = e.name == ev.BUDGET_CHECK_FAILED
     v.checks["failed" if failed else "passed"] += 1
     v.last_check_failed = failed
@@ -664,20 +713,29 @@ def _on_reserved(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.ledger_seen = True
     rid = _str(p.get("reservation_id")) or f"ev{e.id}"
     v.reservations[rid] = (_int(p.get("tokens")), _money(p.get("cost")))
+    scopes = p.get("scopes")
+    keys = [str(k) for k in scopes] if isinstance(scopes, list) else []
+    v.reservation_rings[rid] = tuple(r for r in (_ring_of(k) for k in keys) if r) or _default_rings(e.lane)
     v._mark_pressure(e.ts)
 
 
 def _on_settled(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.ledger_seen = True
     rid = _str(p.get("reservation_id"))
+    rings = _default_rings(e.lane)
     if rid:
         v.reservations.pop(rid, None)
+        rings = v.reservation_rings.pop(rid, rings)
     total = p.get("total_tokens")
     tokens = (
         _int(total) if total is not None else _int(p.get("prompt_tokens")) + _int(p.get("completion_tokens"))
     )
+    cost = _money(p.get("cost"))
+    v.last_request = (v.last_request[0], _int(p.get("completion_tokens")))  # the last call's real output
     v.spent_tokens += tokens
-    v.spent_cost += _money(p.get("cost"))
+    v.spent_cost += cost
+    for ring in rings:
+        v.ring_spent[ring] = v.ring_spent.get(ring, 0.0) + (float(cost) if _money_scope(ring) else tokens)
     v._add_spend(e.ts, e.lane, tokens, ledger=True)
     v._mark_pressure(e.ts)
 
@@ -687,6 +745,7 @@ def _on_released(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     rid = _str(p.get("reservation_id"))
     if rid:
         v.reservations.pop(rid, None)
+        v.reservation_rings.pop(rid, None)
     v._mark_pressure(e.ts)
 
 

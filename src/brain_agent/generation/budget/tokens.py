@@ -1,61 +1,103 @@
 """Token estimation: a rough content-aware estimator, exact offline BPE counts, per-model calibration.
 
-- :func:`rough_tokens` needs no tokenizer. It splits text the way BPE pre-tokenisers do (words,
-  digit groups, punctuation runs, newlines) and prices each piece by its shape, so prose, code-like
-  expressions and JSON are each close (chars/4 is off by +28 % on prose and −27 % on JSON).
+- :func:`rough_tokens` needs no tokenizer. It cuts text the way the ``o200k_base`` pre-tokeniser
+  does (a word with its leading space or punctuation, digit groups, punctuation runs, newline and
+  space runs) and prices each piece by its *shape*: kind, prefix, letter case and length. The
+  prices (``rough_table.py``) are mean token counts per shape, fitted by
+  ``benchmarks/bench_budget.py --fit`` on one half of its corpora and measured on the other half.
 - :func:`exact_tokens` counts with the bundled ``o200k_base`` / ``cl100k_base`` encodings
   (``brain_agent.llm.tokenizer``); exact for OpenAI models.
 - :class:`Calibration` learns ``provider-reported prompt tokens / our count`` per (model, method)
   from settled calls, so models without a public tokenizer (Claude, Llama, Qwen) get corrected
   estimates. Its state is persisted by the ledger store.
+
+Both counts are additive over :func:`~brain_agent.llm.tokenizer.independent_chunks` (lines, in
+practice), so :class:`TokenEstimator` memoises them per chunk: the ladder's re-renders of one
+prompt, and the pack lines shared by successive ideas, are counted once.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-from brain_agent.llm.tokenizer import count_tokens, encoding_for_model
+from brain_agent.generation.budget.rough_table import FALLBACK_SLOPE, SLOPES, WEIGHTS
+from brain_agent.llm.tokenizer import TokenCounter, count_tokens, encoding_for_model, independent_chunks
 
 Method = Literal["exact", "rough"]
-_MEMO_SIZE = 64
+_MEMO_SIZE = 64  # whole prompts (the gate and the provider wrapper estimate the same text)
+_CHUNK_MEMO_SIZE = 4096  # lines
+_MAX_MEMO_CHUNK = 2048  # longer chunks are counted, not memoised
 
+# The o200k_base pre-tokeniser, approximated with Python ``re`` (no \p{Lu}: ASCII capitals stand
+# for upper case). Order matters, as in tiktoken: the first alternative that matches wins.
 _PIECE = re.compile(
-    r"(?P<word>_?[A-Za-z]+)|(?P<num>[0-9]+)|(?P<nl>\s*\n)|(?P<ws>[ \t]+)|(?P<punct>[^\sA-Za-z0-9]+)"
+    r"(?:[^\r\n\w]|_)?(?:[A-Z]*[^\W\d_A-Z]+|[A-Z]+)"  # a word, with one leading space/symbol
+    r"|\d{1,3}"  # a digit group
+    r"| ?(?:[^\s\w]|_)+[\r\n/]*"  # a punctuation run, with a leading space and trailing newlines
+    r"|\s*[\r\n]+"  # a newline run (with the spaces before it)
+    r"|\s+(?!\S)|\s+"  # a space run (its last space goes to the next word)
 )
-# Weights fitted by least squares against o200k counts on prose, Fast Expressions and JSON packs
-# (benchmarks/bench_budget.py re-measures the error), then rounded.
-_W_WORD = 1.0  # a word (with a leading underscore, as in ``ts_delta``) is usually one token ...
-_W_LONG = 0.2  # ... plus a little for every letter past the eighth
-_LONG = 8
-_W_NUM = 1.4  # a group of up to three digits (plus the space or dot that tends to split)
-_W_NEWLINE = 1.2
-_W_WS_RUN = 0.1  # an indentation run
-_W_PUNCT = 0.7  # a run of punctuation ...
-_W_PUNCT_EXTRA = 0.35  # ... plus this per further character
+_WORD_CAP = 12
+_PUNCT_CAP = 6
+
+
+def rough_shape(piece: str) -> tuple[str, int]:
+    """``(shape key, characters past the key's length cap)`` of one :data:`_PIECE` match, e.g.
+    ``(" Revenue", ...)`` → ``("wsc7", 0)``: a word, space prefix, capitalised, 7 letters."""
+    first = piece[0]
+    if first.isdigit():
+        return f"d{len(piece)}", 0
+    if piece.isspace():
+        return (f"l{min(len(piece), 4)}" if ("\n" in piece or "\r" in piece) else f"s{min(len(piece), 4)}"), 0
+    body = piece if first.isalpha() else piece[1:]
+    if body and body[0].isalpha():  # a word
+        prefix = "n" if body is piece else ("s" if first == " " else "p")
+        if not body.isascii():
+            case = "x"
+        elif body.islower():
+            case = "l"
+        elif len(body) == 1 or body[1:].islower():
+            case = "c"
+        else:
+            case = "u"
+        n = len(body)
+        return f"w{prefix}{case}{min(n, _WORD_CAP)}", max(0, n - _WORD_CAP)
+    space = first == " "
+    core = piece.rstrip("\r\n/")
+    if len(core) <= space:  # the run itself was "/"
+        core = piece[: space + 1]
+    n = len(core) - space
+    tail = "n" if len(core) < len(piece) else ""
+    wide = "" if core.isascii() else "x"
+    return f"p{'s' if space else 'n'}{min(n, _PUNCT_CAP)}{tail}{wide}", max(0, n - _PUNCT_CAP)
+
+
+@functools.lru_cache(maxsize=65536)
+def _piece_milli(piece: str) -> int:
+    """Price of one piece in thousandths of a token (integers, so sums are exact and additive)."""
+    key, extra = rough_shape(piece)
+    base = WEIGHTS.get(key, 1000)
+    if extra:
+        base += extra * SLOPES.get(key[:3], FALLBACK_SLOPE)
+    return base
+
+
+def rough_milli(text: str) -> int:
+    """:func:`rough_tokens` before rounding, in thousandths of a token; additive over
+    :func:`~brain_agent.llm.tokenizer.independent_chunks`."""
+    price = _piece_milli
+    return sum(price(m.group()) for m in _PIECE.finditer(text))
 
 
 def rough_tokens(text: str) -> int:
     """A tokenizer-free estimate, content-aware (see the module docstring)."""
     if not text:
         return 0
-    total = 0.0
-    for match in _PIECE.finditer(text):
-        kind = match.lastgroup
-        n = match.end() - match.start()
-        if kind == "word":
-            total += _W_WORD + _W_LONG * max(0, n - _LONG)
-        elif kind == "num":
-            total += _W_NUM * -(-n // 3)
-        elif kind == "nl":
-            total += _W_NEWLINE
-        elif kind == "ws":
-            total += _W_WS_RUN if n > 1 else 0.0
-        else:
-            total += _W_PUNCT + _W_PUNCT_EXTRA * (n - 1)
-    return max(1, round(total))
+    return max(1, (rough_milli(text) + 500) // 1000)
 
 
 def exact_tokens(text: str, model: str) -> tuple[int, bool]:
@@ -113,17 +155,31 @@ class TokenEstimator:
         self.calibration = dict(calibration or {})
         self.safety_margin = safety_margin
         self._memo: dict[tuple[str, str, str], tuple[int, bool]] = {}
+        self._counters: dict[str, TokenCounter] = {}
+        self._rough_chunk = functools.lru_cache(maxsize=_CHUNK_MEMO_SIZE)(rough_milli)
 
     def factor(self, model: str, method: str) -> float:
         state = self.calibration.get((model, method))
         return state.factor if state is not None else 1.0
+
+    def _count(self, text: str, model: str) -> tuple[int, bool]:
+        if self.method == "rough":
+            memo, limit = self._rough_chunk, _MAX_MEMO_CHUNK
+            milli = sum(memo(c) if len(c) <= limit else rough_milli(c) for c in independent_chunks(text))
+            return (max(1, (milli + 500) // 1000) if text else 0), False
+        encoding, exact = encoding_for_model(model)
+        counter = self._counters.get(encoding)
+        if counter is None:
+            counter = TokenCounter(encoding, memo_size=_CHUNK_MEMO_SIZE, max_chunk_chars=_MAX_MEMO_CHUNK)
+            self._counters[encoding] = counter
+        return counter.count(text), exact
 
     def _raw(self, text: str, model: str) -> tuple[int, bool]:
         """The uncorrected count, memoised: the gate and the provider wrapper count the same prompt."""
         key = (self.method, model, text)
         hit = self._memo.get(key)
         if hit is None:
-            hit = exact_tokens(text, model) if self.method == "exact" else (rough_tokens(text), False)
+            hit = self._count(text, model)
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.pop(next(iter(self._memo)))
             self._memo[key] = hit
