@@ -20,7 +20,8 @@ def _idea(**kw: object) -> IdeaSpec:
     base: dict[str, object] = {
         "id": "i1",
         "title": "Implied volatility skew",
-        "hypothesis": "Stocks whose option implied volatility rises relative to realised volatility underperform.",
+        "hypothesis": "Stocks whose option implied volatility rises relative to realised volatility "
+        "underperform.",
         "target_subcategories": [],
     }
     return IdeaSpec.model_validate({**base, **kw})

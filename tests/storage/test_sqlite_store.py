@@ -53,10 +53,13 @@ def test_runs_and_not_found(tmp_path: Path) -> None:
 
 def test_llm_call_log_and_cache_lookup(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
-    store.record_llm_call(LLMCallRecord(provider="p", model="m", purpose="alpha", request_key="k", error="boom"))
+    failed = LLMCallRecord(provider="p", model="m", purpose="alpha", request_key="k", error="boom")
+    store.record_llm_call(failed)
     assert store.cached_response("k") is None
     store.record_llm_call(
-        LLMCallRecord(provider="p", model="m", purpose="alpha", request_key="k", output=5, response_text="rank(x)")
+        LLMCallRecord(
+            provider="p", model="m", purpose="alpha", request_key="k", output=5, response_text="rank(x)"
+        )
     )
     hit = store.cached_response("k")
     assert hit is not None and hit["response_text"] == "rank(x)" and hit["output"] == 5
@@ -66,9 +69,7 @@ def test_concurrent_writers_in_separate_processes(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     store = SQLiteStore(db)
     run = store.create_run("test")
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(db), run, "150", str(w)]) for w in range(4)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), run, "150", str(w)]) for w in range(4)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     events = store.events(run, limit=10_000)
     assert len(events) == 600

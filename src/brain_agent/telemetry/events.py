@@ -44,4 +44,6 @@ SIMULATION_FAILED: Final = "simulation.failed"
 
 # A protection is an action the budget took: a fallback step, a block, an explore-floor save.
 # (``budget.check_failed`` alone is a finding, not an action: a fallback or a block always follows.)
-PROTECTION_EVENTS: Final = frozenset({BUDGET_FALLBACK_APPLIED, BUDGET_BLOCKED, BUDGET_EXPLORE_FLOOR_PRESERVED})
+PROTECTION_EVENTS: Final = frozenset(
+    {BUDGET_FALLBACK_APPLIED, BUDGET_BLOCKED, BUDGET_EXPLORE_FLOOR_PRESERVED}
+)

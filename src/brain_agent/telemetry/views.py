@@ -8,10 +8,10 @@ costs O(scopes + window sizes), never O(events).
 
 Definitions (also in ``docs/api.md``):
 - *spent* tokens are ``budget.settled`` totals (``llm.call`` tokens when a run has no ledger events);
-  *reserved* are open ``budget.reserved`` reservations; request scopes use the latest admitted request (``budget.check_passed``).
+  *reserved* are open ``budget.reserved`` reservations; request scopes use the latest admitted prompt
+  (``budget.check_passed``) and the last call's real completion (``budget.settled``).
 - *pressure* of a scope is ``(spent + reserved) / limit``; the overall pressure is the max over the
-  cumulative scopes (request scopes — the admitted prompt, the last call's real completion — have rings
-  but do not heat the core).
+  cumulative scopes (request scopes have rings but do not heat the core).
 - *velocity* is the spent tokens whose event ``ts`` lies in ``(as_of - 60 s, as_of]``, divided by 60.
 - *protection_mode* is true while a protection event (``budget.fallback_applied``, ``budget.blocked``,
   ``budget.explore_floor_preserved``) happened within the last 30 s before ``as_of``; ``as_of`` is

@@ -287,7 +287,10 @@ def build_result(
         "pyramidThemes": None,
         "team": None,
         "osmosisPoints": None,
-        "pnl": {"dates": [_day(d) for d in dates[start:]], "values": [round(float(v), 2) for v in cum]},
+        "pnl": {
+            "dates": np.datetime_as_string(dates[start:], unit="D").tolist(),
+            "values": [round(float(v), 2) for v in cum],
+        },
         "simulator": {
             "backend": "local",
             "panel": panel.name,

@@ -39,7 +39,9 @@ def quiet() -> Iterator[None]:
 
 def finite(x: FloatArray) -> FloatArray:
     """Replace ±inf by NaN (in place when ``x`` is writable) and return it."""
-    x[np.isinf(x)] = np.nan
+    inf = np.isinf(x)
+    if inf.any():
+        x[inf] = np.nan
     return x
 
 
@@ -60,7 +62,17 @@ def ts_delay(x: FloatArray, d: int) -> FloatArray:
 
 
 def ts_delta(x: FloatArray, d: int) -> FloatArray:
-    return x - ts_delay(x, d)
+    if d < 1 or d >= x.shape[0]:
+        return x - ts_delay(x, d)
+    out = np.empty(x.shape)
+    out[:d] = np.nan
+    np.subtract(x[d:], x[:-d], out=out[d:])
+    return out
+
+
+_MOVE_COLUMNS = 32
+"""Instruments per slice in the moving-window kernels: walking down the dates of a few columns
+keeps their cache lines warm (bottleneck moves down axis 0 one column at a time)."""
 
 
 def _move(name: str, x: FloatArray, d: int, min_count: int | None = None) -> FloatArray:
@@ -70,8 +82,15 @@ def _move(name: str, x: FloatArray, d: int, min_count: int | None = None) -> Flo
     if d > t:
         return np.full_like(x, np.nan)
     fn = getattr(bn, name)
+    count = d if min_count is None else min_count
     with quiet():
-        return _f(fn(x, d, min_count=d if min_count is None else min_count, axis=0))
+        if x.ndim != 2 or x.shape[1] <= 2 * _MOVE_COLUMNS:
+            return _f(fn(x, d, min_count=count, axis=0))
+        out = np.empty(x.shape)
+        for j in range(0, x.shape[1], _MOVE_COLUMNS):
+            cols = slice(j, j + _MOVE_COLUMNS)
+            out[:, cols] = fn(x[:, cols], d, min_count=count, axis=0)
+        return out
 
 
 def ts_mean(x: FloatArray, d: int) -> FloatArray:
@@ -466,13 +485,73 @@ def _row_count(x: FloatArray) -> FloatArray:
     return _f(np.sum(~np.isnan(x), axis=1, dtype=np.float64))[:, None]
 
 
+_NOT_SIGN = np.int64(0x7FFF_FFFF_FFFF_FFFF)
+_RANK_BLOCK = 32  # rows per block: the block's keys, order and ranks stay in cache
+
+
+def rank_rows(x: FloatArray) -> FloatArray:
+    """1-based average ranks of each row's non-NaN values (NaN elsewhere): exactly
+    ``bottleneck.nanrankdata(x, axis=1)``, two to three times as fast on rows without ties.
+
+    Each float becomes an order-preserving int64 key (NaN → largest); its lowest bits are replaced
+    by the column index, so one SIMD integer sort per row gives the order and the columns at once,
+    and a row's ranks are the sort positions. Keys that lose their order in those low bits are
+    (nearly) equal values: such a row, like any row with a tie, is ranked again by bottleneck,
+    which averages ties. After a first block in which most rows tie (a discrete signal), the rest
+    goes to bottleneck directly.
+    """
+    x = _f(x)
+    t, n = x.shape
+    shift = max(1, (n - 1).bit_length())
+    low = np.int64((1 << shift) - 1)
+    nan_key = _NOT_SIGN >> shift
+    columns = np.arange(n, dtype=np.int64)
+    positions = np.arange(1.0, n + 1.0)
+    within = np.arange(_RANK_BLOCK)[:, None]
+    out = np.empty((t, n))
+    tied = np.zeros(t, dtype=bool)
+    done = t
+    for a in range(0, t, _RANK_BLOCK):
+        xb = x[a : a + _RANK_BLOCK] + 0.0  # a copy; -0.0 becomes +0.0, so equal floats get equal keys
+        nan = np.isnan(xb)
+        bits = xb.view(np.int64)
+        keys = np.right_shift(bits, 63)
+        keys &= _NOT_SIGN
+        keys ^= bits  # negative floats: every bit but the sign flipped, so integer order = float order
+        np.copyto(keys, _NOT_SIGN, where=nan)
+        keys >>= shift
+        keys <<= shift
+        keys |= columns
+        keys.sort(axis=1)
+        order = keys & low
+        keys >>= shift
+        block_tied = np.any((keys[:, 1:] == keys[:, :-1]) & (keys[:, 1:] != nan_key), axis=1)
+        tied[a : a + _RANK_BLOCK] = block_tied
+        ob = out[a : a + _RANK_BLOCK]
+        ob[within[: ob.shape[0]], order] = positions
+        np.copyto(ob, np.nan, where=nan)
+        if a == 0 and 2 * int(np.count_nonzero(block_tied)) > block_tied.size:
+            done = _RANK_BLOCK
+            break
+    with quiet():
+        if done < t:
+            out[done:] = _f(bn.nanrankdata(x[done:], axis=1))
+        rows = np.flatnonzero(tied)
+        if rows.size:
+            out[rows] = _f(bn.nanrankdata(x[rows], axis=1))
+    return out
+
+
 def rank(x: FloatArray, rate: int = 2) -> FloatArray:
     """Cross-sectional rank in ``[0, 1]``; ties share the average rank; one value → 0.5."""
+    out = rank_rows(x)
+    n = _row_count(x)
     with quiet():
-        r = _f(bn.nanrankdata(x, axis=1))
-        n = _row_count(x)
-        out = (r - 1.0) / (n - 1.0)
-    out[np.broadcast_to(n == 1, out.shape) & ~np.isnan(x)] = 0.5
+        out -= 1.0
+        out /= n - 1.0
+    lone = np.flatnonzero(n == 1)
+    if lone.size:
+        out[lone] = np.where(np.isnan(x[lone]), np.nan, 0.5)
     return out
 
 
@@ -588,7 +667,7 @@ def _driver(p: FloatArray, driver: str, sigma: float) -> FloatArray:
 def quantile(x: FloatArray, driver: str = "gaussian", sigma: float = 1.0) -> FloatArray:
     """Rank each row, shift ranks into (0, 1) as (r − ½)/n, map through the driver's inverse CDF."""
     with quiet():
-        r = _f(bn.nanrankdata(x, axis=1))
+        r = rank_rows(x)
         p = (r - 0.5) / _row_count(x)
     return _driver(p, driver, sigma)
 
@@ -644,9 +723,34 @@ def _spread(per_key: FloatArray, keys: IntArray, ok: BoolArray) -> FloatArray:
     return np.where(ok, per_key[keys], np.nan)
 
 
+def group_keys(g: GroupValue, shape: tuple[int, ...]) -> IntArray:
+    """Flat (date, group) bin of every cell of a ``shape`` panel, ``t · n_groups + code``; cells
+    without a group share one extra, last bin. Depends on the groups only, so callers may keep it."""
+    codes = np.broadcast_to(g.codes, shape)
+    none = shape[0] * g.n_groups
+    keys = np.arange(shape[0], dtype=np.int64)[:, None] * g.n_groups + codes
+    return np.where(codes >= 0, keys, none).ravel()
+
+
 def group_neutralize(x: FloatArray, g: GroupValue) -> FloatArray:
-    _, mean, _, keys, ok = group_stats(x, g)
-    return np.where(ok, x - mean[keys], np.nan)
+    """``x`` minus its (date, group) mean; NaN where ``x`` is NaN or the cell has no group."""
+    return group_demean(x, group_keys(g, x.shape), x.shape[0] * g.n_groups + 1)
+
+
+def group_demean(x: FloatArray, keys: IntArray, size: int) -> FloatArray:
+    """``x`` minus the mean of its bin, ``keys`` being each cell's bin (flat, as ``group_keys``
+    makes them, the last of ``size`` bins meaning "no group" → NaN).
+
+    NaN cells add 0 to their bin's sum and count rather than being masked out: the same sums,
+    term for term, without copying the valid cells.
+    """
+    valid = ~np.isnan(x)
+    total = np.bincount(keys, weights=np.where(valid, x, 0.0).ravel(), minlength=size)
+    count = np.bincount(keys, weights=valid.ravel(), minlength=size)
+    with quiet():
+        mean = total / count
+    mean[-1] = np.nan
+    return _f(x - mean[keys].reshape(x.shape))
 
 
 def group_zscore(x: FloatArray, g: GroupValue) -> FloatArray:
@@ -724,10 +828,10 @@ def group_rank(x: FloatArray, g: GroupValue) -> FloatArray:
     codes = np.broadcast_to(g.codes, x.shape)
     n_row = x.shape[1]
     with quiet():
-        row_rank = _f(bn.nanrankdata(np.where(ok, x, np.nan), axis=1))
+        row_rank = rank_rows(np.where(ok, x, np.nan))
     composite = np.where(ok, codes + (row_rank - 1.0) / (2.0 * n_row), np.nan)
     with quiet():
-        r = _f(bn.nanrankdata(composite, axis=1))
+        r = rank_rows(composite)
     counts = _f(np.bincount(keys[ok], minlength=size)).reshape(x.shape[0], g.n_groups)
     before = np.cumsum(counts, axis=1) - counts  # members in lower codes, per row
     offset = np.take_along_axis(before, np.clip(codes, 0, None), axis=1)

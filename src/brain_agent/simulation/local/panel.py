@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +21,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 Kind = Literal["MATRIX", "GROUP", "VECTOR"]
+_D = TypeVar("_D")
 
 REQUIRED_FIELDS = ("close", "returns")
 """A panel needs at least these (``returns`` for PnL, ``close`` for sanity); ``adv20`` is derived
@@ -69,6 +70,7 @@ class Panel:
     _source: FieldSource | None = None
     _universes: dict[int, BoolArray] = field(default_factory=dict)
     name: str = "panel"
+    _derived: dict[str, object] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -102,6 +104,14 @@ class Panel:
     def put(self, name: str, value: FieldValue, kind: Kind) -> None:
         self._values[name] = value
         self.kinds[name] = kind
+        self._derived.clear()
+
+    def derived(self, key: str, make: Callable[[], _D]) -> _D:
+        """A per-panel array derived from fields (group keys, NaN-free returns…), made on first use
+        and kept: it depends on the market only, not on the expression. ``put`` forgets them all."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return cast(_D, self._derived[key])
 
     def field_names(self) -> list[str]:
         return sorted(self.kinds)

@@ -1,0 +1,175 @@
+"""The fast paths give the numbers of the plain computations they replace.
+
+Ranks go through an int64 argsort instead of ``bottleneck.nanrankdata``; group neutralization uses
+per-market bins; moving windows run over column slices; the book is one pass over blocks of rows.
+Each is compared here with the straightforward whole-array version on panels with NaN, ties,
+signed zeros, infinities, lone values and groups that change over time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import bottleneck as bn
+import numpy as np
+import pytest
+
+from brain_agent.simulation.backend import SimulationSettings
+from brain_agent.simulation.local import book as b
+from brain_agent.simulation.local import kernels as k
+from brain_agent.simulation.local.panel import GroupValue, Panel, make_panel
+from brain_agent.simulation.metrics import BOOK, DAYS_PER_YEAR, HALF_BOOK, drawdown, sharpe
+
+
+def _messy(rng: np.random.Generator, t: int, n: int) -> np.ndarray:
+    x = rng.normal(size=(t, n))
+    x[rng.random((t, n)) < 0.2] = np.nan
+    x[3] = np.nan  # an empty row
+    x[4, :] = np.nan
+    x[4, 2] = 1.5  # a lone value
+    x[5, :4] = [0.0, -0.0, 0.0, -0.0]  # signed zeros tie
+    x[6, :3] = [np.inf, -np.inf, np.inf]
+    x[7, :2] = np.nan, np.copysign(np.nan, -1.0)  # NaNs with either sign bit
+    x[8, :2] = 1.0, np.nextafter(1.0, 2.0)  # a near tie: the column bits of the keys must not decide
+    x[40:45] = np.round(x[40:45], 0)  # a few rows with many ties
+    return x
+
+
+def test_rank_rows_equals_bottleneck() -> None:
+    rng = np.random.default_rng(1)
+    for t, n in ((70, 9), (100, 1), (33, 2)):
+        x = _messy(rng, t, n) if n > 7 else rng.normal(size=(t, n))
+        np.testing.assert_array_equal(k.rank_rows(x), bn.nanrankdata(x, axis=1))
+    discrete = np.sign(rng.normal(size=(90, 50)))  # mostly tied rows: bottleneck after one block
+    discrete[rng.random(discrete.shape) < 0.1] = np.nan
+    np.testing.assert_array_equal(k.rank_rows(discrete), bn.nanrankdata(discrete, axis=1))
+
+
+def test_rank_lone_values_and_nan() -> None:
+    x = np.array([[np.nan, 2.0, np.nan], [1.0, 2.0, 2.0], [np.nan] * 3])
+    np.testing.assert_array_equal(k.rank(x), [[np.nan, 0.5, np.nan], [0, 0.75, 0.75], [np.nan] * 3])
+
+
+def _plain_group_neutralize(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    out = np.full(x.shape, np.nan)
+    for t in range(x.shape[0]):
+        for g in np.unique(codes[t][codes[t] >= 0]):
+            cells = (codes[t] == g) & ~np.isnan(x[t])
+            if cells.any():
+                out[t, cells] = x[t, cells] - np.mean(x[t, cells])
+    return out
+
+
+def test_group_neutralize_equals_the_per_day_loop() -> None:
+    rng = np.random.default_rng(2)
+    x = _messy(rng, 70, 12)
+    x[np.isinf(x)] = np.nan
+    codes = rng.integers(-1, 4, size=x.shape)  # groups that change every day, some cells in none
+    group = GroupValue(codes=codes, n_groups=4)
+    np.testing.assert_allclose(k.group_neutralize(x, group), _plain_group_neutralize(x, codes), atol=1e-12)
+
+
+def test_moving_windows_over_column_slices_equal_whole_array() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 3 * k._MOVE_COLUMNS + 5))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    np.testing.assert_array_equal(k.ts_mean(x, 5), bn.move_mean(x, 5, min_count=5, axis=0))
+    np.testing.assert_array_equal(k.ts_std_dev(x, 7), bn.move_std(x, 7, min_count=7, axis=0))
+    np.testing.assert_array_equal(k.ts_delta(x, 3)[3:], x[3:] - x[:-3])
+
+
+# -- the book ------------------------------------------------------------------------------------
+def _plain_book(alpha: np.ndarray, panel: Panel, settings: SimulationSettings) -> dict[str, float]:
+    """The whole-array book: universe, neutralize, unit gross, truncation, PnL, metrics."""
+    a = np.where(panel.listed, alpha, np.nan)
+    if settings.neutralization == "MARKET":
+        a = a - np.nanmean(np.where(np.isnan(a), np.nan, a), axis=1, keepdims=True)
+    elif settings.neutralization != "NONE":
+        group = panel.get(settings.neutralization.lower())
+        assert isinstance(group, GroupValue)
+        a = _plain_group_neutralize(a, np.asarray(group.codes))
+    w = np.nan_to_num(a, nan=0.0)
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        gross = np.abs(v).sum(axis=1, keepdims=True)
+        return np.divide(v, gross, out=np.zeros_like(v), where=gross > 0)
+
+    w = unit(w)
+    cap = settings.truncation
+    for _ in range(20):
+        if not 0 < cap < 1 or np.abs(w).max() <= cap * (1 + 1e-9):
+            break
+        w = unit(np.clip(w, -cap, cap))
+    ret = np.nan_to_num(panel.matrix("returns"), nan=0.0)
+    daily = np.zeros(w.shape[0])
+    daily[1:] = (w[:-1] * ret[1:]).sum(axis=1) * BOOK
+    first = int(np.flatnonzero(np.abs(w[:-1]).sum(axis=1) > 0)[0])
+    held = w[first:-1]
+    traded = np.abs(np.diff(held, axis=0)).sum(axis=1)
+    days = daily[first + 1 :]
+    return {
+        "sharpe": sharpe(days),
+        "turnover": float((np.abs(held[0]).sum() + traded.sum()) / held.shape[0]),
+        "returns": float(days.mean()) * DAYS_PER_YEAR / HALF_BOOK,
+        "drawdown": drawdown(days),
+        "pnl": float(days.sum()),
+        "long_count": float((held > 0).sum()) / held.shape[0],
+        "max_weight": float(np.abs(held).max()),
+    }
+
+
+@pytest.fixture(scope="module")
+def market() -> Panel:
+    rng = np.random.default_rng(4)
+    t, n = 150, 40  # more rows than one block, so blocks and their seams are exercised
+    returns = rng.normal(0, 0.02, (t, n))
+    returns[0] = np.nan
+    close = 10 * np.cumprod(1 + np.nan_to_num(returns), axis=0)
+    close[:20, :5] = np.nan  # listed late
+    returns[:20, :5] = np.nan
+    codes = np.broadcast_to(rng.integers(0, 5, n), (t, n)).copy()
+    codes[70:, :8] = (codes[70:, :8] + 1) % 5  # some instruments move group
+    codes[:20, :5] = -1
+    dates = np.arange("2020-01-01", t, dtype="datetime64[D]")
+    return make_panel(
+        dates,
+        [f"I{i}" for i in range(n)],
+        {"close": close, "returns": returns, "subindustry": GroupValue(codes, 5)},
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SimulationSettings(),
+        SimulationSettings(neutralization="MARKET", truncation=0.05),
+        SimulationSettings(neutralization="NONE", truncation=0.0),
+    ],
+    ids=["subindustry-0.08", "market-0.05", "none"],
+)
+def test_the_book_pass_equals_the_whole_array_book(market: Panel, settings: SimulationSettings) -> None:
+    rng = np.random.default_rng(5)
+    alpha = rng.normal(size=market.shape)
+    alpha[rng.random(market.shape) < 0.1] = np.nan
+    alpha[:, 0] *= 40  # a big name, so truncation has work to do
+    book, _ = b.simulate_alpha(alpha, market, market.listed, settings)
+    plain = _plain_book(alpha, market, settings)
+    for name, value in plain.items():
+        assert getattr(book, name) == pytest.approx(value, rel=1e-9, abs=1e-12), name
+    assert book.turnover * BOOK == pytest.approx(plain["turnover"] * BOOK, rel=1e-9)
+    assert math.isfinite(book.fitness)
+    assert b.sub_universe_sharpe(alpha, market, market.listed, 0.5) is not None
+
+
+def test_panel_keeps_derived_arrays_until_a_field_changes(market: Panel) -> None:
+    made: list[int] = []
+
+    def make() -> np.ndarray:
+        made.append(1)
+        return np.zeros(3)
+
+    first = market.derived("probe", make)
+    assert market.derived("probe", make) is first and len(made) == 1
+    market.put("extra", np.zeros(market.shape), "MATRIX")
+    market.derived("probe", make)
+    assert len(made) == 2
