@@ -19,7 +19,7 @@ from typing import Any
 from brain_agent.generation.budget.gate import BudgetGate, Emit, Hold
 from brain_agent.generation.budget.policy import CallContext
 from brain_agent.llm.base import LLMProvider, LLMRequest, LLMResponse, Usage
-from brain_agent.llm.calllog import request_key
+from brain_agent.llm.calllog import call_payload, call_record, request_key
 from brain_agent.storage import LLMCallRecord
 from brain_agent.telemetry import events as ev
 
@@ -93,24 +93,14 @@ class BudgetedProvider:
         self.gate.settle(hold, usage, cost)
         self.gate.learn(prompt_text, self.model, usage)
         call_id = store.record_llm_call(
-            LLMCallRecord(
-                provider=response.provider,
-                model=response.model,
-                purpose=request.purpose,
-                uncached_input=usage.uncached_input,
-                cached_input=usage.cached_input,
-                cache_write=usage.cache_write,
-                output=usage.output,
-                reasoning=usage.reasoning,
-                latency_ms=round(response.latency_s * 1000, 3),
-                cost=str(cost),
-                cache_hit=False,
+            call_record(
+                response,
+                request,
+                key=key,
+                cost=cost,
                 run_id=self.ctx.run_id,
                 idea_id=self.ctx.idea_id,
-                request_key=key,
                 reservation_id=hold.reservation_id,
-                raw_usage=usage.raw,
-                response_text=response.text,
             )
         )
         self._emit(
@@ -126,7 +116,7 @@ class BudgetedProvider:
             },
             "budget",
         )
-        self._emit(ev.LLM_CALL, _call_payload(response, request, usage, cost, call_id), "llm")
+        self._emit(ev.LLM_CALL, call_payload(response, request, cost, call_id), "llm")
         return response
 
     def _cache_hit(self, request: LLMRequest, key: str, cached: dict[str, Any]) -> LLMResponse:
@@ -159,23 +149,5 @@ class BudgetedProvider:
             cache_hit=True,
         )
         self._emit(ev.LLM_CACHE_HIT, {"tokens_saved": saved, "key": key[:16]}, "llm")
-        self._emit(ev.LLM_CALL, _call_payload(response, request, response.usage, Decimal(0), call_id), "llm")
+        self._emit(ev.LLM_CALL, call_payload(response, request, Decimal(0), call_id), "llm")
         return response
-
-
-def _call_payload(
-    response: LLMResponse, request: LLMRequest, usage: Usage, cost: Decimal, call_id: int
-) -> dict[str, Any]:
-    return {
-        "provider": response.provider,
-        "model": response.model,
-        "purpose": request.purpose,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "cached_input": usage.cached_input,
-        "reasoning": usage.reasoning,
-        "latency_ms": round(response.latency_s * 1000, 3),
-        "cost": str(cost),
-        "cache_hit": response.cache_hit,
-        "call_id": call_id,
-    }
