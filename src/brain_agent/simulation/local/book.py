@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import bottleneck as bn
 import numpy as np
 from numpy.typing import NDArray
 
@@ -89,8 +88,15 @@ def _same(block: FloatArray, _a: int) -> FloatArray:
 
 
 def _market(block: FloatArray, _a: int) -> FloatArray:
+    """``block`` minus each row's mean over its non-NaN cells. Summing with the NaN cells zeroed
+    beats ``bottleneck.nanmean`` (whose branch per cell mispredicts on scattered NaN); the sum
+    differs in its last bit at most."""
+    valid = ~np.isnan(block)
+    total: FloatArray = np.sum(np.where(valid, block, 0.0), axis=1)
     with k.quiet():
-        return block - np.asarray(bn.nanmean(block, axis=1), dtype=np.float64)[:, None]
+        mean: FloatArray = total / np.count_nonzero(valid, axis=1)
+    out: FloatArray = block - mean[:, None]
+    return out
 
 
 def _block_keys(group: GroupValue, shape: tuple[int, ...]) -> IntArray:
