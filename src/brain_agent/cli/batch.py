@@ -18,11 +18,11 @@ from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
 from brain_agent.ideas import generate_ideas, load_ideas
-from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
+from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
-from brain_agent.simulation.backend import SimulationSettings
-from brain_agent.simulation.factory import make_backend
+from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
+from brain_agent.simulation.factory import close_backend, make_backend
 from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import SQLiteStore
 
@@ -95,7 +95,18 @@ def run_batch_command(
     )
     db_path = resolve_db(db)
     store = SQLiteStore(db_path)
-    simulate_fn = _simulator(simulate, store, db_path, knowledge, brain_url, interactive_login)
+    backend = (
+        None
+        if simulate.strip().lower() == "none"
+        else make_backend(
+            simulate,
+            db_path=db_path,
+            knowledge_pack=knowledge,
+            brain_url=brain_url,
+            interactive_login=interactive_login,
+        )
+    )
+    simulate_fn = _simulator(backend, store)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -128,8 +139,12 @@ def run_batch_command(
         operator_level=operator_level_value(operator_level),
         metadata={"config": str(config_path), "ideas": str(ideas) if ideas else f"generated:{generate}"},
     )
-    with progress:
-        report = run_batch(store, idea_list, opts)
+    try:
+        with progress:
+            report = run_batch(store, idea_list, opts)
+    finally:
+        if backend is not None:
+            close_backend(backend)
     if as_json:
         out_console.print_json(json.dumps({"run_id": report.run_id, **report.summary()}))
     else:
@@ -144,22 +159,10 @@ def run_batch_command(
 
 
 def _simulator(
-    name: str,
-    store: SQLiteStore,
-    db_path: Path,
-    knowledge: KnowledgePack,
-    brain_url: str | None,
-    interactive_login: bool,
+    backend: SimulationBackend | None, store: SQLiteStore
 ) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
-    if name.strip().lower() == "none":
+    if backend is None:
         return None
-    backend = make_backend(
-        name,
-        db_path=db_path,
-        knowledge_pack=knowledge,
-        brain_url=brain_url,
-        interactive_login=interactive_login,
-    )
     settings = SimulationSettings()
 
     def run(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve
 from brain_agent.errors import InputError
 from brain_agent.jsonio import read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
-from brain_agent.simulation.factory import make_backend
+from brain_agent.simulation.factory import close_backend, make_backend
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
 from brain_agent.storage.sqlite_store import SQLiteStore
 
@@ -95,7 +95,10 @@ def simulate_candidates_command(
                 description=f"{name}: {update.candidate_id} {update.status.lower()}",
             )
 
-        records = simulate_candidates(store, candidates, chosen, sim_settings, progress=on_progress)
+        try:
+            records = simulate_candidates(store, candidates, chosen, sim_settings, progress=on_progress)
+        finally:
+            close_backend(chosen)
     write_json(output, records)
     counts: dict[str, int] = {}
     for record in records:

@@ -46,6 +46,13 @@ def brain_backend(brain_url: str | None, interactive_login: bool, db_path: Path)
     return backend
 
 
+def close_backend(backend: SimulationBackend) -> None:
+    """Release what a backend holds (the BRAIN client's connections); a no-op for the local one."""
+    close = getattr(backend, "close", None)
+    if callable(close):
+        close()
+
+
 def make_backend(
     name: str,
     *,

@@ -69,6 +69,9 @@ class AlphaResult(_Open):
     stage: str | None = None
     is_: ISBlock = Field(alias="is")
     pnl: PnlSeries | None = None
+    simulator: dict[str, Any] | None = None
+    """Ours, not BRAIN's: which simulator produced the result (local: the panel and its size);
+    ``None`` for results from BRAIN."""
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.is_.checks if c.name == name), None)
