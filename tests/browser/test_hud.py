@@ -1,0 +1,148 @@
+"""The HUD in a real browser (Debian Chromium, SwiftShader WebGL2, driven by playwright-core) against a
+real ``brain-agent serve`` while a real ``run-batch`` appends events from another process.
+
+The checks themselves live in ``web/tests/browser/run.mjs`` (canvas renders, numbers move, protection
+overlay, radar subcategories, replay); this test supplies the real server and the live batch. Under CI
+every prerequisite is required; on a developer machine without Chromium or a built HUD it is skipped
+with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _missing() -> list[str]:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    if shutil.which("node") is None:
+        missing.append("node")
+    if not (WEB / "node_modules" / "playwright-core").is_dir():
+        missing.append("web/node_modules (cd web && npm ci)")
+    if not (WEB / "out" / "index.html").is_file():
+        missing.append("the built HUD web/out (make web)")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def prerequisites() -> None:
+    missing = _missing()
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"browser test prerequisites missing under CI: {', '.join(missing)}")
+    if missing:
+        pytest.skip(f"browser test prerequisites missing: {', '.join(missing)}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(prerequisites: None, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    db = tmp_path / "hud.db"
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "brain_agent.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+        time.sleep(0.1)
+    try:
+        yield base, db
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def _batch(db: Path, seed: int, pace: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "brain_agent.cli",
+            "run-batch",
+            "--generate",
+            "10",
+            "--seed",
+            str(seed),
+            "--config",
+            str(REPO / "configs" / "demo_budget.json"),
+            "--db",
+            str(db),
+            "--pace",
+            str(pace),
+            "--simulate",
+            "local",
+            "--json",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_hud_against_the_real_server_and_a_live_batch(served: tuple[str, Path]) -> None:
+    base, db = served
+    # one finished run (for replay), then a live one paced for watching while the browser checks run
+    assert _batch(db, 1, 0.0).wait(timeout=120) in (0, 3)
+    live = _batch(db, 2, 0.6)
+    try:
+        proc = subprocess.run(
+            ["node", "tests/browser/run.mjs"],
+            cwd=WEB,
+            env={**os.environ, "HUD_BASE_URL": base},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        live.kill()
+        live.wait()
+    results_file = WEB / "test-artifacts" / "browser-results.json"
+    detail = results_file.read_text() if results_file.exists() else proc.stdout[-4000:]
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+    results = json.loads(results_file.read_text())
+    assert results and all(r["ok"] for r in results), detail
