@@ -58,6 +58,10 @@ def test_repeated_error_expands_then_hands_off_to_repair(tmp_path: Path) -> None
     grown = [e.payload for e in events if e.name == "budget.expansion_applied"]
     assert grown[0]["error_code"] == "UNKNOWN_FIELD" and grown[0]["stage"] == "fields"
     assert grown[0]["to_k"] > grown[0]["from_k"]
+    # the widened prompt's estimate, and it is what the expansion call then reserved
+    reserved = [e.payload for e in events if e.name == "budget.reserved"]
+    assert grown[0]["tokens"] > 0
+    assert reserved[-1]["tokens"] >= grown[0]["tokens"]
     queue = LedgerStore(store).repair_queue()
     assert len(queue) == 1 and queue[0]["error_code"] == "UNKNOWN_FIELD"
     assert store.get_candidate(queue[0]["candidate_id"])["status"] == "needs_repair"

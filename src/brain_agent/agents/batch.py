@@ -391,7 +391,9 @@ class _Batch:
                         "stage": grown.stage,
                         "from_k": grown.from_k,
                         "to_k": grown.to_k,
-                        "tokens": None,
+                        "tokens": self.gate.estimator.estimate(
+                            self.render(work, feedback)(topk), self.opts.provider.model
+                        ).tokens,
                         "reserve_left": left,
                     },
                     step="budget",
