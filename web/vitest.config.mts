@@ -4,6 +4,7 @@ export default defineConfig({
   oxc: { jsx: { runtime: "automatic" } },
   test: {
     include: ["src/**/*.test.ts"],
+    testTimeout: 20000,
     environment: "node",
   },
 });

@@ -3,7 +3,7 @@
  * `candidate.created` and coloured by lane and by simulation result. A fold over events, so live
  * and replay share it.
  */
-import type { HudEvent, Lane } from "./api-types";
+import { laneOf, type HudEvent, type Lane } from "./api-types";
 
 export type NodeKind = "idea" | "candidate" | "field" | "operator";
 export type CandidateResult = "pending" | "simulating" | "passed" | "failed" | "invalid" | "error";
@@ -74,7 +74,7 @@ export class GraphAcc {
         const title = typeof p.title === "string" ? p.title : ev.idea_id;
         const n = this.nodes.get(id);
         if (n) n.label = title;
-        else this.nodes.set(id, { id, kind: "idea", label: title, lane: ev.lane });
+        else this.nodes.set(id, { id, kind: "idea", label: title, lane: laneOf(ev.lane) });
         this.version++;
         return;
       }
@@ -85,12 +85,12 @@ export class GraphAcc {
           id: cNode,
           kind: "candidate",
           label: typeof p.expression === "string" ? p.expression : cid,
-          lane: ev.lane,
+          lane: laneOf(ev.lane),
           result: p.valid === false ? "invalid" : "pending",
         });
         if (ev.idea_id) {
           const iNode = `idea:${ev.idea_id}`;
-          if (!this.nodes.has(iNode)) this.nodes.set(iNode, { id: iNode, kind: "idea", label: ev.idea_id, lane: ev.lane });
+          if (!this.nodes.has(iNode)) this.nodes.set(iNode, { id: iNode, kind: "idea", label: ev.idea_id, lane: laneOf(ev.lane) });
           this.link(iNode, cNode, "idea-candidate");
         }
         for (const f of Array.isArray(p.fields) ? p.fields : []) {

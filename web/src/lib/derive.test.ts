@@ -8,11 +8,44 @@ describe("deriveReactor", () => {
     // batch: spent 2400 + reserved 6000 (res2 still open) over 10000
     expect(reactor.pressure_by_scope.batch).toBeCloseTo(0.84);
     expect(reactor.pressure_by_scope.day).toBeCloseTo(0.084);
-    expect(reactor.pressure_by_scope.request).toBeCloseTo(0.25);
+    // request ring: the admitted prompt + the last settled completion; it does not heat the core
+    expect(reactor.pressure_by_scope.request).toBeCloseTo(0.2);
     expect(reactor.pressure).toBeCloseTo(0.84);
     expect(reactor.core.state).toBe("warning");
     const batch = reactor.rings.find((r) => r.scope === "batch")!;
     expect(batch).toMatchObject({ spent: 2400, reserved: 6000, limit: 10000 });
+  });
+
+  it("attributes spend to the rings named by the reservation's scope keys, plus the baseline", () => {
+    const s = new EventScript();
+    s.add("metadata_sync", {
+      budget: { limits: { batch: 10000, day: 20000, lane_explore: 3000, lane_exploit: 7000, money_day: null, request: 100 }, baseline: { day: 15000 } },
+    });
+    s.add("budget.check_passed", { prompt_tokens: 900, completion_tokens: 400 }, { lane: "explore" });
+    s.add("budget.reserved", { reservation_id: "a", tokens: 1000, cost: "0.01", scopes: ["lane:r:explore", "batch:r", "day:2026-11-25@UTC"] }, { lane: "explore" });
+    let r = deriveReactor(s.events).reactor;
+    expect(r.pressure_by_scope.lane_explore).toBeCloseTo(1000 / 3000);
+    expect(r.pressure_by_scope.lane_exploit).toBe(0);
+    expect(r.pressure_by_scope.day).toBeCloseTo(16000 / 20000);
+    expect(r.pressure_by_scope.money_day).toBeUndefined();
+    expect(r.pressure_by_scope.request).toBeCloseTo(9); // over its cap, but request rings do not heat
+    expect(r.pressure).toBeCloseTo(0.8);
+    s.add("budget.settled", { reservation_id: "a", total_tokens: 700, completion_tokens: 100, cost: "0.005" }, { lane: "explore" });
+    r = deriveReactor(s.events).reactor;
+    expect(r.rings.find((g) => g.scope === "lane_explore")).toMatchObject({ spent: 700, reserved: 0 });
+    expect(r.rings.find((g) => g.scope === "day")).toMatchObject({ spent: 15700 });
+    expect(r.time_to_exhaustion_s).toBeCloseTo((3000 - 700) / (700 / 60)); // the explore lane is tightest
+  });
+
+  it("falls back to llm.call totals when the run has no ledger events", () => {
+    const s = new EventScript();
+    s.add("metadata_sync", { budget: { limits: { batch: 1000, lane_exploit: 500 } } });
+    s.add("llm.call", { prompt_tokens: 300, completion_tokens: 100, cost: "0.001" }, { lane: "exploit" });
+    const r = deriveReactor(s.events).reactor;
+    expect(r.pressure_by_scope.batch).toBeCloseTo(0.4);
+    expect(r.pressure_by_scope.lane_exploit).toBeCloseTo(0.8);
+    expect(r.velocity.tokens_per_s).toBeCloseTo(400 / 60);
+    expect(r.lanes.exploit.actual_share).toBe(1);
   });
 
   it("reports velocity over the window and time to exhaustion of the tightest scope", () => {

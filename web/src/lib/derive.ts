@@ -6,7 +6,7 @@
  * docs/reactor-contract.md closely but is an approximation: the server's ledger knows things the
  * events only hint at.
  */
-import type { CoreState, HudEvent, Injection, Kpi, Lane, PulsePoint, RadarScan, Reactor } from "./api-types";
+import { laneOf, type CoreState, type HudEvent, type Injection, type Kpi, type Lane, type PulsePoint, type RadarScan, type Reactor } from "./api-types";
 import { sectorFor, subcategoryName } from "./sectors";
 
 export const PROTECTION_EVENTS = new Set([
@@ -39,7 +39,14 @@ export interface DeriveAcc {
   spentTokens: number;
   spentNanoUsd: number;
   lastRequest: { prompt: number; completion: number };
-  reservations: Map<string, { tokens: number; nanoUsd: number }>;
+  reservations: Map<string, { tokens: number; nanoUsd: number; rings: string[] }>;
+  /** Spend per ring, attributed through each reservation's scope keys (ledger runs). */
+  ringSpent: Record<string, number>;
+  /** Usage by earlier runs / other processes when this run started (day/week/money rings). */
+  baseline: Record<string, number>;
+  ledgerSeen: boolean;
+  llmLaneTokens: Record<Lane, number>;
+  llmTicks: { ts: number; tokens: number }[];
   settled: { ts: number; tokens: number }[];
   protection: { name: string; at: number; reason: string | null } | null;
   injections: Injection[];
@@ -84,6 +91,11 @@ export function emptyAcc(): DeriveAcc {
     spentNanoUsd: 0,
     lastRequest: { prompt: 0, completion: 0 },
     reservations: new Map(),
+    ringSpent: {},
+    baseline: {},
+    ledgerSeen: false,
+    llmLaneTokens: { exploit: 0, explore: 0 },
+    llmTicks: [],
     settled: [],
     protection: null,
     injections: [],
@@ -118,6 +130,30 @@ const strList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => ty
 export const toNanoUsd = (v: unknown): number => Math.round(num(v) * 1e9);
 export const nanoToMoney = (n: number): string => (n / 1e9).toFixed(6);
 
+export const isMoneyScope = (s: string) => s.startsWith("money") || s.endsWith("_usd") || s.includes("cost");
+/** Request scopes measure one call's size: they have rings but do not heat the core. */
+export const isRequestScope = (s: string) => s === "request" || s === "request_prompt" || s === "request_completion";
+
+const RING_PREFIXES: Record<string, string> = {
+  batch: "batch",
+  expansion: "expansion",
+  day: "day",
+  week: "week",
+  money_day: "money_day",
+  money_week: "money_week",
+};
+
+/** `lane:{batch}:exploit` → `lane_exploit`, `day:2026-11-25@UTC` → `day`, … (as the server does). */
+export function ringOf(scopeKey: string): string | null {
+  const head = scopeKey.split(":", 1)[0]!;
+  if (head === "lane") return `lane_${scopeKey.slice(scopeKey.lastIndexOf(":") + 1)}`;
+  return RING_PREFIXES[head] ?? null;
+}
+
+function defaultRings(lane: Lane | null): string[] {
+  return lane ? ["batch", "day", "week", `lane_${lane}`] : ["batch", "day", "week"];
+}
+
 function pushBounded<T>(list: T[], item: T, max: number): void {
   list.push(item);
   if (list.length > max) list.splice(0, list.length - max);
@@ -127,10 +163,10 @@ function idea(acc: DeriveAcc, ev: HudEvent): IdeaTrack | null {
   if (!ev.idea_id) return null;
   let t = acc.ideas.get(ev.idea_id);
   if (!t) {
-    t = { lane: ev.lane, subcategories: [], title: null, done: false, candidates: new Set() };
+    t = { lane: laneOf(ev.lane), subcategories: [], title: null, done: false, candidates: new Set() };
     acc.ideas.set(ev.idea_id, t);
   }
-  if (ev.lane && !t.lane) t.lane = ev.lane;
+  if (!t.lane) t.lane = laneOf(ev.lane);
   return t;
 }
 
@@ -164,6 +200,8 @@ export function applyEvent(acc: DeriveAcc, ev: HudEvent): DeriveAcc {
       const b = (p.budget ?? {}) as Record<string, unknown>;
       const limits = (b.limits ?? {}) as Record<string, unknown>;
       for (const [k, v] of Object.entries(limits)) if (v != null) acc.limits[k] = num(v);
+      const baseline = (b.baseline ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(baseline)) if (v != null) acc.baseline[k] = num(v);
       acc.exploitRatio = num(b.exploit_ratio, acc.exploitRatio);
       acc.exploreRatio = num(b.explore_ratio, acc.exploreRatio);
       pushBounded(acc.feed, `Reactor online · ${str(p.provider) ?? "llm"}/${str(p.model) ?? "?"}`, MAX_FEED);
@@ -191,7 +229,8 @@ export function applyEvent(acc: DeriveAcc, ev: HudEvent): DeriveAcc {
     }
     case "budget.check_passed":
     case "budget.check_failed": {
-      acc.lastRequest = { prompt: num(p.prompt_tokens), completion: num(p.completion_tokens) };
+      // the admitted prompt (after any fallback), not the rejected one
+      if (ev.name === "budget.check_passed") acc.lastRequest = { ...acc.lastRequest, prompt: num(p.prompt_tokens) };
       if (ev.name === "budget.check_failed") {
         protect(acc, ev, `${str(p.scope) ?? "scope"} ${num(p.observed)}/${num(p.limit)}`);
       }
@@ -231,21 +270,34 @@ export function applyEvent(acc: DeriveAcc, ev: HudEvent): DeriveAcc {
       break;
     }
     case "budget.reserved": {
+      acc.ledgerSeen = true;
       const id = str(p.reservation_id) ?? `ev${ev.id}`;
-      acc.reservations.set(id, { tokens: num(p.tokens), nanoUsd: toNanoUsd(p.cost) });
+      const keys = Array.isArray(p.scopes) ? p.scopes.map(String) : [];
+      const rings = keys.map(ringOf).filter((r): r is string => !!r);
+      acc.reservations.set(id, { tokens: num(p.tokens), nanoUsd: toNanoUsd(p.cost), rings: rings.length ? rings : defaultRings(laneOf(ev.lane)) });
       break;
     }
     case "budget.settled": {
+      acc.ledgerSeen = true;
       const id = str(p.reservation_id);
-      if (id) acc.reservations.delete(id);
-      const tokens = num(p.total_tokens, num(p.prompt_tokens) + num(p.completion_tokens));
+      let rings = defaultRings(laneOf(ev.lane));
+      if (id) {
+        rings = acc.reservations.get(id)?.rings ?? rings;
+        acc.reservations.delete(id);
+      }
+      const tokens = p.total_tokens != null ? num(p.total_tokens) : num(p.prompt_tokens) + num(p.completion_tokens);
+      const nano = toNanoUsd(p.cost);
+      acc.lastRequest = { ...acc.lastRequest, completion: num(p.completion_tokens) };
       acc.spentTokens += tokens;
-      acc.spentNanoUsd += toNanoUsd(p.cost);
+      acc.spentNanoUsd += nano;
+      for (const r of rings) acc.ringSpent[r] = (acc.ringSpent[r] ?? 0) + (isMoneyScope(r) ? nano / 1e9 : tokens);
       acc.settled.push({ ts: ev.ts, tokens });
-      if (ev.lane === "exploit" || ev.lane === "explore") acc.laneTokens[ev.lane] += tokens;
+      const lane = laneOf(ev.lane);
+      if (lane) acc.laneTokens[lane] += tokens;
       break;
     }
     case "budget.released": {
+      acc.ledgerSeen = true;
       const id = str(p.reservation_id);
       if (id) acc.reservations.delete(id);
       break;
@@ -256,6 +308,9 @@ export function applyEvent(acc: DeriveAcc, ev: HudEvent): DeriveAcc {
       acc.totals.prompt += prompt;
       acc.totals.completion += completion;
       acc.totals.calls += 1;
+      const callLane = laneOf(ev.lane);
+      if (callLane) acc.llmLaneTokens[callLane] += prompt + completion;
+      acc.llmTicks.push({ ts: ev.ts, tokens: prompt + completion });
       const nano = toNanoUsd(p.cost);
       acc.totals.nanoUsd += nano;
       if (p.cache_hit !== true && prompt > 0) {
@@ -342,8 +397,6 @@ function quantile(sorted: number[], q: number): number | null {
   return sorted[i] ?? null;
 }
 
-const isMoneyScope = (s: string) => s.startsWith("money") || s.endsWith("_usd") || s.includes("cost");
-const isRequestScope = (s: string) => s === "request" || s === "prompt" || s === "completion";
 
 export function coreStateFor(pressure: number, blocked: boolean): CoreState {
   if (blocked) return "blocked";
@@ -354,57 +407,52 @@ export function coreStateFor(pressure: number, blocked: boolean): CoreState {
 
 /** The HUD view at time `now` (seconds). Pure with respect to `acc`. */
 export function snapshot(acc: DeriveAcc, now: number = acc.lastTs): Reactor {
-  let reservedTokens = 0;
-  let reservedNano = 0;
-  for (const r of acc.reservations.values()) {
-    reservedTokens += r.tokens;
-    reservedNano += r.nanoUsd;
-  }
   const rings: Reactor["rings"] = [];
   const byScope: Record<string, number> = {};
-  let tightestRemaining: number | null = null;
+  const llmTotal = acc.totals.prompt + acc.totals.completion;
   for (const [scope, limit] of Object.entries(acc.limits)) {
     if (!(limit > 0)) continue;
     let spent: number;
-    let reserved: number;
-    if (isMoneyScope(scope)) {
-      spent = acc.spentNanoUsd / 1e9;
-      reserved = reservedNano / 1e9;
-    } else if (isRequestScope(scope)) {
-      spent =
-        scope === "prompt"
-          ? acc.lastRequest.prompt
-          : scope === "completion"
-            ? acc.lastRequest.completion
-            : acc.lastRequest.prompt + acc.lastRequest.completion;
-      reserved = 0;
+    let reserved = 0;
+    if (isRequestScope(scope)) {
+      const { prompt, completion } = acc.lastRequest;
+      spent = scope === "request_prompt" ? prompt : scope === "request_completion" ? completion : prompt + completion;
     } else {
-      spent = acc.spentTokens;
-      reserved = reservedTokens;
-      const remaining = Math.max(0, limit - spent - reserved);
-      tightestRemaining = tightestRemaining == null ? remaining : Math.min(tightestRemaining, remaining);
+      const money = isMoneyScope(scope);
+      for (const r of acc.reservations.values()) if (r.rings.includes(scope)) reserved += money ? r.nanoUsd / 1e9 : r.tokens;
+      if (acc.ledgerSeen) spent = acc.ringSpent[scope] ?? 0;
+      else if (money) spent = acc.totals.nanoUsd / 1e9;
+      else if (scope.startsWith("lane_")) spent = acc.llmLaneTokens[scope.slice(5) as Lane] ?? 0;
+      else if (scope === "expansion") spent = 0;
+      else spent = llmTotal;
+      spent += acc.baseline[scope] ?? 0;
     }
     const pressure = (spent + reserved) / limit;
     byScope[scope] = pressure;
     rings.push({ scope, spent, reserved, limit, pressure });
   }
-  const pressure = Object.values(byScope).reduce((a, b) => Math.max(a, b), 0);
+  const pressure = rings.filter((r) => !isRequestScope(r.scope)).reduce((m, r) => Math.max(m, r.pressure), 0);
+  const remaining = rings
+    .filter((r) => !isMoneyScope(r.scope) && !isRequestScope(r.scope))
+    .map((r) => Math.max(0, r.limit - r.spent - r.reserved));
 
   let windowTokens = 0;
-  for (let i = acc.settled.length - 1; i >= 0; i--) {
-    const s = acc.settled[i]!;
+  const ticks = acc.ledgerSeen ? acc.settled : acc.llmTicks;
+  for (let i = ticks.length - 1; i >= 0; i--) {
+    const s = ticks[i]!;
     if (s.ts > now) continue;
     if (s.ts < now - VELOCITY_WINDOW_S) break;
     windowTokens += s.tokens;
   }
   const tokensPerS = windowTokens / VELOCITY_WINDOW_S;
-  const tte = tokensPerS > 0 && tightestRemaining != null ? tightestRemaining / tokensPerS : null;
+  const tte = tokensPerS > 0 && remaining.length ? Math.min(...remaining) / tokensPerS : null;
 
   const prot = acc.protection;
   const protectionActive = !!prot && now - prot.at <= PROTECTION_WINDOW_S && now >= prot.at;
   const blocked = protectionActive && prot!.name === "budget.blocked";
 
-  const totalLane = acc.laneTokens.exploit + acc.laneTokens.explore;
+  const laneTokens = acc.ledgerSeen ? acc.laneTokens : acc.llmLaneTokens;
+  const totalLane = laneTokens.exploit + laneTokens.explore;
   const ideasPerLane: Record<Lane, number> = { exploit: 0, explore: 0 };
   const scanning: RadarScan[] = [];
   for (const [id, t] of acc.ideas) {
@@ -434,14 +482,14 @@ export function snapshot(acc: DeriveAcc, now: number = acc.lastTs): Reactor {
     lanes: {
       exploit: {
         target_share: acc.exploitRatio,
-        actual_share: totalLane ? acc.laneTokens.exploit / totalLane : 0,
-        tokens: acc.laneTokens.exploit,
+        actual_share: totalLane ? laneTokens.exploit / totalLane : 0,
+        tokens: laneTokens.exploit,
         ideas: ideasPerLane.exploit,
       },
       explore: {
         target_share: acc.exploreRatio,
-        actual_share: totalLane ? acc.laneTokens.explore / totalLane : 0,
-        tokens: acc.laneTokens.explore,
+        actual_share: totalLane ? laneTokens.explore / totalLane : 0,
+        tokens: laneTokens.explore,
         ideas: ideasPerLane.explore,
       },
     },

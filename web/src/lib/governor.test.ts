@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_GOVERNOR, LEVELS, MAX_LEVEL, QualityGovernor } from "./governor";
+import { DEFAULT_GOVERNOR, LEVELS, MAX_LEVEL, QualityGovernor, TOP_PLAIN_LEVEL } from "./governor";
 
 function run(g: QualityGovernor, ms: number, seconds: number, t0: number): number {
   let t = t0;
@@ -21,11 +21,22 @@ describe("quality levels", () => {
 });
 
 describe("QualityGovernor", () => {
-  it("steps down under slow frames (SwiftShader-like 220 ms) until it bottoms out", () => {
+  it("steps down under slow frames, and keeps what does not help once the composer is off", () => {
     const g = new QualityGovernor();
-    run(g, 220, 30, 0);
+    run(g, 220, 30, 0); // every level equally slow
+    expect(g.level).toBe(TOP_PLAIN_LEVEL);
+    expect(Math.min(...g.history.map((h) => h.level))).toBeLessThan(TOP_PLAIN_LEVEL); // it did try
+  });
+
+  it("bottoms out when each step down helps (fill-bound)", () => {
+    const g = new QualityGovernor();
+    let t = 0;
+    for (let i = 0; i < 2000; i++) {
+      const ms = 30 + g.level * 40; // every level costs more than the one below, all too slow
+      t += ms / 1000;
+      g.sample(ms, t);
+    }
     expect(g.level).toBe(0);
-    expect(g.history.length).toBeGreaterThan(1);
   });
 
   it("settles where frames are fast and does not oscillate into a level that was slow", () => {
@@ -47,6 +58,27 @@ describe("QualityGovernor", () => {
     const g = new QualityGovernor(1);
     run(g, 16.7, 20, 0);
     expect(g.level).toBe(MAX_LEVEL);
+  });
+
+  it("decides within ~1 s of the warm-up even when frames are very slow", () => {
+    const g = new QualityGovernor();
+    run(g, 250, 1.6 + DEFAULT_GOVERNOR.warmupS, 0);
+    expect(g.level).toBeLessThan(MAX_LEVEL);
+  });
+
+  it("undoes a step down that buys nothing (compositor-bound) and holds there", () => {
+    const g = new QualityGovernor();
+    // bloom levels cost 200 ms; below that every level costs 33 ms: shedding more is pointless
+    let t = 0;
+    const seen = new Set<number>();
+    for (let i = 0; i < 3000; i++) {
+      const ms = g.quality.bloom ? 200 : 33;
+      t += ms / 1000;
+      g.sample(ms, t);
+      if (t > 20) seen.add(g.level);
+    }
+    expect(g.level).toBe(3);
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(2); // may probe one level down, never to the bottom
   });
 
   it("ignores hidden-tab frames", () => {

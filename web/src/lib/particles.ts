@@ -55,7 +55,7 @@ export class ParticleField {
   inject(tokens: number, lane: string | null, fraction = 1): number {
     const want = particlesFor(tokens, fraction);
     const n = Math.min(want, this.capacity - this.count);
-    const [cr, cg, cb] = lane === "explore" ? [0.45, 0.55, 1.0] : [0.25, 0.85, 1.0];
+    const [cr, cg, cb] = lane === "explore" ? [0.55, 0.6, 1.6] : [0.3, 1.1, 1.6];
     const rnd = this.rng;
     for (let k = 0; k < n; k++) {
       const i = this.count++;
@@ -65,8 +65,8 @@ export class ParticleField {
       this.phi[i] = Math.PI / 2 + (rnd() - 0.5) * 1.6;
       this.spin[i] = 0.6 + rnd() * 1.2;
       this.age[i] = 0;
-      this.life[i] = 1.3 + rnd() * 1.1;
-      this.delay[i] = rnd() * 0.6;
+      this.life[i] = 1.8 + rnd() * 1.6;
+      this.delay[i] = rnd() * 0.9;
       const w = 0.75 + rnd() * 0.25;
       this.baseColor[i * 3] = cr * w;
       this.baseColor[i * 3 + 1] = cg * w;

@@ -51,6 +51,13 @@ describe("reduce", () => {
     expect(reduce(s, { type: "reset", runId: "x" }).runId).toBe("x");
   });
 
+  it("ignores error frames and takes the run id from the frame", () => {
+    let s = reduce(initialState(), { type: "message", msg: { type: "error", error: { code: "NOT_FOUND", message: "no run" } } });
+    expect(s.runId).toBeNull();
+    s = reduce(s, { type: "message", msg: { type: "snapshot", run_id: "r_9", cursor: 0, truncated: false, status: null, events: [] } });
+    expect(s.runId).toBe("r_9");
+  });
+
   it("hands each injection to the particles once", () => {
     const r = deriveReactor(sampleRun().events).reactor;
     const a = newInjections(r, 0);

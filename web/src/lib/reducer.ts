@@ -115,14 +115,15 @@ export function reduce(state: HudState, action: HudAction): HudState {
       break;
     case "message": {
       const msg = action.msg;
-      if (msg.type === "run") return state; // the stream owner decides whether to follow
-      const runId = msg.status?.run_id ?? msg.events[0]?.run_id ?? null;
+      if (msg.type !== "snapshot" && msg.type !== "update") return state; // run switch: the owner decides; errors: ignored
+      const events = Array.isArray(msg.events) ? msg.events : [];
+      const runId = msg.run_id ?? msg.status?.run_id ?? events[0]?.run_id ?? null;
       if (msg.type === "snapshot") {
         if (runId && state.runId !== runId) state = initialState(runId);
-        applyEvents(state, msg.events, false);
+        applyEvents(state, events, false);
         applyStatus(state, msg.status, false);
       } else {
-        applyEvents(state, msg.events, true);
+        applyEvents(state, events, true);
         applyStatus(state, msg.status, true);
       }
       if (msg.cursor > state.cursor) state.cursor = msg.cursor;

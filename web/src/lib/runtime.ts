@@ -4,7 +4,7 @@
  * Components read from it; they never hold state logic. Framework-free (no React, no three).
  */
 import type { Reactor, ReactorStatus, StreamMessage } from "./api-types";
-import { QualityGovernor, type Quality } from "./governor";
+import { QualityGovernor, START_LEVEL, type Quality } from "./governor";
 import { ServerClock, Smoother } from "./interpolate";
 import { ParticleField } from "./particles";
 import { currentReactor, initialState, newInjections, reduce, runStatus, type HudAction, type HudState } from "./reducer";
@@ -48,8 +48,12 @@ export class HudRuntime {
   private readonly listeners = new Set<() => void>();
   private readonly frameListeners = new Set<FrameListener>();
 
-  constructor(startLevel?: number) {
-    this.governor = new QualityGovernor(startLevel);
+  /** `pinned`: hold the quality level fixed (benchmarks, screenshots of a given level). */
+  constructor(startLevel?: number, pinned = false) {
+    this.governor =
+      pinned && startLevel != null
+        ? new QualityGovernor(startLevel, undefined, startLevel, startLevel)
+        : new QualityGovernor(startLevel ?? START_LEVEL);
     this.reactor = currentReactor(this.live);
     this.retarget(true);
   }

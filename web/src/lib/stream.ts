@@ -138,9 +138,9 @@ export class LiveStream {
     if (msg.type === "run") {
       this.runId = msg.run_id;
       this.cursor = 0;
-    } else {
+    } else if (msg.type === "snapshot" || msg.type === "update") {
       if (typeof msg.cursor === "number") this.cursor = Math.max(this.cursor, msg.cursor);
-      const rid = msg.status?.run_id ?? msg.events?.[0]?.run_id;
+      const rid = msg.run_id ?? msg.status?.run_id ?? msg.events?.[0]?.run_id;
       if (rid) this.runId = rid;
     }
     this.opts.onMessage(msg);

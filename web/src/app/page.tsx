@@ -1,0 +1,5 @@
+import HudClient from "@/components/HudClient";
+
+export default function Page() {
+  return <HudClient />;
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * Browser tests of the built HUD (web/out) in real headless Chromium with SwiftShader WebGL2.
+ * Against HUD_BASE_URL when set (e.g. the Python server), else against scripts/fake-server.mjs.
+ * Waits on window.__hud (frame counter, state), never on sleeps. Screenshots → test-artifacts/.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ARTIFACTS, assert, checks, decodePng, hudState, launch, pixelStats, startServer, waitFrames } from "./lib.mjs";
+
+const server = await startServer({ speed: Number(process.env.FAKE_SPEED ?? 2) });
+console.log(`HUD browser tests against ${server.url}${server.fake ? " (fake server)" : ""}`);
+const { page, errors, close } = await launch({ width: 1280, height: 720 });
+const c = checks();
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, name) });
+
+try {
+  await c.run("page loads and the frame loop runs", async () => {
+    await page.goto(`${server.url}/`, { waitUntil: "load" });
+    await page.waitForFunction(() => (window.__hud?.frames ?? 0) > 30, null, { timeout: 60000 });
+    const s = await hudState(page);
+    return `frames=${s.frames} quality=Q${s.quality} mode=${s.mode}`;
+  });
+
+  await c.run("the WebGL canvas renders (non-blank pixels)", async () => {
+    const canvas = page.locator('[data-testid="reactor"] canvas').first();
+    await canvas.waitFor({ state: "attached", timeout: 60000 });
+    const gl = await page.evaluate(() => {
+      const cv = document.querySelector('[data-testid="reactor"] canvas');
+      const ctx = cv && (cv.getContext("webgl2") || cv.getContext("webgl"));
+      return ctx ? { version: ctx.getParameter(ctx.VERSION), renderer: ctx.getParameter(ctx.RENDERER) } : null;
+    });
+    assert(gl && /WebGL 2/.test(gl.version), `WebGL2 context (got ${JSON.stringify(gl)})`);
+    await waitFrames(page, 20);
+    const png = decodePng(await canvas.screenshot());
+    const st = pixelStats(png);
+    assert(st.brightShare > 0.01, `bright pixels ${st.brightShare}`);
+    assert(st.distinct > 40, `colour variety ${st.distinct}`);
+    return { ...gl, ...st };
+  });
+
+  await c.run("numbers change as events arrive", async () => {
+    const before = await hudState(page);
+    const text0 = await page.locator('[data-testid="ro-tokens"]').textContent();
+    await page.waitForFunction(
+      (n) => (window.__hud?.snapshot?.().totals?.total_tokens ?? 0) > n,
+      before.totals.total_tokens,
+      { timeout: 90000, polling: 200 },
+    );
+    await page.waitForFunction((t) => document.querySelector('[data-testid="ro-tokens"]')?.textContent !== t, text0, { timeout: 10000 });
+    const after = await hudState(page);
+    const text1 = await page.locator('[data-testid="ro-tokens"]').textContent();
+    assert(after.cursor > before.cursor, "cursor advanced");
+    return `tokens ${text0} → ${text1}, cursor ${before.cursor} → ${after.cursor}, conn=${after.conn}`;
+  });
+
+  await c.run("token injections send particles into the core", async () => {
+    const s0 = await hudState(page);
+    await page.waitForFunction((n) => (window.__hud?.snapshot?.().particlesSpawned ?? 0) > n, s0.particlesSpawned, { timeout: 90000, polling: 200 });
+    const s1 = await hudState(page);
+    return `spawned ${s0.particlesSpawned} → ${s1.particlesSpawned}`;
+  });
+
+  await c.run("radar shows the subcategories of the ideas in flight", async () => {
+    await page.waitForFunction(
+      () => {
+        const s = window.__hud?.snapshot?.();
+        if (!s?.scanning?.length) return false;
+        const dom = [...document.querySelectorAll('[data-testid="radar-blip"]')].map((e) => e.getAttribute("data-subcategory"));
+        return s.scanning.every((x) => dom.includes(x)) && dom.every((x) => s.scanning.includes(x));
+      },
+      null,
+      { timeout: 90000, polling: 100 },
+    );
+    const subs = await page.$$eval('[data-testid="radar-blip"]', (els) => els.map((e) => `${e.getAttribute("data-subcategory")}/${e.getAttribute("data-lane")}`));
+    const feed = await page.locator('[data-testid="radar-feed"]').textContent();
+    assert(/Scanning/.test(feed) || /Sector \d+/.test(feed) || feed.length > 0, "feed has lines");
+    await shot("hud-radar.png");
+    return subs.join(", ");
+  });
+
+  await c.run("protection overlay appears after a fallback", async () => {
+    await page.locator('[data-testid="protection-overlay"]').waitFor({ state: "visible", timeout: 120000 });
+    const text = await page.locator('[data-testid="protection-overlay"]').textContent();
+    assert(/SYSTEM PROTECTION ACTIVATED/i.test(text), `overlay text: ${text}`);
+    const s = await hudState(page);
+    assert(s.protectionSeq > 0, "protection sequence counted");
+    await waitFrames(page, 3);
+    await shot("hud-protection.png");
+    return text.replace(/\s+/g, " ").trim();
+  });
+
+  if (server.fake) {
+    await c.run("websocket reconnects with backoff and resumes (fake server drop)", async () => {
+      const before = await hudState(page);
+      await page.evaluate(async (u) => fetch(`${u}/__fake/drop`, { method: "POST" }), server.url);
+      await page.waitForFunction(() => window.__hud?.snapshot?.().conn !== "live", null, { timeout: 10000, polling: 20 });
+      const during = (await hudState(page)).conn;
+      await page.waitForFunction(() => window.__hud?.snapshot?.().conn === "live", null, { timeout: 30000, polling: 100 });
+      const after = await hudState(page);
+      assert(after.cursor >= before.cursor, "cursor kept");
+      return `live → ${during} → live, cursor ${before.cursor} → ${after.cursor}`;
+    });
+  }
+
+  await c.run("the core heats toward red near the limit", async () => {
+    // the end of a run: a block (or a critical pressure) holds for the 30 s protection window
+    await page.waitForFunction(() => ["critical", "blocked"].includes(window.__hud?.snapshot?.().coreState), null, { timeout: 150000, polling: 250 });
+    const s = await hudState(page);
+    await waitFrames(page, 4);
+    await shot("hud-heat.png");
+    return `core ${s.coreState}, pressure ${s.pressure.toFixed(3)}`;
+  });
+
+  await c.run("replay of a finished run: the scrubber moves state", async () => {
+    // a real server may still be running its first batch: wait (polling, up to 3 min) for a finished run
+    // (the HUD refreshes its run list every 5 s and exposes it on window.__hud.runs)
+    await page.waitForFunction(() => (window.__hud?.runs ?? []).some((r) => r.status !== "running"), null, { timeout: 180000, polling: 500 });
+    const runs = await page.evaluate(async (u) => (await fetch(`${u}/api/runs`)).json(), server.url);
+    const list = Array.isArray(runs) ? runs : runs.runs;
+    const score = (r) => r.headline?.total_tokens ?? r.events ?? 0;
+    const done = list.filter((r) => r.status !== "running").sort((a, b) => score(b) - score(a))[0];
+    assert(done, "a finished run exists");
+    await page.goto(`${server.url}/?run=${encodeURIComponent(done.run_id)}`, { waitUntil: "load" });
+    await page.waitForFunction(() => window.__hud?.snapshot?.().replay?.t1 > 0, null, { timeout: 60000, polling: 100 });
+    const scrub = async (f) => {
+      await page.evaluate((v) => {
+        const el = document.querySelector('[data-testid="replay-scrubber"]');
+        const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set;
+        set.call(el, String(Math.round(v * 1000)));
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      }, f);
+      await waitFrames(page, 5);
+      return hudState(page);
+    };
+    await page.locator('[data-testid="replay-scrubber"]').waitFor({ timeout: 30000 });
+    const a = await scrub(0.15);
+    const b = await scrub(0.95);
+    const c2 = await scrub(0.4);
+    assert(b.totals.total_tokens > a.totals.total_tokens, `tokens grow with t (${a.totals.total_tokens} → ${b.totals.total_tokens})`);
+    assert(c2.totals.total_tokens <= b.totals.total_tokens && c2.replay.applied < b.replay.applied, "scrubbing back rebuilds an earlier state");
+    assert(b.graphNodes > 0, "constellation has nodes");
+    await waitFrames(page, 30);
+    await shot("hud-replay.png");
+    return `events applied ${a.replay.applied} → ${b.replay.applied} → ${c2.replay.applied}; tokens ${a.totals.total_tokens} → ${b.totals.total_tokens} → ${c2.totals.total_tokens}`;
+  });
+
+  await c.run("replay plays forward on its own", async () => {
+    const s0 = await hudState(page);
+    await page.click('[data-testid="replay-play"]');
+    await page.waitForFunction((t) => window.__hud?.snapshot?.().replay?.t > t, s0.replay.t, { timeout: 20000, polling: 100 });
+    return "ok";
+  });
+
+  await c.run("no page errors", async () => {
+    const serious = errors.filter((e) => !/favicon|Failed to load resource.*404/.test(e));
+    assert(serious.length === 0, serious.join("\n"));
+  });
+} finally {
+  writeFileSync(join(ARTIFACTS, "browser-results.json"), JSON.stringify(c.results, null, 2));
+  await close();
+  await server.stop();
+}
+console.log(`${c.results.length - c.failed}/${c.results.length} browser checks passed; screenshots in ${ARTIFACTS}`);
+process.exit(c.failed ? 1 : 0);
