@@ -97,38 +97,46 @@ def served(prerequisites: None, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def _batch(db: Path, seed: int, pace: float) -> subprocess.Popen[bytes]:
+def _live_config(tmp: Path) -> Path:
+    """The demo's small prompt cap (every call falls back, so protection keeps firing) with a batch cap
+    that lasts about 90 s at this pace: live traffic for the first checks, then pressure near the
+    cap (the heat check)."""
+    config = json.loads((REPO / "configs" / "demo_budget.json").read_text())
+    config.update(max_tokens_per_batch=90_000, max_tokens_per_day=2_000_000)
+    shutil.copyfile(REPO / "configs" / "prices.json", tmp / "prices.json")
+    path = tmp / "live_budget.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def _batch(db: Path, seed: int, pace: float, config: Path, ideas: int) -> subprocess.Popen[bytes]:
+    args = [
+        "run-batch",
+        "--generate",
+        str(ideas),
+        "--seed",
+        str(seed),
+        "--config",
+        str(config),
+        "--db",
+        str(db),
+    ]
+    args += ["--pace", str(pace), "--simulate", "local", "--json"]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "brain_agent.cli",
-            "run-batch",
-            "--generate",
-            "10",
-            "--seed",
-            str(seed),
-            "--config",
-            str(REPO / "configs" / "demo_budget.json"),
-            "--db",
-            str(db),
-            "--pace",
-            str(pace),
-            "--simulate",
-            "local",
-            "--json",
-        ],
+        [sys.executable, "-m", "brain_agent.cli", *args],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
-def test_hud_against_the_real_server_and_a_live_batch(served: tuple[str, Path]) -> None:
+@pytest.mark.timeout(600)
+def test_hud_against_the_real_server_and_a_live_batch(served: tuple[str, Path], tmp_path: Path) -> None:
     base, db = served
-    # one finished run (for replay), then a live one paced for watching while the browser checks run
-    assert _batch(db, 1, 0.0).wait(timeout=120) in (0, 3)
-    live = _batch(db, 2, 0.6)
+    # one finished run (for replay: the demo budget, with fallbacks and blocks), then a live one paced
+    # for watching that outlasts the browser checks
+    assert _batch(db, 1, 0.0, REPO / "configs" / "demo_budget.json", 10).wait(timeout=120) in (0, 3)
+    live = _batch(db, 2, 1.0, _live_config(tmp_path), 120)
     try:
         proc = subprocess.run(
             ["node", "tests/browser/run.mjs"],

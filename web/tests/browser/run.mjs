@@ -134,6 +134,8 @@ try {
       return hudState(page);
     };
     await page.locator('[data-testid="replay-scrubber"]').waitFor({ timeout: 30000 });
+    // a replay starts playing; pause it so playback doesn't race the scrubbing below
+    await page.evaluate(() => window.__hud.runtime.setPlaying(false));
     const a = await scrub(0.15);
     const b = await scrub(0.95);
     const c2 = await scrub(0.4);
