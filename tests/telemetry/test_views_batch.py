@@ -65,3 +65,18 @@ def test_rings_attribute_spend_per_scope(capsys: pytest.CaptureFixture[str], _is
     )
     assert later["day"]["spent"] == total + own
     assert later["batch"]["spent"] == own
+
+
+def test_running_coverage_share_uses_the_catalogue_size(
+    capsys: pytest.CaptureFixture[str], _isolated_store: Path
+) -> None:
+    store = SQLiteStore(_isolated_store)
+    run_id = _batch(capsys, 3)
+    view = RunView(run_id)
+    for event in store.events(run_id, limit=100_000):
+        if event.name == "kpi.batch":  # the view before the batch's KPI event lands
+            break
+        view.apply(event)
+    kpi = view.kpi_view()
+    total = store.events(run_id, names=["metadata_sync"])[0].payload["knowledge_pack"]["subcategories"]
+    assert kpi["coverage"] > 0 and kpi["coverage_share"] == round(kpi["coverage"] / total, 6)

@@ -215,6 +215,7 @@ class RunView:
         self.reservation_rings: dict[str, tuple[str, ...]] = {}
         self.ring_spent: dict[str, float] = {}
         self.baseline: dict[str, float] = {}
+        self.subcategory_total = 0  # the knowledge pack's subcategories (metadata_sync)
         self.last_request = (0, 0)
         self.checks = {"passed": 0, "failed": 0}
         self.last_check_failed = False
@@ -575,9 +576,10 @@ class RunView:
         if self.kpi is not None:
             return dict(self.kpi)
         novelty = _round(len(self._combos) / self.candidates) if self.candidates else 0.0
+        seen = len(self._subcategories_seen)
         return {
-            "coverage": len(self._subcategories_seen),
-            "coverage_share": 0.0,
+            "coverage": seen,
+            "coverage_share": _round(seen / self.subcategory_total) if self.subcategory_total else 0.0,
             "novelty": novelty,
             "structural_novelty": novelty,
         }
@@ -633,6 +635,9 @@ def _on_metadata(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
         for scope, limit in limits.items():
             if limit is not None and _num(limit) > 0:
                 v.limits[str(scope)] = _num(limit)
+    pack = p.get("knowledge_pack")
+    if isinstance(pack, Mapping):
+        v.subcategory_total = _int(pack.get("subcategories"))
     baseline = budget.get("baseline")
     if isinstance(baseline, Mapping):
         v.baseline = {str(k): _num(val) for k, val in baseline.items() if val is not None}
