@@ -26,10 +26,11 @@ demo: setup-python
 	@if [ -f web/package.json ] && [ ! -f web/out/index.html ]; then $(MAKE) web; fi
 	$(BIN)/brain-agent demo
 
+# Front-end unit tests first, then every Python test (the browser tests among them drive the built HUD).
 test: setup
 	@if [ -f web/package.json ] && [ ! -f web/out/index.html ]; then $(MAKE) web; fi
-	$(BIN)/python -m pytest
 	@if [ -f web/package.json ]; then cd web && npm test; fi
+	$(BIN)/python -m pytest
 
 test-python:
 	$(BIN)/python -m pytest
