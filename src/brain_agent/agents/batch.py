@@ -329,6 +329,7 @@ class _Batch:
         codes: list[str | None] = []
         expanded = False
         last: Candidate | None = None
+        lost: BudgetBlockedError | None = None
         for attempt in range(1, cfg.max_attempts_per_idea + 1):
             ctx = self.ctx(idea, expansion=expanded)
             decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
@@ -359,12 +360,15 @@ class _Batch:
                         seed=self.opts.seed,
                     )
                     break
-                except BudgetBlockedError:  # another process took the headroom between test and hit
+                except BudgetBlockedError as exc:  # another process took the headroom between test and hit
+                    lost = exc
                     decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
                 except BrainAgentError:  # provider failure: the wrapper released the hold and logged it
                     self.report.errors += 1
                     return "error"
-            else:
+            else:  # lost the race three times: block it like any other (deferred or discarded, per policy)
+                assert lost is not None
+                self.block(idea, _violation_of(lost), "budget")
                 return "blocked"
             self.account(idea.lane, provider, last)
             self.pace()
@@ -487,6 +491,14 @@ def _usage(candidate: Candidate) -> Any:
         output=int(u.get("output", 0)),
         reasoning=int(u.get("reasoning", 0)),
     )
+
+
+def _violation_of(exc: BudgetBlockedError) -> Violation:
+    money = exc.scope.startswith("money")
+    limit: int | Decimal = Decimal(str(exc.limit)) if money else int(exc.limit)
+    observed: int | Decimal = Decimal(str(exc.observed)) if money else int(exc.observed)
+    key = str(exc.details.get("scope_key", exc.scope))
+    return Violation(exc.failure_code, exc.scope, key, limit, observed)
 
 
 def _period_baseline(store: SQLiteStore, opts: BatchOptions) -> dict[str, int | str]:
