@@ -36,7 +36,8 @@ from brain_agent.generation.budget.policy import failure_code
 from brain_agent.generation.prompt import SYSTEM_PROMPT, render_alpha_prompt
 from brain_agent.ideas import IdeaSpec
 from brain_agent.knowledge import KnowledgePack
-from brain_agent.llm.base import LLMProvider
+from brain_agent.llm.base import LLMProvider, LLMRequest
+from brain_agent.llm.calllog import request_key
 from brain_agent.retrieval import RetrievalPack, TopK, build_retrieval_pack
 from brain_agent.simulation.result import validate_result
 from brain_agent.storage import SQLiteStore
@@ -196,6 +197,8 @@ class BatchOptions:
 class _IdeaWork:
     idea: IdeaSpec
     pack: RetrievalPack
+    cached: tuple[TopK, str] | None = None
+    """A configuration whose prompt was answered before (largest first): served from the cache."""
 
 
 class _Batch:
@@ -274,8 +277,12 @@ class _Batch:
                 idea_id=idea.id,
                 lane=idea.lane,
             )
-            smallest = ladder_sequence(start, self.config.fallback_topk_steps)[-1][1]
-            est = self.gate.estimator.estimate(self.render(work, [])(smallest), self.opts.provider.model)
+            sequence = [k for _, k in ladder_sequence(start, self.config.fallback_topk_steps)]
+            work.cached = self.cached_configuration(work, sequence)
+            if work.cached is not None:  # a cache hit costs no tokens
+                planned.append(PlannedIdea(idea.id, idea.lane, idea.priority, 0))
+                continue
+            est = self.gate.estimator.estimate(self.render(work, [])(sequence[-1]), self.opts.provider.model)
             planned.append(PlannedIdea(idea.id, idea.lane, idea.priority, est.tokens + completion))
         status = {s.scope: s for s in self.gate.status(self.batch_id) if s.unit == "tokens"}
         shared = [_int(status["batch"].remaining) - _int(status["expansion"].remaining)]
@@ -319,6 +326,21 @@ class _Batch:
             self.block(idea, v, d.reason)
         return [works[i] for i in plan.order]
 
+    def cached_configuration(self, work: _IdeaWork, sequence: list[TopK]) -> tuple[TopK, str] | None:
+        provider = self.opts.provider
+        for topk in sequence:
+            prompt = render_alpha_prompt(work.idea, work.pack, topk)
+            request = LLMRequest(
+                prompt=prompt,
+                system=SYSTEM_PROMPT,
+                max_tokens=self.config.max_completion_tokens,
+                seed=self.opts.seed,
+                purpose="alpha",
+            )
+            if self.store.cached_response(request_key(provider.name, provider.model, request)) is not None:
+                return topk, prompt
+        return None
+
     # -- one idea ------------------------------------------------------------------------------
     def run_idea(self, work: _IdeaWork) -> str:
         idea, cfg = work.idea, self.config
@@ -332,44 +354,63 @@ class _Batch:
         lost: BudgetBlockedError | None = None
         for attempt in range(1, cfg.max_attempts_per_idea + 1):
             ctx = self.ctx(idea, expansion=expanded)
-            decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
-            for _race in range(3):
-                emit_decision(self.run.emit, decision, cfg)
-                self.report.fallbacks += len(decision.outcome.steps)
-                if decision.blocked:
-                    violation = decision.violation
-                    assert violation is not None
-                    if expanded:  # the reserve ran out: hand the idea to repair instead
-                        return self.hand_off(idea, last, codes, attempt - 1, "expansion reserve exhausted")
-                    self.block(idea, violation, "budget", emit_blocked=False)
-                    return "blocked"
-                assert decision.prompt is not None and decision.outcome.chosen is not None
-                chosen = decision.outcome.chosen
+            if attempt == 1 and work.cached is not None:
+                # answered before: the wrapper serves it from the cache at zero tokens, no budget check
+                chosen, cached_prompt = work.cached
                 provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
-                try:
-                    last = make_candidate(
-                        provider,
-                        idea,
-                        work.pack,
-                        self.opts.knowledge_pack,
-                        chosen,
-                        store=self.store,
-                        run_id=self.run.run_id,
-                        prompt=decision.prompt[len(SYSTEM_PROMPT) :],
-                        max_tokens=cfg.max_completion_tokens,
-                        seed=self.opts.seed,
-                    )
-                    break
-                except BudgetBlockedError as exc:  # another process took the headroom between test and hit
-                    lost = exc
-                    decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
-                except BrainAgentError:  # provider failure: the wrapper released the hold and logged it
-                    self.report.errors += 1
-                    return "error"
-            else:  # lost the race three times: block it like any other (deferred or discarded, per policy)
-                assert lost is not None
-                self.block(idea, _violation_of(lost), "budget")
-                return "blocked"
+                last = make_candidate(
+                    provider,
+                    idea,
+                    work.pack,
+                    self.opts.knowledge_pack,
+                    chosen,
+                    store=self.store,
+                    run_id=self.run.run_id,
+                    prompt=cached_prompt,
+                    max_tokens=cfg.max_completion_tokens,
+                    seed=self.opts.seed,
+                )
+            else:
+                decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
+                for _race in range(3):
+                    emit_decision(self.run.emit, decision, cfg)
+                    self.report.fallbacks += len(decision.outcome.steps)
+                    if decision.blocked:
+                        violation = decision.violation
+                        assert violation is not None
+                        if expanded:  # the reserve ran out: hand the idea to repair instead
+                            return self.hand_off(
+                                idea, last, codes, attempt - 1, "expansion reserve exhausted"
+                            )
+                        self.block(idea, violation, "budget", emit_blocked=False)
+                        return "blocked"
+                    assert decision.prompt is not None and decision.outcome.chosen is not None
+                    chosen = decision.outcome.chosen
+                    provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
+                    try:
+                        last = make_candidate(
+                            provider,
+                            idea,
+                            work.pack,
+                            self.opts.knowledge_pack,
+                            chosen,
+                            store=self.store,
+                            run_id=self.run.run_id,
+                            prompt=decision.prompt[len(SYSTEM_PROMPT) :],
+                            max_tokens=cfg.max_completion_tokens,
+                            seed=self.opts.seed,
+                        )
+                        break
+                    except BudgetBlockedError as exc:
+                        lost = exc  # another process took the headroom between test and hit
+                        decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
+                    except BrainAgentError:  # provider failure: the wrapper released the hold and logged it
+                        self.report.errors += 1
+                        return "error"
+                else:  # lost the race three times: blocked like any other (deferred or discarded)
+                    assert lost is not None
+                    self.block(idea, _violation_of(lost), "budget")
+                    return "blocked"
             self.account(idea.lane, provider, last)
             self.pace()
             if last.valid:
