@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from serving import serve_process
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -51,50 +50,11 @@ def prerequisites() -> None:
         pytest.skip(f"browser test prerequisites missing: {', '.join(missing)}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(prerequisites: None, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     db = tmp_path / "hud.db"
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "brain_agent.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-        time.sleep(0.1)
-    try:
+    with serve_process(db, tmp_path / "serve.log") as (base, _proc):
         yield base, db
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def _live_config(tmp: Path) -> Path:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from brain_agent.storage import SQLiteStore
+from serving import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_demo_runs_a_batch_under_the_server_and_exits(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     work = tmp_path / "demo"
     proc = subprocess.run(
         [
@@ -65,7 +59,7 @@ def test_demo_refuses_a_used_folder(tmp_path: Path) -> None:
             "--dir",
             str(tmp_path),
             "--port",
-            str(_free_port()),
+            str(free_port()),
         ],
         cwd=REPO,
         capture_output=True,

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from brain_agent.server import ServerSettings, create_app
 from brain_agent.storage.sqlite_store import SQLiteStore
+from serving import serve_process
 
 from .eventgen import realistic_run
 
@@ -63,12 +61,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class LiveServer:
     def __init__(self, base: str, proc: subprocess.Popen[bytes], db: Path) -> None:
         self.base = base
@@ -80,48 +72,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(db: Path, tmp_path: Path) -> Iterator[LiveServer]:
     """``brain-agent serve`` in its own process on 127.0.0.1 (with a token, to exercise it)."""
-    port = free_port()
-    env = _env()
-    env["BRAIN_AGENT_TOKEN"] = "test-token-123"
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "brain_agent.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--web-dir",
-            str(tmp_path / "no-hud"),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"server did not start: {(tmp_path / 'serve.log').read_text()}")
-        time.sleep(0.05)
-    try:
+    with serve_process(
+        db, tmp_path / "serve.log", token="test-token-123", web_dir=tmp_path / "no-hud", env=_env()
+    ) as (base, proc):
         yield LiveServer(base, proc, db)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

@@ -358,18 +358,7 @@ class _Batch:
                 # answered before: the wrapper serves it from the cache at zero tokens, no budget check
                 chosen, cached_prompt = work.cached
                 provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
-                last = make_candidate(
-                    provider,
-                    idea,
-                    work.pack,
-                    self.opts.knowledge_pack,
-                    chosen,
-                    store=self.store,
-                    run_id=self.run.run_id,
-                    prompt=cached_prompt,
-                    max_tokens=cfg.max_completion_tokens,
-                    seed=self.opts.seed,
-                )
+                last = self.ask(provider, work, chosen, cached_prompt)
             else:
                 decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
                 for _race in range(3):
@@ -388,18 +377,7 @@ class _Batch:
                     chosen = decision.outcome.chosen
                     provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
                     try:
-                        last = make_candidate(
-                            provider,
-                            idea,
-                            work.pack,
-                            self.opts.knowledge_pack,
-                            chosen,
-                            store=self.store,
-                            run_id=self.run.run_id,
-                            prompt=decision.prompt[len(SYSTEM_PROMPT) :],
-                            max_tokens=cfg.max_completion_tokens,
-                            seed=self.opts.seed,
-                        )
+                        last = self.ask(provider, work, chosen, decision.prompt[len(SYSTEM_PROMPT) :])
                         break
                     except BudgetBlockedError as exc:
                         lost = exc  # another process took the headroom between test and hit
@@ -448,6 +426,20 @@ class _Batch:
             else:
                 topk = chosen  # keep what fitted; the ladder may shrink it further
         return self.hand_off(idea, last, codes, cfg.max_attempts_per_idea, "attempts exhausted")
+
+    def ask(self, provider: BudgetedProvider, work: _IdeaWork, topk: TopK, prompt: str) -> Candidate:
+        return make_candidate(
+            provider,
+            work.idea,
+            work.pack,
+            self.opts.knowledge_pack,
+            topk,
+            store=self.store,
+            run_id=self.run.run_id,
+            prompt=prompt,
+            max_tokens=self.config.max_completion_tokens,
+            seed=self.opts.seed,
+        )
 
     def account(self, lane_name: str, provider: BudgetedProvider, candidate: Candidate) -> None:
         lane = self.report.lanes[lane_name]
