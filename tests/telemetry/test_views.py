@@ -33,7 +33,12 @@ class Log:
 def run_log() -> Log:
     log = Log()
     log.add(ev.METADATA_SYNC, T0, budget={"limits": LIMITS, "exploit_ratio": 0.7, "explore_ratio": 0.3})
-    log.add(ev.IDEA_REFINED, T0 + 1, subcategories=["option-volatility"])
+    log.add(
+        ev.RETRIEVAL_PACK_BUILT,
+        T0 + 1,
+        subcategories=["option-volatility"],
+        subcategory_names={"option-volatility": "Volatility Index"},
+    )
     log.add(ev.BUDGET_CHECK_PASSED, T0 + 2, prompt_tokens=9000, completion_tokens=1000)
     log.add(ev.BUDGET_RESERVED, T0 + 2, reservation_id="a", tokens=10_000, cost="0.01")
     log.add(ev.LLM_CALL, T0 + 3, prompt_tokens=8000, completion_tokens=500, cost="0.002", cache_hit=False)

@@ -80,3 +80,20 @@ def test_running_coverage_share_uses_the_catalogue_size(
     kpi = view.kpi_view()
     total = store.events(run_id, names=["metadata_sync"])[0].payload["knowledge_pack"]["subcategories"]
     assert kpi["coverage"] > 0 and kpi["coverage_share"] == round(kpi["coverage"] / total, 6)
+
+
+def test_radar_names_are_the_knowledge_packs(
+    capsys: pytest.CaptureFixture[str], _isolated_store: Path
+) -> None:
+    store = SQLiteStore(_isolated_store)
+    run_id = _batch(capsys, 4)
+    view = RunView(run_id)
+    for event in store.events(run_id, limit=100_000):
+        view.apply(event)
+        if event.name == "retrieval.pack_built":
+            break  # an idea in flight: the radar is scanning its subcategories
+    pack = json.loads((REPO / "data" / "meta" / "index" / "subcategories.json").read_text())
+    names = {item["id"]: item["name"] for item in pack["items"]}
+    scanning = view.snapshot(now=view.last_ts or 0.0)["reactor"]["radar"]["scanning"]
+    assert scanning
+    assert all(s["name"] == names[s["subcategory"]] for s in scanning), scanning

@@ -49,10 +49,14 @@ let rngState = 20251125;
 const rnd = () => ((rngState = (rngState * 16807) % 2147483647) - 1) / 2147483646;
 const pick = (a) => a[Math.floor(rnd() * a.length)];
 
-const SUBCATS = [
-  "option-volatility", "price-momentum", "analyst-estimates", "fundamental-valuation", "earnings-quality",
-  "news-sentiment", "short-interest", "liquidity", "insider-trading", "implied-volatility", "social-media",
-];
+// invented ids and names for this fixture; the real server sends the knowledge pack's
+const SUBCAT_NAMES = {
+  "option-volatility": "Volatility Index", "price-momentum": "Momentum Field", "analyst-estimates": "Analyst Estimates",
+  "fundamental-valuation": "Valuation Core", "earnings-quality": "Earnings Quality", "news-sentiment": "News Sentiment",
+  "short-interest": "Short Interest", "liquidity": "Liquidity Grid", "insider-trading": "Insider Flow",
+  "implied-volatility": "Implied Volatility", "social-media": "Social Signal",
+};
+const SUBCATS = Object.keys(SUBCAT_NAMES);
 const FIELDS = ["close", "open", "volume", "vwap", "returns", "cap", "implied_volatility_call_120", "est_eps", "sales", "assets", "debt", "news_sentiment", "short_interest", "adv20"];
 const OPS = ["rank", "ts_rank", "ts_mean", "ts_delta", "zscore", "group_neutralize", "ts_corr", "decay_linear", "signed_power", "ts_std_dev", "winsorize"];
 const LIMITS = { request: 12000, batch: 34000, lane_exploit: 24000, lane_explore: 10200, day: 400000, week: 2000000, money_day: 2.5 };
@@ -83,7 +87,7 @@ function scriptRun() {
     const subs = [pick(SUBCATS), pick(SUBCATS)].filter((x, k, a) => a.indexOf(x) === k);
     if (i === 1) subs[0] = "option-volatility";
     at(1.2, "idea.refined", m("idea"), { title: `${lane === "explore" ? "Explore" : "Exploit"} idea ${i + 1}: ${subs.join(" × ")}`, subcategories: subs });
-    at(0.8, "retrieval.pack_built", m("retrieval"), { topk: { fields: 40, operators: 24, subcategories: 3 }, subcategories: subs });
+    at(0.8, "retrieval.pack_built", m("retrieval"), { topk: { fields: 40, operators: 24, subcategories: 3 }, subcategories: subs, subcategory_names: Object.fromEntries(subs.map((x) => [x, SUBCAT_NAMES[x]])) });
     let prompt = 2200 + Math.round(rnd() * 3800);
     const completion = 400 + Math.round(rnd() * 600);
     if (i === 5) {

@@ -272,6 +272,7 @@ class _Batch:
                 {
                     "topk": start.to_dict(),
                     "subcategories": [s.id for s in pack.subcategories[: start.subcategories]],
+                    "subcategory_names": {s.id: s.name for s in pack.subcategories[: start.subcategories]},
                 },
                 step="retrieval",
                 idea_id=idea.id,

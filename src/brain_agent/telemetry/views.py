@@ -54,22 +54,6 @@ Extra = Literal["budget", "kpi"]
 LANES = ("exploit", "explore")
 FINISHED = frozenset({"completed", "failed", "interrupted"})
 
-_SECTOR_NAMES = {
-    "option-volatility": "Volatility Index",
-    "implied-volatility": "Implied Volatility",
-    "price-volume": "Price / Volume",
-    "price-momentum": "Momentum Field",
-    "analyst-estimates": "Analyst Estimates",
-    "fundamental-valuation": "Valuation Core",
-    "earnings-quality": "Earnings Quality",
-    "news-sentiment": "News Sentiment",
-    "social-media": "Social Signal",
-    "short-interest": "Short Interest",
-    "liquidity": "Liquidity Grid",
-    "insider-trading": "Insider Flow",
-    "model-risk": "Risk Model",
-}
-
 
 def sector_for(subcategory: str) -> int:
     """Stable radar sector 1..12: FNV-1a of the id (the HUD's ``sectors.ts`` uses the same hash)."""
@@ -80,8 +64,9 @@ def sector_for(subcategory: str) -> int:
     return h % SECTORS + 1
 
 
-def subcategory_name(subcategory: str) -> str:
-    known = _SECTOR_NAMES.get(subcategory)
+def subcategory_name(subcategory: str, names: Mapping[str, str]) -> str:
+    """The knowledge pack's name (sent with ``retrieval.pack_built``), else the id made readable."""
+    known = names.get(subcategory)
     if known:
         return known
     words = subcategory.replace("_", "-").replace(".", "-").replace(" ", "-").split("-")
@@ -216,6 +201,7 @@ class RunView:
         self.ring_spent: dict[str, float] = {}
         self.baseline: dict[str, float] = {}
         self.subcategory_total = 0  # the knowledge pack's subcategories (metadata_sync)
+        self.subcategory_names: dict[str, str] = {}  # id → name (retrieval.pack_built)
         self.last_request = (0, 0)
         self.checks = {"passed": 0, "failed": 0}
         self.last_check_failed = False
@@ -315,7 +301,9 @@ class RunView:
 
     def _scan(self, subcategories: list[str]) -> None:
         for s in subcategories:
-            self.feed.append(f"Sector {sector_for(s)} ({subcategory_name(s)}) Scanning...")
+            self.feed.append(
+                f"Sector {sector_for(s)} ({subcategory_name(s, self.subcategory_names)}) Scanning..."
+            )
 
     def _protect(self, event: Event, reason: str | None) -> None:
         self.protection = (event.name, event.ts, reason)
@@ -532,10 +520,16 @@ class RunView:
         for idea_id in reversed(self.active_ideas):  # most recently seen first; stops early
             idea = self.ideas[idea_id]
             for s in idea.subcategories:
+                name = subcategory_name(s, self.subcategory_names)
                 out.append(
-                    {"sector": sector_for(s), "subcategory": s, "name": subcategory_name(s),
-                     "lane": idea.lane, "idea_id": idea_id}
-                )  # fmt: skip
+                    {
+                        "sector": sector_for(s),
+                        "subcategory": s,
+                        "name": name,
+                        "lane": idea.lane,
+                        "idea_id": idea_id,
+                    }
+                )
                 if len(out) >= MAX_SCANNING:
                     return out
         return out
@@ -664,6 +658,9 @@ def _on_idea_refined(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 def _on_pack_built(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     idea = v._idea(e)
     subs = _str_list(p.get("subcategories"))
+    names = p.get("subcategory_names")
+    if isinstance(names, Mapping):
+        v.subcategory_names.update({str(k): str(n) for k, n in names.items() if isinstance(n, str)})
     if idea is not None and subs:
         fresh = [s for s in subs if s not in idea.subcategories]
         idea.subcategories = subs

@@ -55,6 +55,8 @@ export interface DeriveAcc {
   ideas: Map<string, IdeaTrack>;
   candidateIdea: Map<string, string>;
   feed: string[];
+  /** Subcategory id → the knowledge pack's name (from `retrieval.pack_built`). */
+  names: Map<string, string>;
   sim: {
     submitted: Set<string>;
     finished: Set<string>;
@@ -81,6 +83,7 @@ export interface DeriveAcc {
 
 export function emptyAcc(): DeriveAcc {
   return {
+    names: new Map(),
     cursor: 0,
     lastTs: 0,
     status: "running",
@@ -171,7 +174,7 @@ function idea(acc: DeriveAcc, ev: HudEvent): IdeaTrack | null {
 }
 
 function feedScan(acc: DeriveAcc, subs: string[]): void {
-  for (const s of subs) pushBounded(acc.feed, `Sector ${sectorFor(s)} (${subcategoryName(s)}) Scanning...`, MAX_FEED);
+  for (const s of subs) pushBounded(acc.feed, `Sector ${sectorFor(s)} (${subcategoryName(s, acc.names)}) Scanning...`, MAX_FEED);
 }
 
 function protect(acc: DeriveAcc, ev: HudEvent, reason: string | null): void {
@@ -220,6 +223,12 @@ export function applyEvent(acc: DeriveAcc, ev: HudEvent): DeriveAcc {
     case "retrieval.pack_built": {
       const t = idea(acc, ev);
       const subs = strList(p.subcategories);
+      const names = p.subcategory_names;
+      if (names && typeof names === "object") {
+        for (const [id, name] of Object.entries(names as Record<string, unknown>)) {
+          if (typeof name === "string") acc.names.set(id, name);
+        }
+      }
       if (t && subs.length) {
         const fresh = subs.filter((s) => !t.subcategories.includes(s));
         t.subcategories = subs;
@@ -459,7 +468,7 @@ export function snapshot(acc: DeriveAcc, now: number = acc.lastTs): Reactor {
     if (t.lane) ideasPerLane[t.lane] += 1;
     if (t.done) continue;
     for (const s of t.subcategories) {
-      scanning.push({ sector: sectorFor(s), subcategory: s, name: subcategoryName(s), lane: t.lane, idea_id: id });
+      scanning.push({ sector: sectorFor(s), subcategory: s, name: subcategoryName(s, acc.names), lane: t.lane, idea_id: id });
     }
   }
   const lat = [...acc.sim.latencies].sort((a, b) => a - b);

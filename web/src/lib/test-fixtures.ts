@@ -35,8 +35,8 @@ export function sampleRun(): EventScript {
     provider: "mock",
     model: "mock-1",
   });
-  s.add("idea.refined", { title: "Vol skew", subcategories: ["option-volatility"] }, { idea_id: "i1", lane: "explore" });
-  s.add("idea.refined", { title: "Momentum", subcategories: ["price-momentum"] }, { idea_id: "i2", lane: "exploit" });
+  s.add("retrieval.pack_built", { subcategories: ["option-volatility"], subcategory_names: { "option-volatility": "Volatility Index" } }, { idea_id: "i1", lane: "explore" });
+  s.add("retrieval.pack_built", { subcategories: ["price-momentum"], subcategory_names: { "price-momentum": "Momentum" } }, { idea_id: "i2", lane: "exploit" });
   s.add("budget.check_passed", { prompt_tokens: 2000, completion_tokens: 500 }, { idea_id: "i1", lane: "explore" });
   s.add("budget.reserved", { reservation_id: "res1", tokens: 2500, cost: "0.01" }, { idea_id: "i1", lane: "explore" });
   s.add("llm.call", { prompt_tokens: 2000, completion_tokens: 400, cost: "0.0040", cache_hit: false }, { idea_id: "i1", lane: "explore" });
