@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brain_agent.generation.budget import BudgetGate, TokenEstimator, rough_tokens
+from brain_agent.generation.budget import BudgetGate, CallContext, TokenEstimator, rough_tokens
 from brain_agent.generation.budget.tokens import rough_milli
 from brain_agent.generation.prompt import SYSTEM_PROMPT, render_alpha_prompt
 from brain_agent.ideas import IdeaSpec
@@ -62,8 +62,9 @@ def test_calibration_corrects_models_without_a_public_tokenizer() -> None:
 def test_rough_calibration_learns_and_is_persisted(gate_factory: Callable[..., BudgetGate]) -> None:
     gate = gate_factory(estimator="rough", prompt_safety_margin=0.0)
     exact = count_tokens(EXPRESSION)
-    gate.learn(EXPRESSION, "llama3.1:8b", Usage(uncached_input=exact, output=3))
-    gate.learn(EXPRESSION, "llama3.1:8b", Usage(uncached_input=exact, output=3))
+    ctx = CallContext(run_id=None, batch_id="b", lane="exploit", model="llama3.1:8b")
+    gate.learn(EXPRESSION, ctx, Usage(uncached_input=exact, output=3))
+    gate.learn(EXPRESSION, ctx, Usage(uncached_input=exact, output=3))
     reopened = BudgetGate.open(gate.config, gate.store, gate.prices, gate.clock)
     est = reopened.estimator.estimate(EXPRESSION, "llama3.1:8b")
     assert est.factor != 1.0
@@ -72,7 +73,8 @@ def test_rough_calibration_learns_and_is_persisted(gate_factory: Callable[..., B
 
 def test_estimated_usage_is_not_learned(gate_factory: Callable[..., BudgetGate]) -> None:
     gate = gate_factory(estimator="rough")
-    gate.learn(PROSE, "llama3.1:8b", Usage(uncached_input=999_999, raw={"estimated": True}))
+    ctx = CallContext(run_id=None, batch_id="b", lane="exploit", model="llama3.1:8b")
+    gate.learn(PROSE, ctx, Usage(uncached_input=999_999, raw={"estimated": True}))
     assert gate.ledger.load_calibration() == []
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from brain_agent.agents.pipeline import Pipeline, RunContext
-from brain_agent.errors import BrainAgentError, BudgetBlockedError
+from brain_agent.errors import BrainAgentError, BudgetBlockedError, ConfigError
 from brain_agent.generation.alpha_maker import Candidate, make_candidate
 from brain_agent.generation.budget import (
     BudgetConfig,
@@ -27,12 +27,15 @@ from brain_agent.generation.budget import (
     Violation,
     emit_decision,
     expand,
+    gated_provider,
     ladder_sequence,
     plan_lanes,
+    policy,
     repeated_error,
 )
 from brain_agent.generation.budget.gate import blocked_payload
-from brain_agent.generation.budget.policy import failure_code
+from brain_agent.generation.budget.lanes import explore_floor_tokens
+from brain_agent.generation.budget.scope import ScopeKey
 from brain_agent.generation.prompt import SYSTEM_PROMPT, render_alpha_prompt
 from brain_agent.ideas import IdeaSpec
 from brain_agent.knowledge import KnowledgePack
@@ -207,20 +210,14 @@ class _Batch:
         self.config = opts.config
         self.gate = BudgetGate.open(opts.config, store, opts.prices, opts.clock)
         self.ledger = LedgerStore(store)
+        base = CallContext(run_id=run.run_id, batch_id=run.run_id, lane="exploit", purpose="alpha")
+        self.llm = gated_provider(opts.provider, self.gate, base, emit=run.emit)
         self.report = BatchReport(run_id=run.run_id)
         self.batch_id = run.run_id
 
     # -- helpers -------------------------------------------------------------------------------
     def ctx(self, idea: IdeaSpec, *, expansion: bool = False) -> CallContext:
-        return CallContext(
-            run_id=self.run.run_id,
-            batch_id=self.batch_id,
-            lane=idea.lane,
-            idea_id=idea.id,
-            model=self.opts.provider.model,
-            purpose="alpha",
-            expansion=expansion,
-        )
+        return replace(self.llm.ctx, lane=idea.lane, idea_id=idea.id, expansion=expansion)
 
     def render(self, work: _IdeaWork, feedback: list[str]) -> Callable[[TopK], str]:
         return lambda k: SYSTEM_PROMPT + render_alpha_prompt(work.idea, work.pack, k, feedback=feedback)
@@ -283,18 +280,34 @@ class _Batch:
             if work.cached is not None:  # a cache hit costs no tokens
                 planned.append(PlannedIdea(idea.id, idea.lane, idea.priority, 0))
                 continue
-            est = self.gate.estimator.estimate(self.render(work, [])(sequence[-1]), self.opts.provider.model)
+            est = self.gate.estimate(self.render(work, [])(sequence[-1]), self.ctx(idea))
             planned.append(PlannedIdea(idea.id, idea.lane, idea.priority, est.tokens + completion))
+        floor = explore_floor_tokens(planned, self.config.min_explore_candidates_per_batch)
+        if floor > self.config.lane_limit("explore"):
+            raise ConfigError(
+                f"the explore floor cannot be kept: min_explore_candidates_per_batch "
+                f"{self.config.min_explore_candidates_per_batch} explore ideas need {floor} tokens at the "
+                f"smallest Top-K, but the explore share (explore_ratio × (max_tokens_per_batch − "
+                f"expansion_reserve_tokens)) is {self.config.lane_limit('explore')}",
+                key="min_explore_candidates_per_batch",
+            )
         status = {s.scope: s for s in self.gate.status(self.batch_id) if s.unit == "tokens"}
-        shared = [_int(status["batch"].remaining) - _int(status["expansion"].remaining)]
-        shared += [_int(status[k].remaining) for k in ("day", "week") if status[k].remaining is not None]
+        shared = {
+            str(ScopeKey.batch(self.batch_id)): _int(status["batch"].remaining)
+            - _int(status["expansion"].remaining)
+        }
+        limits = {str(ScopeKey.batch(self.batch_id)): self.config.lane_pool_tokens}
+        for kind in ("day", "week"):
+            if status[kind].remaining is not None:
+                shared[status[kind].scope_key] = _int(status[kind].remaining)
+                limits[status[kind].scope_key] = _int(status[kind].limit)
         lane_left: dict[str, int] = {}
         for s in self.gate.status(self.batch_id):
             if s.scope == "lane":
-                lane_left[s.scope_key.rsplit(":", 1)[-1]] = _int(s.remaining)
+                lane_left[ScopeKey.parse(s.scope_key).lane or ""] = _int(s.remaining)
         plan = plan_lanes(
             planned,
-            shared_available=min(shared),
+            shared_available=shared,
             lane_available=lane_left,
             min_explore=self.config.min_explore_candidates_per_batch,
         )
@@ -313,18 +326,15 @@ class _Batch:
                 idea_id=protected.id,
                 lane=protected.lane,
             )
-        by_id = {p.idea_id: p for p in planned}
         for d in plan.deferred:
             idea = works[d.idea_id].idea
-            need = by_id[d.idea_id].min_tokens
             if d.reason == "lane_share":
-                key = f"lane:{self.batch_id}:{idea.lane}"
-                limit, left = self.config.lane_limit(idea.lane), lane_left[idea.lane]
+                key = str(ScopeKey.lane_of(self.batch_id, d.scope))
+                limit, left = self.config.lane_limit(d.scope), lane_left[d.scope]
             else:
-                key = f"batch:{self.batch_id}"
-                limit, left = self.config.lane_pool_tokens, min(shared)
-            v = Violation(failure_code(key), key.split(":", 1)[0], key, limit, limit - left + need)
-            self.block(idea, v, d.reason)
+                key, limit, left = d.scope, limits[d.scope], shared[d.scope]
+            used = limit - left  # spent + held before this batch's plan
+            self.block(idea, policy.violation_for(key, limit, used + d.needed), d.reason)
         return [works[i] for i in plan.order]
 
     def cached_configuration(self, work: _IdeaWork, sequence: list[TopK]) -> tuple[TopK, str] | None:
@@ -358,7 +368,7 @@ class _Batch:
             if attempt == 1 and work.cached is not None:
                 # answered before: the wrapper serves it from the cache at zero tokens, no budget check
                 chosen, cached_prompt = work.cached
-                provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
+                provider = self.llm.bind(**_ctx_fields(ctx))
                 last = self.ask(provider, work, chosen, cached_prompt)
             else:
                 decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
@@ -376,7 +386,7 @@ class _Batch:
                         return "blocked"
                     assert decision.prompt is not None and decision.outcome.chosen is not None
                     chosen = decision.outcome.chosen
-                    provider = BudgetedProvider(self.opts.provider, self.gate, ctx, emit=self.run.emit)
+                    provider = self.llm.bind(**_ctx_fields(ctx))
                     try:
                         last = self.ask(provider, work, chosen, decision.prompt[len(SYSTEM_PROMPT) :])
                         break
@@ -415,9 +425,7 @@ class _Batch:
                         "stage": grown.stage,
                         "from_k": grown.from_k,
                         "to_k": grown.to_k,
-                        "tokens": self.gate.estimator.estimate(
-                            self.render(work, feedback)(topk), self.opts.provider.model
-                        ).tokens,
+                        "tokens": self.gate.estimate(self.render(work, feedback)(topk), ctx).tokens,
                         "reserve_left": left,
                     },
                     step="budget",
@@ -508,6 +516,10 @@ class _Batch:
             },
             step="kpi",
         )
+
+
+def _ctx_fields(ctx: CallContext) -> dict[str, Any]:
+    return {"lane": ctx.lane, "idea_id": ctx.idea_id, "expansion": ctx.expansion}
 
 
 def _int(value: object) -> int:

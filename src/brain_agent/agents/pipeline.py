@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from brain_agent.errors import BudgetBlockedError
 from brain_agent.knowledge import KnowledgePack
 from brain_agent.storage import SQLiteStore
+from brain_agent.storage.heartbeat import Heartbeats
 from brain_agent.telemetry import events as ev
 
 
@@ -41,14 +43,17 @@ class Pipeline:
         self, kind: str, metadata: dict[str, Any], *, knowledge_pack: KnowledgePack | None = None
     ) -> RunContext:
         payload = dict(metadata)
+        self.store.reap_dead_runs(now=time.time())  # runs of dead processes: interrupted, not "running"
         if knowledge_pack is not None:
             payload["knowledge_pack"] = knowledge_pack.summary()
         run_id = self.store.create_run(kind, payload)
         ctx = RunContext(self.store, run_id)
         ctx.emit(ev.METADATA_SYNC, payload, step="pipeline")
+        Heartbeats.for_store(self.store).add_run(run_id)
         return ctx
 
     def finish_run(self, ctx: RunContext, status: str = "completed") -> None:
+        Heartbeats.for_store(self.store).remove_run(ctx.run_id)
         summary = {**ctx.summary, "status": status, "duration_s": round(time.monotonic() - ctx.started, 3)}
         ctx.emit(ev.CYCLE_COMPLETED, summary, step="pipeline")
         self.store.finish_run(ctx.run_id, status, summary)
@@ -63,6 +68,9 @@ class Pipeline:
             yield ctx
         except KeyboardInterrupt:
             self.finish_run(ctx, "interrupted")
+            raise
+        except BudgetBlockedError:
+            self.finish_run(ctx, "blocked")
             raise
         except BaseException:
             self.finish_run(ctx, "failed")

@@ -10,17 +10,18 @@ from typing import Annotated, Any, Literal
 import typer
 
 from brain_agent.agents import Pipeline
+from brain_agent.agents.pipeline import RunContext
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
-from brain_agent.errors import InputError, LLMOutputError
+from brain_agent.cli.budget import ConfigOption, load_budget
+from brain_agent.errors import BudgetBlockedError, InputError, LLMOutputError
 from brain_agent.expression import check
 from brain_agent.generation.alpha_maker import NO_EXPRESSION, make_candidate
+from brain_agent.generation.budget import BudgetedProvider, BudgetGate, CallContext, gated_provider
 from brain_agent.ideas import IdeaSpec, load_ideas, refine_idea
 from brain_agent.ideas.spec import parse_ideas
 from brain_agent.jsonio import read_json, write_json
 from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
 from brain_agent.llm import make_provider
-from brain_agent.llm.base import LLMProvider
-from brain_agent.llm.calllog import LoggedProvider
 from brain_agent.retrieval import build_retrieval_pack, load_retrieval_pack
 from brain_agent.settings import default_knowledge_pack_dir
 from brain_agent.storage import SQLiteStore
@@ -38,6 +39,9 @@ OperatorLevelOption = Annotated[
     str,
     typer.Option("--operator-level", help="Your BRAIN level: base (base operators only) | genius (all)."),
 ]
+LatencyOption = Annotated[
+    float, typer.Option("--latency", min=0.0, max=3600.0, help="mock only: seconds per call.")
+]
 KnowledgeOption = Annotated[
     Path | None,
     typer.Option("--knowledge-pack-dir", help="Knowledge pack folder (default: data/meta/index)."),
@@ -48,8 +52,44 @@ def _knowledge(path: Path | None) -> KnowledgePack:
     return load_knowledge_pack(path if path is not None else default_knowledge_pack_dir())
 
 
-def _provider(name: str, model: str | None, base_url: str | None, seed: int) -> LLMProvider:
-    return make_provider(name, model=model, base_url=base_url, seed=seed)
+def gated_llm(
+    store: SQLiteStore,
+    run: RunContext,
+    *,
+    llm_provider: str,
+    model: str | None,
+    base_url: str | None,
+    seed: int,
+    config: Path | None,
+    lane: str = "exploit",
+    purpose: str = "alpha",
+    latency_s: float = 0.0,
+) -> BudgetedProvider:
+    """The chain's LLM: the same gated composition as run-batch (cache → single flight → budget →
+    call log), charged to the run (batch scope = the run) and the shared day / week / money scopes."""
+    inner = make_provider(llm_provider, model=model, base_url=base_url, seed=seed, latency_s=latency_s)
+    cfg, prices, _ = load_budget(config, model=inner.model)
+    gate = BudgetGate.open(cfg, store, prices)
+    ctx = CallContext(run_id=run.run_id, batch_id=run.run_id, lane=lane, purpose=purpose)
+    return gated_provider(inner, gate, ctx, emit=run.emit)
+
+
+def _blocked(run: RunContext, exc: BudgetBlockedError, idea: IdeaSpec) -> None:
+    """The spec's ``budget.blocked`` event for a chain call the gate refused."""
+    run.emit(
+        ev.BUDGET_BLOCKED,
+        {
+            "failure_code": exc.failure_code,
+            "scope": exc.scope,
+            "limit": exc.limit,
+            "observed": exc.observed,
+            "action": "refused",
+            "fallback_count": 0,
+        },
+        step="budget",
+        idea_id=idea.id,
+        lane=idea.lane,
+    )
 
 
 def operator_level_value(value: str) -> Literal["BASE", "GENIUS"]:
@@ -81,20 +121,36 @@ def run_idea_agent(
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     seed: SeedOption = 0,
+    config: ConfigOption = None,
     db: DbOption = None,
+    latency: LatencyOption = 0.0,
 ) -> None:
-    """Refine one idea spec or a list of them through the LLM."""
+    """Refine one idea spec or a list of them through the LLM (every call through the budget gate;
+    exit 3 naming the cap when one is blocked)."""
     raw = read_json(input, "ideas")
     ideas = parse_ideas(raw, str(input))
     store = SQLiteStore(resolve_db(db))
     pipeline = Pipeline(store)
     refined: list[IdeaSpec] = []
     with pipeline.run("idea-agent", {"provider": llm_provider, "input": str(input)}) as ctx:
-        provider = LoggedProvider(_provider(llm_provider, model, base_url, seed), store, run_id=ctx.run_id)
+        gated = gated_llm(
+            store,
+            ctx,
+            llm_provider=llm_provider,
+            model=model,
+            base_url=base_url,
+            seed=seed,
+            config=config,
+            purpose="idea",
+            latency_s=latency,
+        )
         for idea in ideas:
-            provider.idea_id, provider.lane = idea.id, idea.lane
+            provider = gated.bind(idea_id=idea.id, lane=idea.lane)
             try:
                 better = refine_idea(provider, idea, seed=seed)
+            except BudgetBlockedError as exc:
+                _blocked(ctx, exc, idea)
+                raise
             except LLMOutputError as exc:
                 raise LLMOutputError(
                     f"{exc.message} (idea {idea.id!r}; raw answer kept in {store.path}, llm call "
@@ -159,7 +215,9 @@ def run_alpha_maker(
         str | None, typer.Option("--idea-id", help="Which idea, when the file holds several.")
     ] = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Completion token cap.")] = 1024,
+    config: ConfigOption = None,
     db: DbOption = None,
+    latency: LatencyOption = 0.0,
 ) -> None:
     """Render the prompt from the pack, call the LLM, validate the expression, write the candidate."""
     spec = _one_idea(idea, idea_id)
@@ -174,24 +232,32 @@ def run_alpha_maker(
     with Pipeline(store).run(
         "alpha-maker", {"provider": llm_provider, "idea_id": spec.id}, knowledge_pack=knowledge
     ) as ctx:
-        provider = LoggedProvider(
-            _provider(llm_provider, model, base_url, seed),
+        provider = gated_llm(
             store,
-            run_id=ctx.run_id,
-            idea_id=spec.id,
-            lane=spec.lane,
-        )
-        candidate = make_candidate(
-            provider,
-            spec,
-            pack,
-            knowledge,
-            topk,
-            store=store,
-            run_id=ctx.run_id,
-            max_tokens=max_tokens,
+            ctx,
+            llm_provider=llm_provider,
+            model=model,
+            base_url=base_url,
             seed=seed,
-        )
+            config=config,
+            lane=spec.lane,
+            latency_s=latency,
+        ).bind(idea_id=spec.id)
+        try:
+            candidate = make_candidate(
+                provider,
+                spec,
+                pack,
+                knowledge,
+                topk,
+                store=store,
+                run_id=ctx.run_id,
+                max_tokens=max_tokens,
+                seed=seed,
+            )
+        except BudgetBlockedError as exc:
+            _blocked(ctx, exc, spec)
+            raise
         ctx.summary.update(candidates=1, valid=int(candidate.valid))
     if candidate.error_code == NO_EXPRESSION:
         raise LLMOutputError(

@@ -14,21 +14,19 @@ over behind the same methods.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from brain_agent.storage.liveness import holder_id
 from brain_agent.storage.sqlite_store import SQLiteStore
 
 HELD, SETTLED, RELEASED, EXPIRED = "held", "settled", "released", "expired"
 TOKENS, PICO_USD = "tokens", "pico_usd"
 
 
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+__all__ = ["EXPIRED", "HELD", "PICO_USD", "RELEASED", "SETTLED", "TOKENS", "LedgerStore", "holder_id"]
 
 
 @dataclass(frozen=True)
@@ -286,6 +284,54 @@ class LedgerStore:
     def _used(self, conn: sqlite3.Connection, scope_key: str, now: float) -> int:
         spent, reserved = self._totals(conn, scope_key, now)
         return spent + reserved
+
+    # -- single flight -------------------------------------------------------------------------
+    def claim_flight(self, request_key: str, *, now: float, lease_seconds: float) -> bool:
+        """Claim the right to make ``request_key``'s call; False while another live caller has it.
+        A claim whose lease lapsed (its holder died) is taken over."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM llm_flights WHERE request_key = ? AND lease_expires <= ?", (request_key, now)
+            )
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO llm_flights (request_key, holder, started_at, lease_expires) "
+                "VALUES (?, ?, ?, ?)",
+                (request_key, holder_id(), now, now + lease_seconds),
+            )
+            return cur.rowcount == 1
+
+    def flight_live(self, request_key: str, *, now: float) -> bool:
+        row = self.store.conn.execute(
+            "SELECT 1 FROM llm_flights WHERE request_key = ? AND lease_expires > ?", (request_key, now)
+        ).fetchone()
+        return row is not None
+
+    def finish_flight(self, request_key: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM llm_flights WHERE request_key = ? AND holder = ?", (request_key, holder_id())
+            )
+
+    def renew_flights(self, request_keys: Iterable[str], *, now: float, lease_seconds: float) -> None:
+        keys = list(request_keys)
+        if not keys:
+            return
+        marks = ",".join("?" * len(keys))
+        with self.store.transaction() as conn:
+            conn.execute(
+                f"UPDATE llm_flights SET lease_expires = ? WHERE request_key IN ({marks}) AND holder = ?",
+                (now + lease_seconds, *keys, holder_id()),
+            )
+
+    # -- overruns ------------------------------------------------------------------------------
+    def overruns(self, *, since: float, until: float) -> tuple[int, int]:
+        """``(calls, tokens)`` billed above their reservation among calls reserved in [since, until)."""
+        row = self.store.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(overrun_tokens), 0) FROM budget_reservations "
+            "WHERE overrun_tokens > 0 AND created_at >= ? AND created_at < ?",
+            (since, until),
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
     # -- calibration ---------------------------------------------------------------------------
     def load_calibration(self) -> list[tuple[str, str, int, float]]:

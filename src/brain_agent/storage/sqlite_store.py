@@ -21,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from brain_agent.errors import NotFoundError, StoreError
+from brain_agent.storage.liveness import holder_dead, holder_id
 
 _BUSY_TIMEOUT_MS = 30_000
+RUN_STALE_AFTER_S = 900.0
+"""A running run with no heartbeat for this long is taken as dead (heartbeats come every minute)."""
 
 
 def new_id(prefix: str) -> str:
@@ -172,10 +175,12 @@ class SQLiteStore:
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, kind: str, config: dict[str, Any] | None = None, run_id: str | None = None) -> str:
         run_id = run_id or new_id("run")
+        now = time.time()
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, kind, status, created_at, config) VALUES (?, ?, 'running', ?, ?)",
-                (run_id, kind, time.time(), _dumps(config or {})),
+                "INSERT INTO runs (run_id, kind, status, created_at, config, holder, heartbeat_at) "
+                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                (run_id, kind, now, _dumps(config or {}), holder_id(), now),
             )
         return run_id
 
@@ -185,6 +190,49 @@ class SQLiteStore:
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
                 (status, time.time(), _dumps(summary or {}), run_id),
             )
+
+    def touch_runs(self, run_ids: list[str], *, now: float) -> None:
+        """Renew the heartbeat of running runs (their process is alive)."""
+        if not run_ids:
+            return
+        marks = ",".join("?" * len(run_ids))
+        with self.transaction() as conn:
+            conn.execute(
+                f"UPDATE runs SET heartbeat_at = ? WHERE status = 'running' AND run_id IN ({marks})",
+                (now, *run_ids),
+            )
+
+    def reap_dead_runs(self, *, now: float, stale_after: float = RUN_STALE_AFTER_S) -> list[str]:
+        """Mark ``interrupted`` every ``running`` run whose process is gone: a holder on this host
+        whose pid is dead, or any run without a heartbeat for ``stale_after`` seconds (a process on
+        another machine, or one from before holders were recorded). Each gets a ``run.interrupted``
+        event; returns their ids."""
+        rows = self.conn.execute(
+            "SELECT run_id, holder, COALESCE(heartbeat_at, created_at) AS beat FROM runs "
+            "WHERE status = 'running'"
+        ).fetchall()
+        dead = [
+            (str(r["run_id"]), r["holder"])
+            for r in rows
+            if float(r["beat"]) < now - stale_after or (r["holder"] and holder_dead(str(r["holder"])))
+        ]
+        reaped: list[str] = []
+        for run_id, holder in dead:
+            with self.transaction() as conn:
+                cur = conn.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ? "
+                    "WHERE run_id = ? AND status = 'running'",
+                    (now, run_id),
+                )
+                if cur.rowcount:
+                    reaped.append(run_id)
+                    self.append_event(
+                        run_id,
+                        "run.interrupted",
+                        {"holder": holder, "reason": "its process is gone", "detected_by": holder_id()},
+                        step="pipeline",
+                    )
+        return reaped
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         row = self.conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

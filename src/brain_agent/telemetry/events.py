@@ -9,6 +9,7 @@ from typing import Final
 # run boundary (agents/pipeline.py)
 METADATA_SYNC: Final = "metadata_sync"
 CYCLE_COMPLETED: Final = "cycle_completed"
+RUN_INTERRUPTED: Final = "run.interrupted"
 
 # chain steps
 IDEA_REFINED: Final = "idea.refined"
@@ -28,10 +29,13 @@ BUDGET_SETTLED: Final = "budget.settled"
 BUDGET_RELEASED: Final = "budget.released"
 BUDGET_DEFERRED: Final = "budget.deferred"
 BUDGET_EXPANSION_APPLIED: Final = "budget.expansion_applied"
+BUDGET_OVERRUN: Final = "budget.overrun"
+BUDGET_CALIBRATED: Final = "budget.calibrated"
 
 # LLM calls
 LLM_CALL: Final = "llm.call"
 LLM_CACHE_HIT: Final = "llm.cache_hit"
+LLM_SINGLE_FLIGHT_WAIT: Final = "llm.single_flight_wait"
 
 # KPIs
 KPI_BATCH: Final = "kpi.batch"

@@ -26,9 +26,10 @@ from brain_agent.generation.budget.gate import (
 )
 from brain_agent.generation.budget.ladder import LadderOutcome, LadderStep, choose_topk, ladder_sequence
 from brain_agent.generation.budget.lanes import FloorProtection, LanePlan, PlannedIdea, plan_lanes
-from brain_agent.generation.budget.policy import FAILURE_CODES, CallAmount, CallContext, Violation
+from brain_agent.generation.budget.policy import CallAmount, CallContext, Violation
 from brain_agent.generation.budget.prices import ModelPrice, PriceTable, load_price_table
-from brain_agent.generation.budget.provider import BudgetedProvider
+from brain_agent.generation.budget.provider import BudgetedProvider, biller_of, gated_provider
+from brain_agent.generation.budget.scope import FAILURE_CODES, ScopeKey
 from brain_agent.generation.budget.tokens import CalibrationState, Estimate, TokenEstimator, rough_tokens
 
 __all__ = [
@@ -54,11 +55,13 @@ __all__ = [
     "ModelPrice",
     "PlannedIdea",
     "PriceTable",
+    "ScopeKey",
     "ScopeStatus",
     "SystemClock",
     "TokenEstimator",
     "Violation",
     "Window",
+    "biller_of",
     "blocked_error",
     "budget_schema",
     "choose_topk",
@@ -66,6 +69,7 @@ __all__ = [
     "default_budget_config_path",
     "emit_decision",
     "expand",
+    "gated_provider",
     "ladder_sequence",
     "load_budget_config",
     "load_price_table",

@@ -20,6 +20,10 @@ from pydantic import ValidationError as PydanticValidationError
 from brain_agent.errors import ConfigError
 
 CONFIG_FILE_NAME = "llm_budget.json"
+MIN_LEASE_SECONDS = 5.0
+MAX_LEASE_SECONDS = 3600.0
+MAX_TOKENS = 10**12
+MAX_USD = Decimal(10**9)
 RATIO_TOLERANCE = 1e-9
 EXPLORE_RECOMMENDED = (0.2, 0.3)
 
@@ -55,41 +59,89 @@ class FallbackSteps(_Strict):
 class BudgetConfig(_Strict):
     """Token and money caps, the fallback ladder, lanes and the expansion reserve."""
 
-    version: int = Field(default=1, description="schema version of this file")
+    version: Literal[1] = Field(default=1, description="schema version of this file (only 1 exists)")
     max_prompt_tokens: int = Field(
-        default=12_000, ge=256, description="per-request prompt cap (spec: 8k–16k)"
+        strict=True,
+        le=MAX_TOKENS,
+        default=12_000,
+        ge=256,
+        description="per-request prompt cap (spec: 8k–16k)",
     )
     max_completion_tokens: int = Field(
-        default=1_500, ge=16, description="per-request completion cap, sent as max_tokens (spec: 1k–2k)"
+        strict=True,
+        le=MAX_TOKENS,
+        default=1_500,
+        ge=16,
+        description="per-request completion cap, sent as max_tokens (spec: 1k–2k)",
     )
     max_tokens_per_batch: int = Field(
-        default=120_000, ge=1, description="hard cap on one batch (one run-batch run), reserve included"
+        strict=True,
+        le=MAX_TOKENS,
+        default=120_000,
+        ge=1,
+        description="hard cap on one batch (one run-batch run), reserve included",
     )
-    max_tokens_per_day: int = Field(default=1_000_000, ge=1, description="hard cap per calendar day")
+    max_tokens_per_day: int = Field(
+        strict=True, le=MAX_TOKENS, default=1_000_000, ge=1, description="hard cap per calendar day"
+    )
     max_tokens_per_week: int | None = Field(
-        default=None, ge=1, description="hard cap per ISO week (Monday start); null = no cap"
+        strict=True,
+        le=MAX_TOKENS,
+        default=5_000_000,
+        ge=1,
+        description="hard cap per ISO week (Monday start); null = no cap",
     )
-    max_cost_per_day: Decimal | None = Field(default=None, ge=0, description="USD cap per day; null = none")
-    max_cost_per_week: Decimal | None = Field(default=None, ge=0, description="USD cap per week; null = none")
+    max_cost_per_day: Decimal | None = Field(
+        default=Decimal("5.00"),
+        ge=0,
+        le=MAX_USD,
+        allow_inf_nan=False,
+        description="USD cap per day; null = none",
+    )
+    max_cost_per_week: Decimal | None = Field(
+        default=Decimal("25.00"),
+        ge=0,
+        le=MAX_USD,
+        allow_inf_nan=False,
+        description="USD cap per week; null = none",
+    )
     fallback_topk_steps: FallbackSteps = Field(default_factory=FallbackSteps)
-    exploit_ratio: float = Field(default=0.7, ge=0.0, le=1.0, description="exploit share of the batch")
-    explore_ratio: float = Field(default=0.3, ge=0.0, le=1.0, description="explore share of the batch")
+    exploit_ratio: float = Field(
+        allow_inf_nan=False, default=0.7, ge=0.0, le=1.0, description="exploit share of the batch"
+    )
+    explore_ratio: float = Field(
+        allow_inf_nan=False, default=0.3, ge=0.0, le=1.0, description="explore share of the batch"
+    )
     min_explore_candidates_per_batch: int = Field(
-        default=2, ge=0, description="explore ideas a shrinking batch keeps before it defers them"
+        strict=True,
+        le=MAX_TOKENS,
+        default=2,
+        ge=0,
+        description="explore ideas a shrinking batch keeps before it defers them",
     )
     expansion_reserve_tokens: int = Field(
-        default=12_000, ge=0, description="part of the batch cap kept for Top-K expansion on repeated errors"
+        strict=True,
+        le=MAX_TOKENS,
+        default=12_000,
+        ge=0,
+        description="part of the batch cap kept for Top-K expansion on repeated errors",
     )
     repeat_error_threshold: int = Field(
+        strict=True,
+        le=MAX_TOKENS,
         default=2,
         ge=1,
         description="same validation error this many times in a row → expand instead of shrink",
     )
     max_attempts_per_idea: int = Field(
-        default=3, ge=1, description="LLM attempts per idea, expansion included"
+        strict=True, le=MAX_TOKENS, default=3, ge=1, description="LLM attempts per idea, expansion included"
     )
     prompt_safety_margin: float = Field(
-        default=0.05, ge=0.0, le=1.0, description="extra share reserved on top of a non-exact prompt estimate"
+        allow_inf_nan=False,
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="extra share reserved on top of a non-exact prompt estimate",
     )
     estimator: Literal["exact", "rough"] = Field(
         default="exact",
@@ -100,10 +152,25 @@ class BudgetConfig(_Strict):
         description="what happens to an idea nothing fits: carried to the next batch or dropped",
     )
     lease_seconds: float = Field(
-        default=300.0, gt=0, description="a hold expires this long after its last heartbeat (dead process)"
+        default=300.0,
+        ge=MIN_LEASE_SECONDS,
+        le=MAX_LEASE_SECONDS,
+        allow_inf_nan=False,
+        description="a hold expires this long after its last heartbeat; live calls renew it every "
+        "third of it, so only the holds of dead processes lapse (5 s … 1 h)",
     )
-    timezone: str = Field(default="UTC", description="IANA zone for the day and week windows")
-    price_table: str = Field(default="prices.json", description="price file, relative to this file's folder")
+    uncalibrated_prompt_factor: float = Field(
+        default=4.0,
+        ge=1.0,
+        le=100.0,
+        allow_inf_nan=False,
+        description="prompt estimate multiplier for a (provider, endpoint, model) whose billed usage has "
+        "not been seen yet; its first settled call calibrates it",
+    )
+    timezone: str = Field(default="UTC", max_length=64, description="IANA zone for the day and week windows")
+    price_table: str = Field(
+        default="prices.json", max_length=1024, description="price file, relative to this file's folder"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -122,6 +189,14 @@ class BudgetConfig(_Strict):
             )
         if self.expansion_reserve_tokens >= self.max_tokens_per_batch:
             raise ValueError("expansion_reserve_tokens must be below max_tokens_per_batch")
+        floor = self.min_explore_candidates_per_batch * self.max_completion_tokens
+        if floor and self.lane_limit("explore") < floor:
+            raise ValueError(
+                f"the explore share cannot hold the explore floor: explore_ratio × (max_tokens_per_batch − "
+                f"expansion_reserve_tokens) = {self.lane_limit('explore')} tokens, but "
+                f"min_explore_candidates_per_batch {self.min_explore_candidates_per_batch} × "
+                f"max_completion_tokens {self.max_completion_tokens} = {floor} before any prompt"
+            )
         return self
 
     # -- derived -----------------------------------------------------------------------------------
@@ -192,7 +267,7 @@ def parse_budget_config(data: Any, source: str = "<config>", *, warn: bool = Fal
         value = first.get("input")
         if not loc:  # a model-level rule (ratios, reserve): name the keys involved
             loc, value = _model_rule_key(first["msg"], data)
-        shown = "{…}" if isinstance(value, dict) else repr(value)
+        shown = "{…}" if isinstance(value, dict) else _short(repr(value))
         msg = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}: key '{loc}': {msg} (value: {shown})", file=source, key=loc) from None
     if warn:
@@ -201,8 +276,13 @@ def parse_budget_config(data: Any, source: str = "<config>", *, warn: bool = Fal
     return config
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """A bad value as shown in a message: never the whole of a huge input."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
 def _model_rule_key(message: str, data: Any) -> tuple[str, Any]:
-    for key in ("expansion_reserve_tokens", "explore_ratio"):
+    for key in ("min_explore_candidates_per_batch", "expansion_reserve_tokens", "explore_ratio"):
         if key in message and isinstance(data, dict):
             return key, data.get(key)
     return "(top level)", None

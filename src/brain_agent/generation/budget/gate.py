@@ -110,6 +110,25 @@ class BudgetGate:
         return cls(config, store, prices, estimator, clock or SystemClock())
 
     # -- amounts -------------------------------------------------------------------------------
+    def estimate(self, prompt_text: str, ctx: CallContext) -> Estimate:
+        """The prompt tokens to reserve for ``prompt_text`` on ``ctx``'s biller (calibrated)."""
+        return self.estimator.estimate(
+            prompt_text,
+            ctx.model,
+            identity=ctx.identity,
+            trusted=ctx.trusted_usage,
+            uncalibrated_factor=self.config.uncalibrated_prompt_factor,
+        )
+
+    def reload_calibration(self, ctx: CallContext) -> None:
+        """Pick up a calibration another process saved since this gate opened (cheap: one row)."""
+        key = (ctx.identity, self.estimator.method)
+        if key in self.estimator.calibration and self.estimator.calibration[key].samples:
+            return
+        for model, method, samples, mean in self.ledger.load_calibration():
+            if (model, method) == key:
+                self.estimator.calibration[key] = CalibrationState(model, method, samples, mean)
+
     def amount(
         self, ctx: CallContext, prompt_tokens: int, completion_tokens: int | None = None
     ) -> CallAmount:
@@ -133,7 +152,7 @@ class BudgetGate:
         def measure(topk: TopK) -> int:
             if topk not in rendered:
                 text = render(topk)
-                rendered[topk] = (text, self.estimator.estimate(text, ctx.model))
+                rendered[topk] = (text, self.estimate(text, ctx))
             return rendered[topk][1].tokens
 
         def violation(tokens: int) -> Violation | None:
@@ -183,15 +202,17 @@ class BudgetGate:
     def release(self, hold: Hold, reason: str) -> bool:
         return self.ledger.release(hold.reservation_id, now=self.clock.now(), reason=reason)
 
-    def learn(self, prompt_text: str, model: str, usage: Usage) -> None:
-        """Fold a provider-reported prompt count into the calibration and persist it."""
-        if usage.raw.get("estimated") or usage.prompt_tokens <= 0:
-            return
-        state = self.estimator.observe(prompt_text, model, usage.prompt_tokens)
+    def learn(self, prompt_text: str, ctx: CallContext, usage: Usage) -> CalibrationState | None:
+        """Fold a billed prompt count into the biller's calibration and persist it; returns the new
+        state (None when there is nothing to learn: a trusted biller or no billed count)."""
+        if ctx.trusted_usage or usage.raw.get("estimated") or usage.prompt_tokens <= 0:
+            return None
+        state = self.estimator.observe(prompt_text, ctx.model, usage.prompt_tokens, identity=ctx.identity)
         if state is not None:
             self.ledger.save_calibration(
                 state.model, state.method, state.samples, state.mean_log_ratio, now=self.clock.now()
             )
+        return state
 
     # -- status -------------------------------------------------------------------------------
     def status(self, batch_id: str | None = None) -> list[ScopeStatus]:

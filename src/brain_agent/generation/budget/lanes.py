@@ -38,6 +38,10 @@ class Deferral:
     lane: str
     reason: str
     """``lane_share`` (its lane's share cannot hold it) or ``batch_shrink`` (shared scopes)."""
+    scope: str = ""
+    """The binding scope: the lane (``lane_share``) or the shared scope with the least headroom."""
+    needed: int = 0
+    """What the ideas still kept needed from that scope when this one was dropped (> its headroom)."""
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,26 @@ def _rank(idea: PlannedIdea) -> tuple[int, str]:
     return (-idea.priority, idea.idea_id)
 
 
+def explore_floor_tokens(ideas: Sequence[PlannedIdea], min_explore: int) -> int:
+    """Tokens the explore floor needs: the smallest configurations of the ``min_explore``
+    highest-priority explore ideas (fewer when the batch has fewer explore ideas)."""
+    explore = sorted((i for i in ideas if i.lane == "explore"), key=_rank)[:min_explore]
+    return sum(i.min_tokens for i in explore)
+
+
 def plan_lanes(
     ideas: Sequence[PlannedIdea],
     *,
-    shared_available: int,
+    shared_available: int | Mapping[str, int],
     lane_available: Mapping[str, int],
     min_explore: int,
 ) -> LanePlan:
-    """See the module docstring. ``shared_available`` is the tightest of batch/day/week headroom;
-    ``lane_available`` the headroom of each lane's share."""
+    """See the module docstring. ``shared_available`` is the headroom of each shared scope (batch
+    pool, day, week; a bare number is one anonymous scope); ``lane_available`` the headroom of each
+    lane's share. Each deferral names the scope that bound it."""
+    shared = {"shared": shared_available} if isinstance(shared_available, int) else dict(shared_available)
+    binding = min(shared, key=lambda k: (shared[k], k)) if shared else "shared"
+    available = shared.get(binding, 0)
     kept = sorted(ideas, key=_rank)
     deferred: list[Deferral] = []
     protections: list[FloorProtection] = []
@@ -68,9 +83,9 @@ def plan_lanes(
         pool = [i for i in kept if lane is None or i.lane == lane]
         return pool[-1] if pool else None
 
-    def drop(idea: PlannedIdea, reason: str) -> None:
+    def drop(idea: PlannedIdea, reason: str, scope: str, needed: int) -> None:
         kept.remove(idea)
-        deferred.append(Deferral(idea.idea_id, idea.lane, reason))
+        deferred.append(Deferral(idea.idea_id, idea.lane, reason, scope, needed))
 
     while kept:
         over_lane = next(
@@ -84,9 +99,10 @@ def plan_lanes(
         if over_lane is not None:
             victim = lowest(over_lane)
             assert victim is not None
-            drop(victim, "lane_share")
+            drop(victim, "lane_share", over_lane, sum(i.min_tokens for i in kept if i.lane == over_lane))
             continue
-        if sum(i.min_tokens for i in kept) <= shared_available:
+        total = sum(i.min_tokens for i in kept)
+        if total <= available:
             break
         victim = lowest(None)
         assert victim is not None
@@ -98,7 +114,7 @@ def plan_lanes(
                     FloorProtection(explore_count, min_explore, exploit.idea_id, victim.idea_id)
                 )
                 victim = exploit
-        drop(victim, "batch_shrink")
+        drop(victim, "batch_shrink", binding, total)
 
     explore_sorted = [i for i in kept if i.lane == "explore"]
     protected = explore_sorted[:min_explore]

@@ -1,6 +1,6 @@
 """Pure budget policy: (config, ledger state, request) → decision. No I/O.
 
-A call touches these scopes, all reserved together (failure codes in ``FAILURE_CODES``):
+A call touches these scopes, all reserved together (failure codes: ``ScopeKey.failure_code``):
 
 - request: ``max_prompt_tokens`` / ``max_completion_tokens`` (``BUDGET_REQUEST_PROMPT_TOKENS`` /
   ``BUDGET_REQUEST_COMPLETION_TOKENS``), checked without the ledger;
@@ -23,21 +23,11 @@ from decimal import Decimal
 from brain_agent.generation.budget.clock import Window, day_window, week_window
 from brain_agent.generation.budget.config import BudgetConfig
 from brain_agent.generation.budget.prices import from_pico, to_pico
+from brain_agent.generation.budget.scope import ScopeKey
 from brain_agent.storage.ledger_store import PICO_USD, TOKENS, Charge, ScopeUsage
 
 REQUEST_PROMPT = "BUDGET_REQUEST_PROMPT_TOKENS"
 REQUEST_COMPLETION = "BUDGET_REQUEST_COMPLETION_TOKENS"
-_CODES = {
-    "lane:exploit": "BUDGET_LANE_EXPLOIT_TOKENS",
-    "lane:explore": "BUDGET_LANE_EXPLORE_TOKENS",
-    "expansion": "BUDGET_EXPANSION_RESERVE",
-    "batch": "BUDGET_BATCH_TOKENS",
-    "day": "BUDGET_DAY_TOKENS",
-    "week": "BUDGET_WEEK_TOKENS",
-    "money_day": "BUDGET_DAY_COST",
-    "money_week": "BUDGET_WEEK_COST",
-}
-FAILURE_CODES: tuple[str, ...] = (REQUEST_PROMPT, REQUEST_COMPLETION, *_CODES.values())
 
 
 @dataclass(frozen=True)
@@ -51,6 +41,15 @@ class CallContext:
     model: str = ""
     purpose: str = "alpha"
     expansion: bool = False
+    biller: str = ""
+    """Who bills the call: ``provider@endpoint`` (see ``provider.biller_of``); keys its calibration."""
+    trusted_usage: bool = False
+    """The biller counts exactly as we do (the offline mock): no calibration needed."""
+
+    @property
+    def identity(self) -> str:
+        """The calibration key: biller and model."""
+        return f"{self.biller}/{self.model}" if self.biller else self.model
 
 
 @dataclass(frozen=True)
@@ -80,45 +79,69 @@ class Violation:
 
 
 def scope_kind(scope_key: str) -> str:
-    return scope_key.split(":", 1)[0]
+    return ScopeKey.parse(scope_key).kind
 
 
 def windows(config: BudgetConfig, at: float) -> tuple[Window, Window]:
     return day_window(at, config.timezone), week_window(at, config.timezone)
 
 
+def scope_keys(ctx: CallContext, config: BudgetConfig, at: float) -> list[ScopeKey]:
+    """Every capped scope a call of ``ctx`` touches, in checking order."""
+    day, week = windows(config, at)
+    first = ScopeKey.expansion(ctx.batch_id) if ctx.expansion else ScopeKey.lane_of(ctx.batch_id, ctx.lane)
+    return [
+        first,
+        ScopeKey.batch(ctx.batch_id),
+        ScopeKey.period("day", day.key),
+        ScopeKey.period("week", week.key),
+        ScopeKey.period("money_day", day.key),
+        ScopeKey.period("money_week", week.key),
+    ]
+
+
+def limit_of(config: BudgetConfig, key: ScopeKey) -> int | None:
+    """The cap of a scope in its ledger unit (tokens, or pico-USD for money); None = uncapped."""
+    if key.kind == "lane":
+        return config.lane_limit(key.lane or "exploit")
+    if key.kind == "expansion":
+        return config.expansion_reserve_tokens
+    if key.kind == "batch":
+        return config.max_tokens_per_batch
+    if key.kind == "day":
+        return config.max_tokens_per_day
+    if key.kind == "week":
+        return config.max_tokens_per_week
+    if key.kind == "money_day":
+        return None if config.max_cost_per_day is None else to_pico(config.max_cost_per_day)
+    if key.kind == "money_week":
+        return None if config.max_cost_per_week is None else to_pico(config.max_cost_per_week)
+    raise ValueError(f"no ledger limit for {key}")
+
+
 def charges(config: BudgetConfig, ctx: CallContext, amount: CallAmount, at: float) -> list[Charge]:
     """Every scope the call touches, in checking order, with its amount and limit."""
-    day, week = windows(config, at)
-    out: list[Charge] = []
-    if ctx.expansion:
-        out.append(Charge(f"expansion:{ctx.batch_id}", amount.tokens, config.expansion_reserve_tokens))
-    else:
-        out.append(Charge(f"lane:{ctx.batch_id}:{ctx.lane}", amount.tokens, config.lane_limit(ctx.lane)))
-    out.append(Charge(f"batch:{ctx.batch_id}", amount.tokens, config.max_tokens_per_batch))
-    out.append(Charge(f"day:{day.key}", amount.tokens, config.max_tokens_per_day))
-    out.append(Charge(f"week:{week.key}", amount.tokens, config.max_tokens_per_week))
     pico = to_pico(amount.cost)
-    day_cap = None if config.max_cost_per_day is None else to_pico(config.max_cost_per_day)
-    week_cap = None if config.max_cost_per_week is None else to_pico(config.max_cost_per_week)
-    out.append(Charge(f"money_day:{day.key}", pico, day_cap, PICO_USD))
-    out.append(Charge(f"money_week:{week.key}", pico, week_cap, PICO_USD))
-    return out
+    return [
+        Charge(
+            str(key),
+            pico if key.is_money else amount.tokens,
+            limit_of(config, key),
+            PICO_USD if key.is_money else TOKENS,
+        )
+        for key in scope_keys(ctx, config, at)
+    ]
 
 
 def failure_code(scope_key: str) -> str:
-    kind = scope_kind(scope_key)
-    if kind == "lane":
-        kind = f"lane:{scope_key.rsplit(':', 1)[-1]}"
-    return _CODES.get(kind, "BUDGET_" + kind.upper())
+    return ScopeKey.parse(scope_key).failure_code
 
 
 def violation_for(scope_key: str, limit: int, observed: int, unit: str = TOKENS) -> Violation:
+    key = ScopeKey.parse(scope_key)
     if unit == PICO_USD:
-        return Violation(
-            failure_code(scope_key), scope_kind(scope_key), scope_key, from_pico(limit), from_pico(observed)
-        )
-    return Violation(failure_code(scope_key), scope_kind(scope_key), scope_key, limit, observed)
+        return Violation(key.failure_code, key.kind, scope_key, from_pico(limit), from_pico(observed))
+    return Violation(key.failure_code, key.kind, scope_key, limit, observed)
 
 
 def check(

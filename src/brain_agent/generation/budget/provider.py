@@ -1,12 +1,22 @@
-"""``BudgetedProvider``: wraps any :class:`LLMProvider` with cache → reserve → call → settle → log.
+"""The gated provider: every LLM call of every command goes through :class:`BudgetedProvider`.
 
-- An identical request (provider, model, rendered prompt, parameters) already answered is served
-  from the store at zero tokens: logged as a cache hit (``llm.cache_hit`` with ``tokens_saved``).
-- Otherwise the prompt is estimated, every scope is reserved atomically (``max_tokens`` is clamped
-  to the reserved completion cap, the hard output limit), the call runs, and the reservation is
-  settled with the provider's real usage, or released if the call fails.
-- Every call (success, failure, cache hit) goes through the store's one write path
-  ``record_llm_call`` with its ``reservation_id`` and ``Decimal`` cost.
+One composition, in this order, built by :func:`gated_provider` (the one place that wraps a
+provider; ``brain_agent.llm.make_provider`` is called nowhere else in a command's path):
+
+1. **cache** — an identical request (provider, model, rendered prompt, parameters) already answered
+   is served from the store at zero tokens (``llm.cache_hit`` with ``tokens_saved``); it is never
+   blocked, even when the budget is spent.
+2. **single flight** — an identical request already in flight in another process (or thread) is
+   not made twice: this caller waits for that answer (``llm.single_flight_wait``) and is served
+   from the cache. A claim whose holder died lapses with its lease.
+3. **budget** — the prompt is estimated for the biller (calibrated per provider, endpoint and
+   model; ``uncalibrated_prompt_factor`` before the first billed call), every scope is reserved in
+   one transaction (``max_tokens`` is clamped to the completion cap, the hard output limit), and
+   the hold's lease is renewed by the heartbeat thread while the call runs, so a slow call keeps
+   its room. The real usage is settled afterwards (an overrun, billed > reserved, is recorded as
+   ``budget.overrun``), or the hold released when the call fails.
+4. **call log** — every call (success, failure, cache hit) through the store's one write path
+   ``record_llm_call``, with its ``reservation_id`` and ``Decimal`` cost, and an ``llm.call`` event.
 """
 
 from __future__ import annotations
@@ -15,13 +25,44 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from brain_agent.generation.budget.gate import BudgetGate, Emit, Hold
 from brain_agent.generation.budget.policy import CallContext
 from brain_agent.llm.base import LLMProvider, LLMRequest, LLMResponse, Usage
 from brain_agent.llm.calllog import call_payload, call_record, request_key
 from brain_agent.storage import LLMCallRecord
+from brain_agent.storage.heartbeat import Heartbeats
 from brain_agent.telemetry import events as ev
+
+FLIGHT_POLL_S = 0.05
+TRUSTED_PROVIDERS = frozenset({"mock"})
+"""Providers whose usage is our own count (the offline mock): nothing to calibrate."""
+
+
+def biller_of(provider: LLMProvider) -> str:
+    """``name@endpoint`` of whoever bills a provider's calls; the endpoint without credentials,
+    query or fragment (never a secret in a calibration key, an event or a log)."""
+    base = getattr(provider, "base_url", None)
+    if not isinstance(base, str) or not base:
+        return provider.name
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{provider.name}@{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def gated_provider(
+    inner: LLMProvider, gate: BudgetGate, ctx: CallContext, emit: Emit | None = None
+) -> BudgetedProvider:
+    """The one composition every command uses: cache → single flight → budget → call log."""
+    ctx = replace(
+        ctx,
+        model=ctx.model or inner.model,
+        biller=ctx.biller or biller_of(inner),
+        trusted_usage=ctx.trusted_usage or inner.name in TRUSTED_PROVIDERS,
+    )
+    return BudgetedProvider(inner, gate, ctx, emit)
 
 
 class BudgetedProvider:
@@ -35,8 +76,14 @@ class BudgetedProvider:
         self.name = inner.name
         self.model = inner.model
         self.last_hold: Hold | None = None
+        self.last_call_id: int | None = None
         self.cache_hits = 0
         self.tokens_saved = 0
+        self.flight_waits = 0
+
+    def bind(self, **changes: Any) -> BudgetedProvider:
+        """The same gated provider for another context (idea, lane, purpose, expansion)."""
+        return BudgetedProvider(self.inner, self.gate, replace(self.ctx, **changes), self.emit)
 
     def _emit(self, name: str, payload: dict[str, Any], step: str) -> None:
         if self.emit is not None:
@@ -51,10 +98,34 @@ class BudgetedProvider:
         cached = store.cached_response(key)
         if cached is not None:
             return self._cache_hit(request, key, cached)
+        lease = self.gate.config.lease_seconds
+        waited = False
+        while not self.gate.ledger.claim_flight(key, now=self.gate.clock.now(), lease_seconds=lease):
+            if not waited:
+                waited = True
+                self.flight_waits += 1
+                self._emit(ev.LLM_SINGLE_FLIGHT_WAIT, {"key": key[:16]}, "llm")
+            time.sleep(FLIGHT_POLL_S)
+            cached = store.cached_response(key)
+            if cached is not None:
+                return self._cache_hit(request, key, cached)
+        keeper = Heartbeats.for_store(store)
+        try:
+            with keeper.flight(key, lease):
+                cached = store.cached_response(key)  # answered between our look and our claim
+                if cached is not None:
+                    return self._cache_hit(request, key, cached)
+                return self._call(request, key, keeper)
+        finally:
+            self.gate.ledger.finish_flight(key)
 
+    def _call(self, request: LLMRequest, key: str, keeper: Heartbeats) -> LLMResponse:
+        store = self.gate.store
+        ctx = self.ctx
         prompt_text = (request.system or "") + request.prompt
-        estimate = self.gate.estimator.estimate(prompt_text, self.model)
-        hold = self.gate.reserve(self.ctx, estimate.tokens, request.max_tokens)
+        self.gate.reload_calibration(ctx)
+        estimate = self.gate.estimate(prompt_text, ctx)
+        hold = self.gate.reserve(ctx, estimate.tokens, request.max_tokens)
         self.last_hold = hold
         self._emit(
             ev.BUDGET_RESERVED,
@@ -63,21 +134,23 @@ class BudgetedProvider:
                 "tokens": hold.amount.tokens,
                 "cost": str(hold.amount.cost),
                 "scopes": [c.scope_key for c in hold.charges],
+                "estimate_factor": round(estimate.factor, 6),
             },
             "budget",
         )
         started = time.perf_counter()
         try:
-            response = self.inner.complete(request)
+            with keeper.hold(hold.reservation_id, self.gate.config.lease_seconds):
+                response = self.inner.complete(request)
         except BaseException as exc:
             self.gate.release(hold, f"call failed: {type(exc).__name__}")
-            store.record_llm_call(
+            self.last_call_id = store.record_llm_call(
                 LLMCallRecord(
                     provider=self.name,
                     model=self.model,
                     purpose=request.purpose,
-                    run_id=self.ctx.run_id,
-                    idea_id=self.ctx.idea_id,
+                    run_id=ctx.run_id,
+                    idea_id=ctx.idea_id,
                     request_key=key,
                     reservation_id=hold.reservation_id,
                     latency_ms=round((time.perf_counter() - started) * 1000, 3),
@@ -91,15 +164,35 @@ class BudgetedProvider:
         usage = response.usage
         cost = self.gate.prices.cost(response.model, usage)
         self.gate.settle(hold, usage, cost)
-        self.gate.learn(prompt_text, self.model, usage)
-        call_id = store.record_llm_call(
+        overrun = usage.total_tokens - hold.amount.tokens
+        if overrun > 0:
+            self._emit(
+                ev.BUDGET_OVERRUN,
+                {
+                    "reservation_id": hold.reservation_id,
+                    "biller": ctx.identity,
+                    "reserved_tokens": hold.amount.tokens,
+                    "billed_tokens": usage.total_tokens,
+                    "overrun_tokens": overrun,
+                },
+                "budget",
+            )
+        before = self.gate.estimator.calibration.get((ctx.identity, self.gate.estimator.method))
+        state = self.gate.learn(prompt_text, ctx, usage)
+        if state is not None and (before is None or abs(state.factor - before.factor) > 0.01):
+            self._emit(
+                ev.BUDGET_CALIBRATED,
+                {"biller": ctx.identity, "factor": round(state.factor, 4), "samples": state.samples},
+                "budget",
+            )
+        self.last_call_id = store.record_llm_call(
             call_record(
                 response,
                 request,
                 key=key,
                 cost=cost,
-                run_id=self.ctx.run_id,
-                idea_id=self.ctx.idea_id,
+                run_id=ctx.run_id,
+                idea_id=ctx.idea_id,
                 reservation_id=hold.reservation_id,
             )
         )
@@ -112,11 +205,11 @@ class BudgetedProvider:
                 "total_tokens": usage.total_tokens,
                 "cost": str(cost),
                 "reserved_tokens": hold.amount.tokens,
-                "overrun_tokens": max(0, usage.total_tokens - hold.amount.tokens),
+                "overrun_tokens": max(0, overrun),
             },
             "budget",
         )
-        self._emit(ev.LLM_CALL, call_payload(response, request, cost, call_id), "llm")
+        self._emit(ev.LLM_CALL, call_payload(response, request, cost, self.last_call_id), "llm")
         return response
 
     def _cache_hit(self, request: LLMRequest, key: str, cached: dict[str, Any]) -> LLMResponse:
@@ -140,6 +233,7 @@ class BudgetedProvider:
                 response_text=cached["response_text"],
             )
         )
+        self.last_call_id = call_id
         response = LLMResponse(
             text=str(cached["response_text"]),
             usage=Usage(raw={"cache_hit": True, "tokens_saved": saved}),

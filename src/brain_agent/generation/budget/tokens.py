@@ -185,22 +185,45 @@ class TokenEstimator:
             self._memo[key] = hit
         return hit
 
-    def estimate(self, text: str, model: str) -> Estimate:
-        raw, exact = self._raw(text, model)
-        if exact:
-            return Estimate(raw, raw, "exact", True, 1.0)
-        factor = self.factor(model, self.method)
-        corrected = raw * factor * (1.0 + self.safety_margin)
-        return Estimate(math.ceil(corrected), raw, self.method, False, factor)
+    def estimate(
+        self,
+        text: str,
+        model: str,
+        *,
+        identity: str | None = None,
+        trusted: bool = True,
+        uncalibrated_factor: float = 1.0,
+    ) -> Estimate:
+        """The prompt tokens the gate reserves for ``text``.
 
-    def observe(self, text: str, model: str, actual_prompt_tokens: int) -> CalibrationState | None:
-        """Learn from a provider-reported prompt count; returns the new state (None when the model's
-        count is exact and needs no calibration)."""
+        ``identity`` names who bills the call (provider, endpoint, model; default: the model) and
+        keys its calibration. A ``trusted`` biller counts exactly as we do (the mock): an exact
+        count is used as is. Any other biller is corrected by its learned ``billed / counted``
+        ratio plus the safety margin, and before its first settled call by ``uncalibrated_factor``.
+        """
         raw, exact = self._raw(text, model)
-        if exact:
-            return None
-        key = (model, self.method)
-        state = self.calibration.get(key, CalibrationState(model, self.method))
+        key = identity or model
+        state = self.calibration.get((key, self.method))
+        if trusted or state is None or not state.samples:
+            if trusted and exact:
+                return Estimate(raw, raw, "exact", True, 1.0)
+            factor = (state.factor if state is not None else 1.0) if trusted else uncalibrated_factor
+            margin = self.safety_margin if trusted else 0.0
+            return Estimate(math.ceil(raw * factor * (1.0 + margin)), raw, self.method, exact, factor)
+        factor = state.factor
+        if exact and abs(factor - 1.0) < 1e-9:
+            return Estimate(raw, raw, "exact", True, 1.0)
+        return Estimate(math.ceil(raw * factor * (1.0 + self.safety_margin)), raw, self.method, exact, factor)
+
+    def observe(
+        self, text: str, model: str, actual_prompt_tokens: int, *, identity: str | None = None
+    ) -> CalibrationState | None:
+        """Learn from a billed prompt count; returns the new state. Every biller is calibrated,
+        exact-tokenizer models included: a proxy that adds a system prompt, or a server that counts
+        with another tokenizer under a GPT-like name, bills more than the exact count."""
+        raw, _exact = self._raw(text, model)
+        key = (identity or model, self.method)
+        state = self.calibration.get(key, CalibrationState(identity or model, self.method))
         new = state.update(raw, actual_prompt_tokens)
         self.calibration[key] = new
         return new
