@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve
 from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
-from brain_agent.ideas import generate_ideas, load_ideas
+from brain_agent.ideas import IdeaSpec, generate_ideas, load_ideas
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
@@ -26,12 +27,23 @@ from brain_agent.simulation.factory import close_backend, make_backend
 from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import SQLiteStore
 
+MAX_GENERATE = 10_000
+
 
 @app.command("run-batch")
 def run_batch_command(
     ideas: Annotated[Path | None, typer.Option("--ideas", help="IdeaSpec JSON file (one or a list).")] = None,
     generate: Annotated[
-        int | None, typer.Option("--generate", help="Generate N seed ideas instead.", min=1)
+        int | None,
+        typer.Option("--generate", help=f"Generate N seed ideas instead (at most {MAX_GENERATE}).", min=1),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            help="Rerun the ideas of an earlier (interrupted) run: what it already answered is served "
+            "from the cache at zero tokens.",
+        ),
     ] = None,
     config: ConfigOption = None,
     db: DbOption = None,
@@ -74,8 +86,15 @@ def run_batch_command(
 ) -> None:
     """Run one batch under the budget. Exit 0 when every idea ran, 3 when any idea was blocked by a cap
     (deferred to the next batch or discarded, per the config)."""
-    if (ideas is None) == (generate is None):
-        raise InputError("give exactly one of --ideas FILE or --generate N", key="ideas")
+    if sum(x is not None for x in (ideas, generate, resume)) != 1:
+        raise InputError("give exactly one of --ideas FILE, --generate N or --resume RUN", key="ideas")
+    if generate is not None and generate > MAX_GENERATE:
+        raise InputError(
+            f"--generate {generate} is over the limit of {MAX_GENERATE} ideas per batch; "
+            "run several batches instead",
+            key="generate",
+            value=generate,
+        )
     knowledge = load_knowledge_pack(
         knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
     )
@@ -88,13 +107,14 @@ def run_batch_command(
         invalid_share=invalid_share,
     )
     cfg, prices, config_path = load_budget(config, model=provider.model)
-    idea_list = (
-        load_ideas(ideas)
-        if ideas is not None
-        else generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
-    )
     db_path = resolve_db(db)
     store = SQLiteStore(db_path)
+    if resume is not None:
+        idea_list, seed = _resumed_ideas(store, resume, seed)
+    elif ideas is not None:
+        idea_list = load_ideas(ideas)
+    else:
+        idea_list = generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
     backend = (
         None
         if simulate.strip().lower() == "none"
@@ -132,12 +152,18 @@ def run_batch_command(
         provider=provider,
         pace_s=pace,
         seed=seed,
-        claim_deferred=not no_deferred,
+        claim_deferred=not no_deferred and resume is None,
         on_progress=on_progress,
         on_start=on_start,
         simulate=simulate_fn,
         operator_level=operator_level_value(operator_level),
-        metadata={"config": str(config_path), "ideas": str(ideas) if ideas else f"generated:{generate}"},
+        metadata={
+            "config": str(config_path),
+            "ideas": str(ideas) if ideas else (f"resume:{resume}" if resume else f"generated:{generate}"),
+            **({"resumed_from": resume} if resume else {}),
+            "idea_list": [i.model_dump() for i in idea_list],
+            "seed": seed,
+        },
     )
     try:
         with progress:
@@ -156,6 +182,22 @@ def run_batch_command(
             f"deferred {report.deferred}, discarded {report.discarded}"
         )
         raise typer.Exit(3)
+
+
+def _resumed_ideas(store: SQLiteStore, run_id: str, seed: int) -> tuple[list[IdeaSpec], int]:
+    """The ideas (and the seed) an earlier batch ran, from its ``metadata_sync``; its process must
+    be gone. The same ideas, seed and store usage render the same prompts: answered ones are cache hits."""
+    store.reap_dead_runs(now=time.time())
+    run = store.get_run(run_id)  # NotFoundError (exit 2) for an unknown run
+    if run["kind"] != "batch":
+        raise InputError(f"--resume {run_id}: that run is a {run['kind']!r} run, not a batch", key="resume")
+    if run["status"] == "running":
+        raise InputError(f"--resume {run_id}: that run is still running", key="resume")
+    stored = run["config"].get("idea_list")
+    if not isinstance(stored, list) or not stored:
+        raise InputError(f"--resume {run_id}: the run did not record its ideas", key="resume")
+    stored_seed = run["config"].get("seed")
+    return [IdeaSpec.model_validate(i) for i in stored], stored_seed if isinstance(stored_seed, int) else seed
 
 
 def _simulator(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -94,10 +95,13 @@ def status_command(
 ) -> None:
     """Per scope: limit, spent, reserved, remaining, window end."""
     cfg, prices, _ = load_budget(config)
-    gate = BudgetGate.open(cfg, SQLiteStore(resolve_db(db)), prices)
+    store = SQLiteStore(resolve_db(db))
+    store.reap_dead_runs(now=time.time())
+    gate = BudgetGate.open(cfg, store, prices)
     rows = [s.to_dict() for s in gate.status(run_id)]
+    overruns = gate.overruns()
     if as_json:
-        out_console.print_json(json.dumps({"scopes": rows}))
+        out_console.print_json(json.dumps({"scopes": rows, "overruns": overruns}))
         return
     table = Table(title="budget status")
     for col in ("scope", "limit", "spent", "reserved", "remaining", "window end"):
@@ -112,6 +116,13 @@ def status_command(
             r["window_end"] or "",
         )
     out_console.print(table)
+    for window, o in overruns.items():
+        if o["calls"]:
+            out_console.print(
+                f"overrun this {window}: {o['calls']} call(s) billed {o['tokens']} tokens above their "
+                "reservation (already counted in spent above)",
+                markup=False,
+            )
 
 
 def _cell(value: Any) -> str:

@@ -397,10 +397,16 @@ class SQLiteStore:
         return [_candidate_dict(row) for row in rows]
 
     def usage_counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """How often each field and each subcategory appeared in stored candidates (for exploration)."""
+        """How often each field and each subcategory appeared in the candidates of *completed* runs
+        (for exploration). Candidates of running, interrupted or failed runs do not count, so a
+        rerun of an interrupted batch renders the same prompts and is served from the cache."""
         fields: dict[str, int] = {}
         subs: dict[str, int] = {}
-        for f_json, s_json in self.conn.execute("SELECT fields, subcategories FROM candidates"):
+        rows = self.conn.execute(
+            "SELECT c.fields, c.subcategories FROM candidates c "
+            "LEFT JOIN runs r ON r.run_id = c.run_id WHERE c.run_id IS NULL OR r.status = 'completed'"
+        )
+        for f_json, s_json in rows:
             for f in json.loads(f_json):
                 fields[f] = fields.get(f, 0) + 1
             for s in json.loads(s_json):

@@ -215,6 +215,15 @@ class BudgetGate:
         return state
 
     # -- status -------------------------------------------------------------------------------
+    def overruns(self) -> dict[str, dict[str, int]]:
+        """Calls billed above their reservation in the current day and week windows."""
+        day, week = policy.windows(self.config, self.clock.now())
+        out = {}
+        for name, window in (("day", day), ("week", week)):
+            calls, tokens = self.ledger.overruns(since=window.start, until=window.end)
+            out[name] = {"calls": calls, "tokens": tokens}
+        return out
+
     def status(self, batch_id: str | None = None) -> list[ScopeStatus]:
         """Per scope: limit, spent, reserved, remaining, window end (period scopes: the current window)."""
         now = self.clock.now()
