@@ -290,22 +290,24 @@ def _wait(predicate: Any, timeout: float) -> None:
 
 @pytest.mark.slow
 def test_calls_slower_than_the_lease_keep_their_room(tmp_path: Path) -> None:
-    """Wave 1 holds the whole day cap with calls lasting 2.5 leases; wave 2 starts after the lease
+    """Wave 1 holds the whole day cap with calls lasting 5 leases; wave 2 starts after the lease
     has passed. With heartbeats the holds are renewed, so wave 2 is refused and nothing passes."""
     db = tmp_path / "shared.db"
     lease = 5.0
     assert run(["build-retrieval-pack", "--idea", str(EXAMPLE), "--output", str(tmp_path / "pack.json")]) == 0
-    probe = _config(tmp_path, "probe.json")
-    r = _cli("estimate-prompt-cost", "--retrieval-pack", str(tmp_path / "pack.json"), "--knowledge-pack-dir",
-             str(KNOWLEDGE), "--config", str(probe), "--json", db=tmp_path / "probe.db")  # fmt: skip
-    per_call = json.loads(r.stdout)["prompt_tokens"] + 1024
+    probe_db = tmp_path / "probe.db"
+    probe = _alpha_maker(tmp_path, probe_db, _config(tmp_path, "probe.json"), 99, 0.0)
+    assert probe.wait(timeout=120) == 0, probe.communicate()[1]
+    probe.communicate()
+    with sqlite3.connect(probe_db) as conn:
+        per_call = int(conn.execute("SELECT reserved_tokens FROM budget_reservations").fetchone()[0])
     cap = 3 * per_call + per_call // 2
     config = _config(tmp_path, lease_seconds=lease, max_tokens_per_day=cap)
-    first = [_alpha_maker(tmp_path, db, config, seed, 2.5 * lease) for seed in (1, 2, 3)]
+    first = [_alpha_maker(tmp_path, db, config, seed, 5 * lease) for seed in (1, 2, 3)]
     _wait(lambda: _held(db) == 3, 60)
     time.sleep(lease + 1.0)  # every first-wave hold is past its original lease now
     second = [_alpha_maker(tmp_path, db, config, seed, 0.0) for seed in (4, 5, 6)]
-    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in first + second]
+    results = [(p.wait(timeout=120), p.communicate()[1]) for p in first + second]
     assert [c for c, _ in results[:3]] == [0, 0, 0], results
     assert [c for c, _ in results[3:]] == [3, 3, 3], results
     assert _spent(db) <= cap
@@ -324,7 +326,7 @@ def test_sigkilled_caller_releases_its_room_and_its_run_is_marked(tmp_path: Path
     _wait(lambda: _held(db) == 1, 60)
     killed_at = time.monotonic()
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)
     _wait(lambda: _held(db) == 0 or _reserved_live(db) == 0, lease + 3)
     assert time.monotonic() - killed_at <= lease + 3
     r = _cli("budget", "status", "--config", str(config), "--db", str(db), "--json", db=db)
