@@ -76,17 +76,47 @@ def test_spec_chain_is_charged_call_by_call_then_blocked(tmp_path: Path) -> None
     db = tmp_path / "chain.db"
     config = _config(tmp_path, max_tokens_per_day=9_000)
     idea, pack = tmp_path / "idea.json", tmp_path / "pack.json"
-    assert run(["run-idea-agent", "--input", str(EXAMPLE), "--output", str(idea), "--config", str(config),
-                "--db", str(db)]) == 0  # fmt: skip
+    assert (
+        run(
+            [
+                "run-idea-agent",
+                "--input",
+                str(EXAMPLE),
+                "--output",
+                str(idea),
+                "--config",
+                str(config),
+                "--db",
+                str(db),
+            ]
+        )
+        == 0
+    )
     after_idea = _spent(db)
     assert after_idea > 0 and after_idea == _billed(db)
     assert run(["build-retrieval-pack", "--idea", str(idea), "--output", str(pack), "--db", str(db)]) == 0
     codes = []
     for seed in range(1, 8):
         out = tmp_path / f"cand{seed}.json"
-        code = run(["run-alpha-maker", "--idea", str(idea), "--retrieval-pack", str(pack), "--output",
-                    str(out), "--knowledge-pack-dir", str(KNOWLEDGE), "--config", str(config), "--db",
-                    str(db), "--seed", str(seed)])  # fmt: skip
+        code = run(
+            [
+                "run-alpha-maker",
+                "--idea",
+                str(idea),
+                "--retrieval-pack",
+                str(pack),
+                "--output",
+                str(out),
+                "--knowledge-pack-dir",
+                str(KNOWLEDGE),
+                "--config",
+                str(config),
+                "--db",
+                str(db),
+                "--seed",
+                str(seed),
+            ]
+        )
         codes.append(code)
         assert _spent(db) == _billed(db)  # every call charged as it happened
         if code == 3:
@@ -107,8 +137,16 @@ def test_spec_chain_is_charged_call_by_call_then_blocked(tmp_path: Path) -> None
 def test_blocked_chain_call_names_the_day_cap(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     config = _config(tmp_path, max_tokens_per_day=50)
-    r = _cli("run-idea-agent", "--input", str(EXAMPLE), "--output", str(tmp_path / "i.json"), "--config",
-             str(config), db=db)  # fmt: skip
+    r = _cli(
+        "run-idea-agent",
+        "--input",
+        str(EXAMPLE),
+        "--output",
+        str(tmp_path / "i.json"),
+        "--config",
+        str(config),
+        db=db,
+    )
     assert r.returncode == 3, r.stderr
     assert "BUDGET_DAY_TOKENS" in r.stderr and "Traceback" not in r.stderr
     assert _billed(db) == 0
@@ -148,7 +186,7 @@ def test_every_llm_command_goes_through_the_gate(tmp_path: Path) -> None:
             str(tmp_path / "c.json"),
             "--knowledge-pack-dir",
             str(KNOWLEDGE),
-        ],  # fmt: skip
+        ],
         "run-batch": ["--generate", "4", "--simulate", "none"],
     }
     commands = _llm_commands()
@@ -183,8 +221,9 @@ def test_deferral_names_the_scope_that_bound(shared: dict[str, int], binding: st
 
 def test_lane_deferral_names_the_lane() -> None:
     ideas = [PlannedIdea(f"e{n}", "explore", 5, 2_000) for n in range(4)]
-    plan = plan_lanes(ideas, shared_available={"batch:b": 10**6}, lane_available={"explore": 5_000},
-                      min_explore=2)  # fmt: skip
+    plan = plan_lanes(
+        ideas, shared_available={"batch:b": 10**6}, lane_available={"explore": 5_000}, min_explore=2
+    )
     assert [d.scope for d in plan.deferred] == ["explore", "explore"]
     assert ScopeKey.lane_of("b", "explore").failure_code == "BUDGET_LANE_EXPLORE_TOKENS"
 
@@ -202,7 +241,7 @@ def test_lane_deferral_names_the_lane() -> None:
                 "max_completion_tokens": 1_000,
             },
             "BUDGET_LANE_EXPLOIT_TOKENS",
-        ),  # fmt: skip
+        ),
         ({"max_cost_per_day": "0.000001"}, "BUDGET_DAY_COST"),
         ({"max_cost_per_week": "0.000001"}, "BUDGET_WEEK_COST"),
     ],
@@ -213,12 +252,36 @@ def test_run_batch_blocks_with_the_binding_code(tmp_path: Path, overrides: dict[
     model = ["--llm-provider", "mock"]
     if "cost" in code:  # a priced model, so the money cap binds (served by a fake endpoint)
         with FakeOpenAIServer() as server:
-            r = _cli("run-batch", "--generate", "6", "--simulate", "none", "--config", str(config), "--json",
-                     "--llm-provider", "openai", "--model", "gpt-4o", "--base-url", server.base_url,
-                     db=db)  # fmt: skip
+            r = _cli(
+                "run-batch",
+                "--generate",
+                "6",
+                "--simulate",
+                "none",
+                "--config",
+                str(config),
+                "--json",
+                "--llm-provider",
+                "openai",
+                "--model",
+                "gpt-4o",
+                "--base-url",
+                server.base_url,
+                db=db,
+            )
     else:
-        r = _cli("run-batch", "--generate", "6", "--simulate", "none", "--config", str(config), "--json",
-                 *model, db=db)  # fmt: skip
+        r = _cli(
+            "run-batch",
+            "--generate",
+            "6",
+            "--simulate",
+            "none",
+            "--config",
+            str(config),
+            "--json",
+            *model,
+            db=db,
+        )
     assert r.returncode == 3, r.stderr
     report = json.loads(r.stdout)
     assert code in report["blocked_codes"], (report["blocked_codes"], r.stderr)
@@ -272,7 +335,7 @@ def _alpha_maker(tmp_path: Path, db: Path, config: Path, seed: int, latency: flo
             str(seed),
             "--latency",
             str(latency),
-        ],  # fmt: skip
+        ],
         cwd=REPO,
         env={**os.environ, "BRAIN_AGENT_DB": str(db)},
         stdout=subprocess.PIPE,
@@ -406,7 +469,7 @@ def test_over_billing_server_cannot_push_processes_past_the_cap(
                 str(db),
                 "--no-deferred",
                 "--json",
-            ],  # fmt: skip
+            ],
             cwd=REPO,
             env={**os.environ, "BRAIN_AGENT_DB": str(db), "OPENAI_API_KEY": "sk-test"},
             stdout=subprocess.PIPE,
@@ -416,7 +479,7 @@ def test_over_billing_server_cannot_push_processes_past_the_cap(
         for n in range(3)
     ]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _, err = p.communicate(timeout=300)
         assert p.returncode in (0, 3), err
     billed = _billed(db)
     assert billed == _spent(db)
@@ -438,8 +501,23 @@ def test_default_first_factor_holds_a_4x_server_exactly(
 ) -> None:
     db = tmp_path / "one.db"
     config = _config(tmp_path, max_tokens_per_day=40_000)
-    r = _cli("run-batch", "--generate", "6", "--simulate", "none", "--llm-provider", "openai", "--model",
-             "gpt-4o-mini", "--base-url", overbilling.base_url, "--config", str(config), "--json", db=db)  # fmt: skip
+    r = _cli(
+        "run-batch",
+        "--generate",
+        "6",
+        "--simulate",
+        "none",
+        "--llm-provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--base-url",
+        overbilling.base_url,
+        "--config",
+        str(config),
+        "--json",
+        db=db,
+    )
     assert r.returncode in (0, 3), r.stderr
     assert 0 < _billed(db) <= 40_000
     with sqlite3.connect(db) as conn:
@@ -472,7 +550,7 @@ def test_identical_concurrent_runs_make_each_call_once(tmp_path: Path) -> None:
                 str(db),
                 "--no-deferred",
                 "--json",
-            ],  # fmt: skip
+            ],
             cwd=REPO,
             env={**os.environ, "BRAIN_AGENT_DB": str(db)},
             stdout=subprocess.PIPE,
@@ -486,16 +564,33 @@ def test_identical_concurrent_runs_make_each_call_once(tmp_path: Path) -> None:
         assert p.returncode == 0, err
     with sqlite3.connect(db) as conn:
         real, distinct = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT request_key) FROM llm_calls WHERE cache_hit = 0 AND error IS NULL"
+            "SELECT COUNT(*), COUNT(DISTINCT request_key) FROM llm_calls "
+            "WHERE cache_hit = 0 AND error IS NULL"
         ).fetchone()
     assert real == distinct  # no prompt paid twice
+    with sqlite3.connect(db) as conn:
+        waits = conn.execute("SELECT COUNT(*) FROM events WHERE name = 'llm.single_flight_wait'").fetchone()[
+            0
+        ]
+    assert waits > 0  # the runs really overlapped
 
 
 def test_resume_pays_nothing_for_answered_ideas(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     config = _config(tmp_path)
-    first = _cli("run-batch", "--generate", "4", "--seed", "3", "--simulate", "none", "--config", str(config),
-                 "--json", db=db)  # fmt: skip
+    first = _cli(
+        "run-batch",
+        "--generate",
+        "4",
+        "--seed",
+        "3",
+        "--simulate",
+        "none",
+        "--config",
+        str(config),
+        "--json",
+        db=db,
+    )
     assert first.returncode == 0, first.stderr
     run_id = json.loads(first.stdout)["run_id"]
     with sqlite3.connect(db) as conn:  # as if the process had died mid-batch
