@@ -26,12 +26,16 @@ from brain_agent.generation.budget import (
     SystemClock,
     Violation,
     emit_decision,
-    expand,
     gated_provider,
     ladder_sequence,
     plan_lanes,
     policy,
-    repeated_error,
+)
+from brain_agent.generation.budget.attempts import (
+    after_attempt,
+    after_lost_race,
+    after_refusal,
+    violation_of,
 )
 from brain_agent.generation.budget.gate import blocked_payload
 from brain_agent.generation.budget.lanes import explore_floor_tokens
@@ -362,66 +366,51 @@ class _Batch:
         codes: list[str | None] = []
         expanded = False
         last: Candidate | None = None
-        lost: BudgetBlockedError | None = None
         for attempt in range(1, cfg.max_attempts_per_idea + 1):
             ctx = self.ctx(idea, expansion=expanded)
+            provider = self.llm.bind(**_ctx_fields(ctx))
             if attempt == 1 and work.cached is not None:
                 # answered before: the wrapper serves it from the cache at zero tokens, no budget check
                 chosen, cached_prompt = work.cached
-                provider = self.llm.bind(**_ctx_fields(ctx))
                 last = self.ask(provider, work, chosen, cached_prompt)
             else:
-                decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
-                for _race in range(3):
-                    emit_decision(self.run.emit, decision, cfg)
-                    self.report.fallbacks += len(decision.outcome.steps)
-                    if decision.blocked:
-                        violation = decision.violation
-                        assert violation is not None
-                        if expanded:  # the reserve ran out: hand the idea to repair instead
-                            return self.hand_off(
-                                idea, last, codes, attempt - 1, "expansion reserve exhausted"
-                            )
-                        self.block(idea, violation, "budget", emit_blocked=False)
-                        return "blocked"
-                    assert decision.prompt is not None and decision.outcome.chosen is not None
-                    chosen = decision.outcome.chosen
-                    provider = self.llm.bind(**_ctx_fields(ctx))
-                    try:
-                        last = self.ask(provider, work, chosen, decision.prompt[len(SYSTEM_PROMPT) :])
-                        break
-                    except BudgetBlockedError as exc:
-                        lost = exc  # another process took the headroom between test and hit
-                        decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not expanded)
-                    except BrainAgentError:  # provider failure: the wrapper released the hold and logged it
-                        self.report.errors += 1
-                        return "error"
-                else:  # lost the race three times: blocked like any other (deferred or discarded)
-                    assert lost is not None
-                    self.block(idea, _violation_of(lost), "budget")
-                    return "blocked"
+                got = self.attempt(work, ctx, provider, topk, feedback)
+                if isinstance(got, str):
+                    if got == "hand_off":
+                        return self.hand_off(idea, last, codes, attempt - 1, "expansion reserve exhausted")
+                    return got
+                chosen, last = got
             self.account(idea.lane, provider, last)
             self.pace()
-            if last.valid:
-                return "valid"
-            codes.append(last.error_code)
-            feedback.append(
-                f"{last.error_code}: {last.diagnostics[0]['message'] if last.diagnostics else ''}"
+            if not last.valid:
+                codes.append(last.error_code)
+                message = last.diagnostics[0]["message"] if last.diagnostics else ""
+                feedback.append(f"{last.error_code}: {message}")
+            step = after_attempt(
+                cfg,
+                valid=last.valid,
+                codes=codes,
+                chosen=chosen,
+                expanded=expanded,
+                attempt=attempt,
+                maximum=work.pack.max_topk,
             )
-            if expanded:
-                return self.hand_off(idea, last, codes, attempt, "still failing after expansion")
-            code = repeated_error(codes, cfg.repeat_error_threshold)
-            if code is not None:
-                grown = expand(chosen, code, work.pack.max_topk)
-                if grown is None or cfg.expansion_reserve_tokens == 0:
-                    return self.hand_off(idea, last, codes, attempt, "nothing left to expand")
-                expanded, topk = True, grown.topk
+            if step.kind == "done":
+                return "valid"
+            if step.kind == "hand_off":
+                return self.hand_off(idea, last, codes, attempt, step.reason)
+            assert step.topk is not None
+            topk = step.topk
+            if step.kind == "expand":
+                assert step.expansion is not None
+                expanded = True
                 self.report.expansions += 1
                 left = next(s for s in self.gate.status(self.batch_id) if s.scope == "expansion").remaining
+                grown = step.expansion
                 self.run.emit(
                     ev.BUDGET_EXPANSION_APPLIED,
                     {
-                        "error_code": code,
+                        "error_code": grown.error_code,
                         "stage": grown.stage,
                         "from_k": grown.from_k,
                         "to_k": grown.to_k,
@@ -432,9 +421,38 @@ class _Batch:
                     idea_id=idea.id,
                     lane=idea.lane,
                 )
-            else:
-                topk = chosen  # keep what fitted; the ladder may shrink it further
         return self.hand_off(idea, last, codes, cfg.max_attempts_per_idea, "attempts exhausted")
+
+    def attempt(
+        self, work: _IdeaWork, ctx: CallContext, provider: BudgetedProvider, topk: TopK, feedback: list[str]
+    ) -> tuple[TopK, Candidate] | str:
+        """Plan (ladder) → reserve → call, re-planning when another process took the room between
+        the plan and the reservation. Returns the configuration used and the candidate, or
+        ``blocked`` / ``error`` / ``hand_off`` (an expansion whose reserve ran out)."""
+        idea = work.idea
+        races_lost = 0
+        while True:
+            decision = self.gate.plan(ctx, topk, self.render(work, feedback), shrink=not ctx.expansion)
+            emit_decision(self.run.emit, decision, self.config)
+            self.report.fallbacks += len(decision.outcome.steps)
+            if decision.blocked:
+                assert decision.violation is not None
+                if after_refusal(expanded=ctx.expansion) == "hand_off":
+                    return "hand_off"
+                self.block(idea, decision.violation, "budget", emit_blocked=False)
+                return "blocked"
+            assert decision.prompt is not None and decision.outcome.chosen is not None
+            chosen = decision.outcome.chosen
+            try:
+                return chosen, self.ask(provider, work, chosen, decision.prompt[len(SYSTEM_PROMPT) :])
+            except BudgetBlockedError as exc:  # another process took the headroom between test and hit
+                races_lost += 1
+                if after_lost_race(races_lost) == "block":
+                    self.block(idea, violation_of(exc), "budget")
+                    return "blocked"
+            except BrainAgentError:  # provider failure: the wrapper released the hold and logged it
+                self.report.errors += 1
+                return "error"
 
     def ask(self, provider: BudgetedProvider, work: _IdeaWork, topk: TopK, prompt: str) -> Candidate:
         return make_candidate(
@@ -537,14 +555,6 @@ def _usage(candidate: Candidate) -> Any:
         output=int(u.get("output", 0)),
         reasoning=int(u.get("reasoning", 0)),
     )
-
-
-def _violation_of(exc: BudgetBlockedError) -> Violation:
-    money = exc.scope.startswith("money")
-    limit: int | Decimal = Decimal(str(exc.limit)) if money else int(exc.limit)
-    observed: int | Decimal = Decimal(str(exc.observed)) if money else int(exc.observed)
-    key = str(exc.details.get("scope_key", exc.scope))
-    return Violation(exc.failure_code, exc.scope, key, limit, observed)
 
 
 def _period_baseline(store: SQLiteStore, opts: BatchOptions) -> dict[str, int | str]:
