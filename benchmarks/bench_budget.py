@@ -66,6 +66,7 @@ from brain_agent.retrieval import (
 )
 from brain_agent.retrieval.pack import TopKModel
 from brain_agent.storage import SQLiteStore
+from brain_agent.storage.heartbeat import Heartbeats
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -217,11 +218,16 @@ def bench_gate(calls: int) -> list[dict[str, Any]]:
             break
     prompt = SYSTEM_PROMPT + render_alpha_prompt(IDEA, pack, topk)
     tokens = count_tokens(prompt)
-    ctx = CallContext(run_id="bench", batch_id="bench", lane="exploit", model="gpt-4o-mini")
+    ctx = CallContext(
+        run_id="bench", batch_id="bench", lane="exploit", model="gpt-4o-mini", trusted_usage=True
+    )
     caps = {
         "max_prompt_tokens": 16_000,
         "max_tokens_per_batch": 10**9,
         "max_tokens_per_day": 10**9,
+        "max_tokens_per_week": None,
+        "max_cost_per_day": None,
+        "max_cost_per_week": None,
         "expansion_reserve_tokens": 0,
     }
     rows: list[dict[str, Any]] = []
@@ -241,6 +247,8 @@ def bench_gate(calls: int) -> list[dict[str, Any]]:
                 "snapshot+check": [],
                 "reserve": [],
                 "settle": [],
+                "heartbeat register+unregister": [],
+                "single-flight claim+finish": [],
             }
             for i in range(calls):
                 for version, (gate, cold) in variants.items():
@@ -262,6 +270,15 @@ def bench_gate(calls: int) -> list[dict[str, Any]]:
                     if version == "after":
                         parts["reserve"].append((t2 - t1) * 1000)
                         parts["settle"].append((t3 - t2) * 1000)
+                        keeper = Heartbeats.for_store(gate.store)
+                        t0 = time.perf_counter()
+                        with keeper.hold(hold.reservation_id, gate.config.lease_seconds):
+                            pass
+                        parts["heartbeat register+unregister"].append((time.perf_counter() - t0) * 1000)
+                        t0 = time.perf_counter()
+                        gate.ledger.claim_flight(f"k{i}", now=time.time(), lease_seconds=300)
+                        gate.ledger.finish_flight(f"k{i}")
+                        parts["single-flight claim+finish"].append((time.perf_counter() - t0) * 1000)
                         fresh = f"{prompt}(estimate {i})\n"
                         t0 = time.perf_counter()
                         estimator.estimate(fresh, "gpt-4o-mini")
@@ -287,7 +304,13 @@ def bench_gate(calls: int) -> list[dict[str, Any]]:
                 rows.append(_row(method, version, "estimate only", tokens, est_only[version]))
                 rows.append(_row(method, version, "plan+reserve+settle", tokens, core[version]))
                 rows.append(
-                    _row(method, version, "plan+BudgetedProvider (cache, log, events)", tokens, full[version])
+                    _row(
+                        method,
+                        version,
+                        "plan+gated call (cache, flight, heartbeat, reserve, settle, log, events)",
+                        tokens,
+                        full[version],
+                    )
                 )
             if method == "exact":
                 for what, values in parts.items():

@@ -169,8 +169,8 @@ def _llm_commands() -> dict[str, Any]:
 
 
 def test_every_llm_command_goes_through_the_gate(tmp_path: Path) -> None:
-    """Walks the CLI: every command that can call an LLM takes --config and --db, and on a 30-token
-    day cap it makes no call at all and exits 3 naming the day cap. A new LLM command without an
+    """Walks the CLI: every command that names an LLM provider takes --config and --db, and on a
+    30-token day cap it makes no call at all and exits 3 naming the day cap. A new LLM command without an
     entry here fails this test until it is added (and gated)."""
     idea, pack = tmp_path / "idea.json", tmp_path / "pack.json"
     assert run(["build-retrieval-pack", "--idea", str(EXAMPLE), "--output", str(pack)]) == 0
@@ -188,6 +188,7 @@ def test_every_llm_command_goes_through_the_gate(tmp_path: Path) -> None:
             str(KNOWLEDGE),
         ],
         "run-batch": ["--generate", "4", "--simulate", "none"],
+        "estimate-prompt-cost": ["--retrieval-pack", str(pack), "--knowledge-pack-dir", str(KNOWLEDGE)],
     }
     commands = _llm_commands()
     assert set(commands) == set(args), f"LLM commands changed: {sorted(commands)}"

@@ -19,6 +19,7 @@ from brain_agent.generation.budget import (
     BudgetGate,
     CallContext,
     PriceTable,
+    biller_context,
     budget_schema,
     default_budget_config_path,
     emit_decision,
@@ -138,6 +139,15 @@ def estimate_prompt_cost(
     ] = None,
     config: ConfigOption = None,
     model: Annotated[str, typer.Option("--model", help="Model to estimate and price for.")] = "mock-alpha-1",
+    llm_provider: Annotated[
+        str,
+        typer.Option(
+            "--llm-provider", help="Who bills the call (its calibration is used): mock | openai | …"
+        ),
+    ] = "mock",
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="The provider's endpoint (part of its calibration key).")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -154,8 +164,16 @@ def estimate_prompt_cost(
     with Pipeline(store).run(
         "estimate", {"retrieval_pack": str(retrieval_pack), "model": model}, knowledge_pack=knowledge
     ) as run:
-        ctx = CallContext(
-            run_id=run.run_id, batch_id=f"estimate:{run.run_id}", lane=idea.lane, idea_id=idea.id, model=model
+        ctx = biller_context(
+            CallContext(
+                run_id=run.run_id,
+                batch_id=f"estimate:{run.run_id}",
+                lane=idea.lane,
+                idea_id=idea.id,
+                model=model,
+            ),
+            llm_provider.strip().lower(),
+            base_url,
         )
         start = pack.default_topk.as_topk()
         decision = gate.plan(ctx, start, lambda k: SYSTEM_PROMPT + render_alpha_prompt(idea, pack, k))

@@ -28,7 +28,12 @@ from brain_agent.generation.budget.ladder import LadderOutcome, LadderStep, choo
 from brain_agent.generation.budget.lanes import FloorProtection, LanePlan, PlannedIdea, plan_lanes
 from brain_agent.generation.budget.policy import CallAmount, CallContext, Violation
 from brain_agent.generation.budget.prices import ModelPrice, PriceTable, load_price_table
-from brain_agent.generation.budget.provider import BudgetedProvider, biller_of, gated_provider
+from brain_agent.generation.budget.provider import (
+    BudgetedProvider,
+    biller_context,
+    biller_of,
+    gated_provider,
+)
 from brain_agent.generation.budget.scope import FAILURE_CODES, ScopeKey
 from brain_agent.generation.budget.tokens import CalibrationState, Estimate, TokenEstimator, rough_tokens
 
@@ -61,6 +66,7 @@ __all__ = [
     "TokenEstimator",
     "Violation",
     "Window",
+    "biller_context",
     "biller_of",
     "blocked_error",
     "budget_schema",

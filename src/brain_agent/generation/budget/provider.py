@@ -40,16 +40,27 @@ TRUSTED_PROVIDERS = frozenset({"mock"})
 """Providers whose usage is our own count (the offline mock): nothing to calibrate."""
 
 
-def biller_of(provider: LLMProvider) -> str:
+def biller(provider_name: str, base_url: str | None) -> str:
     """``name@endpoint`` of whoever bills a provider's calls; the endpoint without credentials,
     query or fragment (never a secret in a calibration key, an event or a log)."""
-    base = getattr(provider, "base_url", None)
-    if not isinstance(base, str) or not base:
-        return provider.name
-    parts = urlsplit(base)
+    if not base_url:
+        return provider_name
+    parts = urlsplit(base_url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    return f"{provider.name}@{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+    return f"{provider_name}@{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def biller_of(provider: LLMProvider) -> str:
+    base = getattr(provider, "base_url", None)
+    return biller(provider.name, base if isinstance(base, str) else None)
+
+
+def biller_context(ctx: CallContext, provider_name: str, base_url: str | None) -> CallContext:
+    """``ctx`` with the biller of a provider that is named, not built (``estimate-prompt-cost``)."""
+    return replace(
+        ctx, biller=biller(provider_name, base_url), trusted_usage=provider_name in TRUSTED_PROVIDERS
+    )
 
 
 def gated_provider(
