@@ -7,10 +7,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from brain_agent.errors import BudgetBlockedError
 from brain_agent.generation.budget import BudgetGate, CallContext, FakeClock
 from brain_agent.llm.base import Usage
+from brain_agent.storage import SQLiteStore
 from brain_agent.storage.ledger_store import Charge, LedgerStore
 
 CTX = CallContext(run_id="r1", batch_id="b1", lane="exploit", idea_id="i1", model="gpt-4o-mini")
@@ -129,3 +132,61 @@ def test_time_zone_windows() -> None:
     assert day.key == "2025-11-25@Asia/Seoul" and day.end - day.start == 86_400
     week = week_window(1_764_000_000.0, "UTC")
     assert week.key == "2025-W48@UTC" and week.end - week.start == 7 * 86_400
+
+
+# -- counters stay exact ------------------------------------------------------------------------
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["reserve", "settle", "release", "advance", "heartbeat", "expire"]),
+        st.integers(min_value=1, max_value=400),
+        st.integers(min_value=0, max_value=30),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS)
+def test_counter_rows_equal_the_charge_history(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, int, int]]
+) -> None:
+    """Whatever the sequence of reserve / settle / release / lease lapse / heartbeat, the counter
+    rows a reservation reads equal the sums over the charge rows (the definition they replace), and
+    spent + live holds never pass a cap."""
+    store = SQLiteStore(tmp_path_factory.mktemp("ctr") / "c.db")
+    ledger = LedgerStore(store)
+    clock = FakeClock()
+    live: list[str] = []
+    caps = {"a": 2_000, "b": 5_000}
+    for n, (op, amount, pick) in enumerate(ops):
+        now = clock.now()
+        if op == "reserve":
+            rid = f"r{n}"
+            charges = [Charge("a", amount, caps["a"]), Charge("b", amount, caps["b"])]
+            if ledger.reserve(rid, charges, now=now, lease_seconds=10) is None:
+                live.append(rid)
+        elif op in ("settle", "release") and live:
+            rid = live.pop(pick % len(live))
+            if op == "settle":
+                ledger.settle(rid, {"a": amount // 2, "b": amount}, now=now, tokens=amount, pico=0)
+            else:
+                ledger.release(rid, now=now, reason="test")
+        elif op == "advance":
+            clock.advance(pick)
+        elif op == "heartbeat":
+            ledger.heartbeat(live, now=now, lease_seconds=10)
+        elif op == "expire":
+            ledger.expire(now=now)
+        now = clock.now()
+        usage = ledger.usage(["a", "b"], now=now)
+        for key in ("a", "b"):
+            spent, held = store.conn.execute(
+                "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN spent ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN state = 'held' AND lease_expires > ? THEN reserved ELSE 0 END), 0) "
+                "FROM budget_charges WHERE scope_key = ?",
+                (now, key),
+            ).fetchone()
+            assert (usage[key].spent, usage[key].reserved) == (spent, held), (op, key)
+            assert held + spent <= caps[key]  # settles here never exceed their holds
+    store.close()

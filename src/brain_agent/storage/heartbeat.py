@@ -8,7 +8,8 @@ within one lease, and the run is marked ``interrupted`` by the next process that
 (:meth:`SQLiteStore.reap_dead_runs`).
 
 Registering costs a lock and a dict operation; the thread touches the database only when something
-is registered and a renewal is due, on its own connection (the store's connections are per thread).
+is registered, on its own connection (the store's connections are per thread). It also runs the
+store's WAL checkpoints every ``CHECKPOINT_S`` seconds, so no writer pays for one inside its call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from brain_agent.storage.ledger_store import LedgerStore
 from brain_agent.storage.sqlite_store import SQLiteStore
 
 RUN_BEAT_S = 60.0
+CHECKPOINT_S = 2.0
 _log = logging.getLogger(__name__)
 
 
@@ -92,7 +94,7 @@ class Heartbeats:
     # -- the thread ------------------------------------------------------------------------------
     def _interval(self) -> float:
         leases = [*self._holds.values(), *self._flights.values()]
-        return min([lease / 3.0 for lease in leases] + [RUN_BEAT_S])
+        return min([lease / 3.0 for lease in leases] + [CHECKPOINT_S])
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -129,6 +131,7 @@ class Heartbeats:
             except Exception as exc:  # a busy or vanished store: try again next beat
                 _log.warning("heartbeat failed: %s", exc)
                 continue
+            self.store.checkpoint()  # the WAL is folded in here, never inside a writer's transaction
             for k, lease in [*holds.items(), *flights.items()]:
                 due[k] = now_m + lease / 3
             if runs:

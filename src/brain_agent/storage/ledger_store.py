@@ -3,8 +3,11 @@
 The ledger is bookkeeping, not policy: the caller (the pure policy in ``generation/budget``) decides
 which scopes a call touches, how much and against which limits; :meth:`LedgerStore.reserve` checks
 and inserts them all-or-nothing inside one ``BEGIN IMMEDIATE`` transaction, so several OS processes
-sharing one file can never together pass a cap. Counters are derived from the charge rows
-(``SUM`` over an index), never kept as separate mutable totals.
+sharing one file can never together pass a cap. Each scope (and window) has one counter row
+(``budget_counters``: spent, held) changed by the same transaction that changes its charges, so a
+reservation reads and writes O(scopes) rows whatever the window's history; a hold whose lease lapsed
+is moved out of ``held`` when it is expired (at the next reservation), and is never counted as live
+before that (``usage`` subtracts it).
 
 Every method takes ``now`` from the caller (the clock seam). Statements are plain SQL with ``?``
 parameters and no SQLite-only constructs besides ``BEGIN IMMEDIATE``, so a server database can take
@@ -106,7 +109,8 @@ class LedgerStore:
             for charge in charges:
                 if charge.limit is None:
                     continue
-                used = self._used(conn, charge.scope_key, now)
+                spent, held = self._counter(conn, charge.scope_key)
+                used = spent + held
                 if used + charge.amount > charge.limit:
                     return Refusal(charge.scope_key, charge.limit, used + charge.amount)
             expires = now + lease_seconds
@@ -135,6 +139,11 @@ class LedgerStore:
                        (reservation_id, scope_key, unit, state, lease_expires, reserved)
                    VALUES (?, ?, ?, ?, ?, ?)""",
                 [(reservation_id, c.scope_key, c.unit, HELD, expires, c.amount) for c in charges],
+            )
+            conn.executemany(
+                "INSERT INTO budget_counters (scope_key, held) VALUES (?, ?) "
+                "ON CONFLICT (scope_key) DO UPDATE SET held = held + excluded.held",
+                [(c.scope_key, c.amount) for c in charges],
             )
         return None
 
@@ -166,15 +175,23 @@ class LedgerStore:
                     reservation_id,
                 ),
             )
-            for scope_key, amount in actual.items():
-                conn.execute(
-                    "UPDATE budget_charges SET state = ?, spent = ? "
-                    "WHERE reservation_id = ? AND scope_key = ?",
-                    (SETTLED, amount, reservation_id, scope_key),
+            held = {
+                str(r["scope_key"]): (str(r["state"]), int(r["reserved"]))
+                for r in conn.execute(
+                    "SELECT scope_key, state, reserved FROM budget_charges WHERE reservation_id = ?",
+                    (reservation_id,),
                 )
-            conn.execute(
-                "UPDATE budget_charges SET state = ? WHERE reservation_id = ? AND state != ?",
-                (SETTLED, reservation_id, SETTLED),
+            }
+            conn.executemany(
+                "UPDATE budget_charges SET state = ?, spent = ? WHERE reservation_id = ? AND scope_key = ?",
+                [(SETTLED, actual.get(key, 0), reservation_id, key) for key in held],
+            )
+            conn.executemany(
+                "UPDATE budget_counters SET held = held - ?, spent = spent + ? WHERE scope_key = ?",
+                [
+                    (reserved if state == HELD else 0, actual.get(key, 0), key)
+                    for key, (state, reserved) in held.items()
+                ],
             )
         return True
 
@@ -188,6 +205,14 @@ class LedgerStore:
             )
             if cur.rowcount == 0:
                 return False
+            conn.execute(
+                """UPDATE budget_counters SET held = held - (
+                       SELECT c.reserved FROM budget_charges c
+                       WHERE c.reservation_id = ? AND c.scope_key = budget_counters.scope_key AND c.state = ?)
+                   WHERE scope_key IN (
+                       SELECT scope_key FROM budget_charges WHERE reservation_id = ? AND state = ?)""",
+                (reservation_id, HELD, reservation_id, HELD),
+            )
             conn.execute(
                 "UPDATE budget_charges SET state = ? WHERE reservation_id = ?", (RELEASED, reservation_id)
             )
@@ -227,8 +252,8 @@ class LedgerStore:
             conn.execute("BEGIN")
         try:
             for key in keys:
-                spent, reserved = self._totals(conn, key, now)
-                out[key] = ScopeUsage(key, spent, reserved)
+                spent, held = self._counter(conn, key)
+                out[key] = ScopeUsage(key, spent, held - self._lapsed(conn, key, now))
         finally:
             if own:
                 conn.execute("COMMIT")
@@ -259,31 +284,49 @@ class LedgerStore:
 
     @staticmethod
     def _expire(conn: sqlite3.Connection, now: float) -> int:
+        """Move holds whose lease lapsed out of their counters and mark them expired."""
+        if (
+            conn.execute(
+                "SELECT 1 FROM budget_reservations WHERE state = ? AND lease_expires <= ? LIMIT 1",
+                (HELD, now),
+            ).fetchone()
+            is None
+        ):
+            return 0
+        conn.execute(
+            """UPDATE budget_counters SET held = held - (
+                   SELECT COALESCE(SUM(c.reserved), 0) FROM budget_charges c
+                   WHERE c.scope_key = budget_counters.scope_key AND c.state = ? AND c.lease_expires <= ?)
+               WHERE scope_key IN (
+                   SELECT scope_key FROM budget_charges WHERE state = ? AND lease_expires <= ?)""",
+            (HELD, now, HELD, now),
+        )
+        conn.execute(
+            "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?", (EXPIRED, HELD, now)
+        )
         cur = conn.execute(
             "UPDATE budget_reservations SET state = ?, reason = 'lease expired' "
             "WHERE state = ? AND lease_expires <= ?",
             (EXPIRED, HELD, now),
         )
-        if cur.rowcount:
-            conn.execute(
-                "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?",
-                (EXPIRED, HELD, now),
-            )
         return int(cur.rowcount)
 
     @staticmethod
-    def _totals(conn: sqlite3.Connection, scope_key: str, now: float) -> tuple[int, int]:
+    def _counter(conn: sqlite3.Connection, scope_key: str) -> tuple[int, int]:
         row = conn.execute(
-            """SELECT COALESCE(SUM(CASE WHEN state = ? THEN spent ELSE 0 END), 0),
-                      COALESCE(SUM(CASE WHEN state = ? AND lease_expires > ? THEN reserved ELSE 0 END), 0)
-               FROM budget_charges WHERE scope_key = ? AND state IN (?, ?)""",
-            (SETTLED, HELD, now, scope_key, SETTLED, HELD),
+            "SELECT spent, held FROM budget_counters WHERE scope_key = ?", (scope_key,)
         ).fetchone()
-        return int(row[0]), int(row[1])
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
-    def _used(self, conn: sqlite3.Connection, scope_key: str, now: float) -> int:
-        spent, reserved = self._totals(conn, scope_key, now)
-        return spent + reserved
+    @staticmethod
+    def _lapsed(conn: sqlite3.Connection, scope_key: str, now: float) -> int:
+        """Held amounts whose lease lapsed but that no reservation has expired yet."""
+        row = conn.execute(
+            "SELECT COALESCE(SUM(reserved), 0) FROM budget_charges "
+            "WHERE scope_key = ? AND state = ? AND lease_expires <= ?",
+            (scope_key, HELD, now),
+        ).fetchone()
+        return int(row[0])
 
     # -- single flight -------------------------------------------------------------------------
     def claim_flight(self, request_key: str, *, now: float, lease_seconds: float) -> bool:
