@@ -55,10 +55,12 @@ def _mount(point: Path, size: str) -> bool:
 
 
 @pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs mounted inside tmp_path (needs root; skipped otherwise)."""
+def tmpfs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A small tmpfs mounted inside tmp_path (needs root; skipped otherwise). Size: 256 KiB, or
+    ``@pytest.mark.parametrize("tmpfs", ["4m"], indirect=True)``."""
     point = tmp_path / "small-disk"
-    if not _mount(point, "256k"):
+    size = getattr(request, "param", "256k")
+    if not _mount(point, size):
         pytest.skip("cannot mount a tmpfs here (needs root and mount rights) to make a full disk")
     try:
         yield point
