@@ -15,6 +15,7 @@ EXIT_BAD_INPUT = 2
 EXIT_BUDGET_BLOCKED = 3
 EXIT_WRITE_FAILED = 4
 EXIT_SOME_FAILED = 5
+EXIT_REMOTE_FAILED = 6
 
 SHORT_VALUE = 80
 """How many characters of a bad value a message repeats (the rest is cut, the length said)."""
@@ -106,6 +107,7 @@ class LLMOutputError(InputError):
 class ProviderError(BrainAgentError):
     """An LLM provider or remote service failed (network, 5xx, auth)."""
 
+    exit_code = EXIT_REMOTE_FAILED
     code = "provider_error"
     http_status = 502
 
