@@ -13,6 +13,32 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_BUDGET_BLOCKED = 3
+EXIT_WRITE_FAILED = 4
+EXIT_SOME_FAILED = 5
+EXIT_REMOTE_FAILED = 6
+
+SHORT_VALUE = 80
+"""How many characters of a bad value a message repeats (the rest is cut, the length said)."""
+
+
+def shorten(value: Any, limit: int = SHORT_VALUE) -> str:
+    """``repr(value)`` cut to about ``limit`` characters: head, an ellipsis and the full length.
+
+    Every message that repeats a user's value goes through this, so a 10 MB title never puts 10 MB
+    on stderr (or in an HTTP error body)."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not turn an error message into a crash
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
+
+
+def clip(text: str, limit: int = SHORT_VALUE) -> str:
+    """``text`` itself when short, else its head and tail around an ellipsis, with the full length."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 24, 8)
+    return f"{text[: keep * 2 // 3]}…{text[-(keep // 3) :]} ({len(text):,} chars)"
 
 
 class BrainAgentError(Exception):
@@ -81,6 +107,7 @@ class LLMOutputError(InputError):
 class ProviderError(BrainAgentError):
     """An LLM provider or remote service failed (network, 5xx, auth)."""
 
+    exit_code = EXIT_REMOTE_FAILED
     code = "provider_error"
     http_status = 502
 
@@ -127,3 +154,28 @@ class StoreError(BrainAgentError):
     """The store could not be opened or migrated."""
 
     code = "store_error"
+
+
+class StoreFileError(StoreError):
+    """The store file itself is wrong: not SQLite, truncated, another application's database, made by
+    a newer brain-agent, or read-only when a command must write. The message names the file."""
+
+    exit_code = EXIT_BAD_INPUT
+    http_status = 503
+    code = "bad_store"
+
+
+class OutputError(InputError):
+    """An output path that cannot be written: a directory, a device, a FIFO, a symlink loop, a
+    folder without write permission. Nothing was written."""
+
+    code = "bad_output"
+
+
+class WriteFailedError(BrainAgentError):
+    """Writing an output failed part-way (disk full, quota, I/O error). The previous file, if any, is
+    left exactly as it was; the message names the file and the reason."""
+
+    exit_code = EXIT_WRITE_FAILED
+    http_status = 507
+    code = "write_failed"

@@ -11,9 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer._click import exceptions as click_exc  # typer ships its own click
 
-from brain_agent.errors import EXIT_INTERNAL, BrainAgentError
+from brain_agent.errors import EXIT_INTERNAL, BrainAgentError, clip
 from brain_agent.settings import default_db_path
 
 app = typer.Typer(
@@ -24,8 +25,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
+# Markup is off: user text (paths, ids, values) is printed as it is, never read as rich markup; a
+# command that wants colour passes a ``Text`` (see ``styled``).
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+out_console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+MESSAGE_LIMIT = 2000
+"""Longest error message printed; longer ones (a huge bad value) keep their head and tail."""
+
+
+def styled(label: str, style: str, rest: str = "") -> Text:
+    """``label`` in ``style`` followed by plain ``rest`` (never interpreted as markup)."""
+    return Text.assemble((label, style), rest)
+
+
+def print_error(message: str, label: str = "error") -> None:
+    err_console.print(styled(label, "bold red", f": {clip(message, MESSAGE_LIMIT)}"), soft_wrap=True)
+
 
 DbOption = Annotated[
     Path | None,
@@ -43,7 +59,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="brain-agent", standalone_mode=False)
     except BrainAgentError as exc:
-        err_console.print(f"[bold red]error[/]: {exc.message}", markup=True, soft_wrap=True)
+        print_error(exc.message)
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -67,7 +83,7 @@ def run(argv: list[str] | None = None) -> int:
                 where = f"details in {log}"
             except OSError:
                 where = "set BRAIN_AGENT_DEBUG=1 to see details"
-            err_console.print(f"[bold red]internal error[/] {incident}: this is a bug; {where}")
+            err_console.print(styled("internal error", "bold red", f" {incident}: this is a bug; {where}"))
         return EXIT_INTERNAL
     return int(result) if isinstance(result, int) else 0
 

@@ -179,7 +179,8 @@ def run_batch_command(
         err_console.print(
             f"[bold red]blocked[/]: {report.blocked} idea(s) hit a cap "
             f"({', '.join(sorted(set(report.blocked_codes)))}); "
-            f"deferred {report.deferred}, discarded {report.discarded}"
+            f"deferred {report.deferred}, discarded {report.discarded}",
+            markup=True,
         )
         raise typer.Exit(3)
 

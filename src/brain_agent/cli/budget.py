@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from brain_agent.agents import Pipeline
-from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
 from brain_agent.errors import ConfigError
 from brain_agent.generation.budget import (
     BudgetConfig,
@@ -27,6 +27,7 @@ from brain_agent.generation.budget import (
     load_price_table,
 )
 from brain_agent.generation.prompt import SYSTEM_PROMPT, render_alpha_prompt
+from brain_agent.jsonio import write_text
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.retrieval import load_retrieval_pack
 from brain_agent.settings import default_knowledge_pack_dir
@@ -49,7 +50,7 @@ def load_budget(path: Path | None, *, model: str | None = None) -> tuple[BudgetC
     config_path = path if path is not None else default_budget_config_path()
     config = load_budget_config(config_path)
     for warning in config.warnings():
-        err_console.print(f"[yellow]warning[/]: {config_path}: {warning}")
+        err_console.print(styled("warning", "yellow", f": {config_path}: {warning}"))
     prices_path = config_path.parent / config.price_table
     prices = load_price_table(prices_path)
     money_capped = config.max_cost_per_day is not None or config.max_cost_per_week is not None
@@ -72,7 +73,7 @@ def schema_command(
     if output is None:
         out_console.print_json(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_text(output, text + "\n", what="schema")
 
 
 @budget_app.command("validate")
@@ -80,7 +81,7 @@ def validate_command(file: Annotated[Path, typer.Argument(help="The budget file 
     """Validate a budget file (exit 2 naming the key and the value when it is wrong)."""
     config = load_budget_config(file)
     for warning in config.warnings():
-        err_console.print(f"[yellow]warning[/]: {file}: {warning}")
+        err_console.print(styled("warning", "yellow", f": {file}: {warning}"))
     load_price_table(file.parent / config.price_table)
     out_console.print(f"{file}: ok")
 
@@ -219,7 +220,8 @@ def estimate_prompt_cost(
         f = result["failure"]
         err_console.print(
             f"[bold red]blocked[/] {f['failure_code']}: {f['scope']} cap {f['limit']}, "
-            f"observed {f['observed']}"
+            f"observed {f['observed']}",
+            markup=True,
         )
         raise typer.Exit(3)
 
@@ -238,7 +240,8 @@ def _print_estimate(r: dict[str, Any]) -> None:
     out_console.print(
         f"decision: [bold]{r['decision']}[/]  prompt {r['prompt_tokens']} "
         f"+ completion cap {r['completion_tokens']}"
-        f" = {r['total_tokens']} tokens, cost ≤ ${r['cost']}  (run {r['run_id']})"
+        f" = {r['total_tokens']} tokens, cost ≤ ${r['cost']}  (run {r['run_id']})",
+        markup=True,
     )
 
 
@@ -266,6 +269,5 @@ def export_events(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text, what="events file")
         err_console.print(f"{len(lines)} events → {output}")

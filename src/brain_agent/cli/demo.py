@@ -19,6 +19,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from rich.markup import escape
 
 from brain_agent.cli.app import app, err_console, out_console
 from brain_agent.errors import InputError
@@ -98,7 +99,9 @@ def demo(
     try:
         _wait_healthy(url, server)
         built = (repo_root() / "web" / "out" / "index.html").exists()
-        out_console.print(f"\n[bold cyan]Reactor Core HUD[/]  →  [bold]{url}[/]   (store: {db})")
+        out_console.print(
+            f"\n[bold cyan]Reactor Core HUD[/]  →  [bold]{url}[/]   (store: {escape(str(db))})", markup=True
+        )
         if not built:
             err_console.print("the HUD is not built yet: run `make web` (the API is up regardless)")
         out_console.print(
@@ -106,7 +109,9 @@ def demo(
             "will see Top-K fallbacks, the explore floor and blocks; the warnings below say the same"
         )
         for n in range(1, batches + 1):
-            out_console.print(f"\n[bold]batch {n}/{batches}[/]: {ideas} ideas, mock LLM, local simulator")
+            out_console.print(
+                f"\n[bold]batch {n}/{batches}[/]: {ideas} ideas, mock LLM, local simulator", markup=True
+            )
             code = subprocess.call(
                 _cli(
                     "run-batch",
@@ -129,7 +134,7 @@ def demo(
             )
             if code not in (0, 3):  # 3 = something was blocked by the budget, which the demo shows on purpose
                 raise InputError(f"run-batch exited with code {code}")
-        out_console.print(f"\n[bold green]demo batches done[/]; the HUD stays at {url}")
+        out_console.print(f"\n[bold green]demo batches done[/]; the HUD stays at {url}", markup=True)
         if not exit_when_done:
             out_console.print("press Ctrl-C to stop")
             server.wait()

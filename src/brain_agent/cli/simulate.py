@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
-from brain_agent.errors import InputError
+from brain_agent.errors import EXIT_SOME_FAILED, InputError
 from brain_agent.jsonio import read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
@@ -61,6 +62,8 @@ def simulate_candidates_command(
     Candidates that failed validation are not simulated (status SKIPPED). Interrupted runs resume
     their in-flight simulations from the store instead of submitting them again.
     """
+    if interactive_login and backend.strip().lower() != "brain":
+        raise InputError("--interactive-login needs --backend brain (it is the BRAIN login)", key="backend")
     candidates = _candidates(input)
     sim_settings = (
         read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
@@ -75,6 +78,13 @@ def simulate_candidates_command(
         brain_url=brain_url,
         interactive_login=interactive_login,
     )
+    login = getattr(chosen, "login", None)
+    if callable(login):
+        try:
+            login()  # BRAIN: wrong, missing or too-open credentials stop here (exit 2), not per candidate
+        except BaseException:
+            close_backend(chosen)
+            raise
 
     with Progress(
         TextColumn("[bold]simulate[/] {task.description}"),
@@ -92,7 +102,7 @@ def simulate_candidates_command(
                 task,
                 completed=update.done,
                 total=update.total,
-                description=f"{name}: {update.candidate_id} {update.status.lower()}",
+                description=escape(f"{name}: {update.candidate_id} {update.status.lower()}"),
             )
 
         try:
@@ -119,3 +129,7 @@ def simulate_candidates_command(
                 f"  {record['candidate_id']}: {record['status']} {record['error'].get('code')}: "
                 f"{record['error'].get('message')}"
             )
+    failed = counts.get("ERROR", 0)
+    if failed:
+        err_console.print(f"{failed} of {len(records)} candidates ended in ERROR (exit {EXIT_SOME_FAILED})")
+        raise typer.Exit(EXIT_SOME_FAILED)

@@ -7,7 +7,6 @@ Files: ``operators.json``, ``fields.json``, ``subcategories.json``; each a JSON 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +14,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from brain_agent.errors import KnowledgePackError
+from brain_agent.errors import InputError, KnowledgePackError, clip, shorten
+from brain_agent.jsonio import parse_json
 from brain_agent.knowledge.models import DataField, Operator, Subcategory
 
 OPERATORS_FILE = "operators.json"
@@ -50,13 +50,14 @@ class KnowledgePack:
 def _read_items(path: Path) -> tuple[list[Any], bytes]:
     if not path.is_file():
         raise KnowledgePackError(f"{path}: knowledge pack file is missing", file=str(path))
-    raw = path.read_bytes()
     try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise KnowledgePackError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=str(path)
-        ) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KnowledgePackError(f"{path}: cannot read: {exc.strerror or exc}", file=str(path)) from None
+    try:
+        doc = parse_json(raw, str(path), "knowledge pack")
+    except InputError as exc:  # not UTF-8, invalid JSON, too deep, NaN: same message, pack error class
+        raise KnowledgePackError(exc.message, **exc.details) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise KnowledgePackError(f"{path}: expected an object with an 'items' list", file=str(path))
     return doc["items"], raw
@@ -65,7 +66,7 @@ def _read_items(path: Path) -> tuple[list[Any], bytes]:
 def _parse(path: Path, items: list[Any], model: type[_M], key: str) -> dict[str, _M]:
     out: dict[str, _M] = {}
     for index, item in enumerate(items):
-        name = item.get(key, f"#{index}") if isinstance(item, dict) else f"#{index}"
+        name = clip(str(item.get(key, f"#{index}"))) if isinstance(item, dict) else f"#{index}"
         try:
             record = model.model_validate(item)
         except PydanticValidationError as exc:
@@ -73,7 +74,7 @@ def _parse(path: Path, items: list[Any], model: type[_M], key: str) -> dict[str,
             loc = ".".join(str(p) for p in first["loc"]) or "(entry)"
             raise KnowledgePackError(
                 f"{path}: entry {index} ({name!s}): key '{loc}': {first['msg']} "
-                f"(value: {first.get('input')!r})",
+                f"(value: {shorten(first.get('input'))})",
                 file=str(path),
                 index=index,
                 key=loc,
@@ -81,7 +82,10 @@ def _parse(path: Path, items: list[Any], model: type[_M], key: str) -> dict[str,
         ident = getattr(record, key)
         if ident in out:
             raise KnowledgePackError(
-                f"{path}: entry {index}: duplicate {key} '{ident}'", file=str(path), index=index, key=key
+                f"{path}: entry {index}: duplicate {key} {shorten(ident)}",
+                file=str(path),
+                index=index,
+                key=key,
             )
         out[ident] = record
     return out
@@ -105,14 +109,14 @@ def load_knowledge_pack(directory: str | Path) -> KnowledgePack:
     for index, f in enumerate(fields.values()):
         if f.subcategory not in subcategories:
             raise KnowledgePackError(
-                f"{root / FIELDS_FILE}: entry {index} ({f.id}): key 'subcategory': "
-                f"unknown subcategory {f.subcategory!r} (not in {SUBCATEGORIES_FILE})",
+                f"{root / FIELDS_FILE}: entry {index} ({clip(f.id)}): key 'subcategory': "
+                f"unknown subcategory {shorten(f.subcategory)} (not in {SUBCATEGORIES_FILE})",
                 file=str(root / FIELDS_FILE),
                 index=index,
                 key="subcategory",
             )
     clash = set(operators) & set(fields)
     if clash:
-        raise KnowledgePackError(f"{root}: names are both operators and fields: {sorted(clash)}")
+        raise KnowledgePackError(f"{root}: names are both operators and fields: {shorten(sorted(clash))}")
     infix = {op.infix: op for op in operators.values() if op.infix}
     return KnowledgePack(root, operators, fields, subcategories, digest.hexdigest()[:16], infix)

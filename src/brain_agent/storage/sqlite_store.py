@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from brain_agent.errors import NotFoundError, StoreError
+from brain_agent.errors import NotFoundError, StoreError, StoreFileError, WriteFailedError
 from brain_agent.storage.liveness import holder_dead, holder_id
 
 _BUSY_TIMEOUT_MS = 30_000
@@ -86,6 +86,23 @@ class LLMCallRecord:
     error: str | None = None
 
 
+def _file_problem(exc: sqlite3.DatabaseError) -> bool:
+    """True when SQLite's complaint is about the file (the user's to fix), not our SQL."""
+    text = str(exc).lower()
+    return any(
+        word in text
+        for word in (
+            "not a database",
+            "malformed",
+            "readonly",
+            "read-only",
+            "unable to open",
+            "disk i/o",
+            "locked",
+        )
+    )
+
+
 def _migration_scripts() -> list[tuple[str, str]]:
     folder = resources.files("brain_agent.storage") / "migrations"
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
@@ -104,33 +121,112 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 class SQLiteStore:
-    """A store on one SQLite file. Cheap to open; one connection per thread."""
+    """A store on one SQLite file. Cheap to open; one connection per thread.
+
+    Opening checks the file is a brain-agent store this version understands: a file that is not
+    SQLite, a truncated one, another application's database, or one migrated by a newer brain-agent
+    is refused with :class:`StoreFileError` (exit 2, the file named). A store on a read-only mount (or
+    a file this user may not write) is opened read-only: reading commands work, the first write is
+    refused with exit 2.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
         self._commits = 0
+        self.read_only = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the store's folder: {exc.strerror}") from None
+            raise StoreFileError(
+                f"{self.path}: cannot create the store's folder: {exc.strerror or exc}", file=str(self.path)
+            ) from None
+        self._check_file()
         self.migrate()
 
+    def _check_file(self) -> None:
+        """Refuse early what SQLite would only notice later (or would silently turn into a store)."""
+        p = self.path
+        if p.is_dir():
+            raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
+        if not p.exists():
+            return
+        if not p.is_file():
+            raise StoreFileError(f"{p}: the store path is not a regular file", file=str(p))
+        try:
+            with p.open("rb") as fh:
+                header = fh.read(100)
+        except OSError as exc:
+            raise StoreFileError(f"{p}: cannot read the store: {exc.strerror or exc}", file=str(p)) from None
+        if not header:
+            return  # an empty file: SQLite makes a fresh database in it
+        if not header.startswith(SQLITE_HEADER):
+            raise StoreFileError(
+                f"{p}: not a SQLite database (wrong header); refusing to use it", file=str(p)
+            )
+        if len(header) < 100:
+            raise StoreFileError(f"{p}: the SQLite file is truncated ({len(header)} bytes)", file=str(p))
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(header[28:32], "big")
+        size = p.stat().st_size
+        in_header_size_valid = header[24:28] == header[92:96]
+        if (
+            in_header_size_valid
+            and page_size
+            and pages
+            and size < page_size * pages
+            and not Path(f"{p}-wal").exists()
+        ):
+            raise StoreFileError(
+                f"{p}: the SQLite file is truncated ({size} bytes, its header says {page_size * pages})",
+                file=str(p),
+            )
+        if not (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)):
+            self.read_only = True
+
     # -- connection and transactions -------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        timeout = _BUSY_TIMEOUT_MS / 1000
+        if not self.read_only:
+            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run off the hot path
+                return conn
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                if "readonly" not in str(exc) and "read-only" not in str(exc):
+                    raise
+                self.read_only = True  # e.g. a read-only mount that os.access did not report
+        uri = self.path.resolve().as_uri()
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            conn = sqlite3.connect(f"{uri}?{flags}", timeout=timeout, isolation_level=None, uri=True)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()  # a WAL store on a read-only mount needs immutable=1 (no -shm file)
+        raise sqlite3.OperationalError("unable to open database file read-only")
+
     @property
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-                conn.row_factory = sqlite3.Row
-                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run off the hot path
+                conn = self._connect()
             except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+                raise StoreFileError(
+                    f"{self.path}: cannot open the store: {exc}", file=str(self.path)
+                ) from None
+            conn.row_factory = sqlite3.Row
             self._local.conn = conn
         return conn
 
@@ -141,15 +237,31 @@ class SQLiteStore:
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
             return
+        if self.read_only:
+            raise StoreFileError(
+                f"{self.path}: the store is read-only (a read-only mount or file); this command writes "
+                "to it: use a writable copy with --db",
+                file=str(self.path),
+            )
         with self._writer_queue():
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                else:
+                    conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if "full" in str(exc):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise WriteFailedError(
+                        f"{self.path}: cannot write to the store: {exc}", file=str(self.path)
+                    ) from None
                 raise
-            else:
-                conn.execute("COMMIT")
         self._commits += 1
         if self._commits >= _INLINE_CHECKPOINT_EVERY:  # nobody else checkpointed: do it here, rarely
             self.checkpoint()
@@ -193,17 +305,66 @@ class SQLiteStore:
             conn.close()
             self._local.conn = None
 
+    def _applied(self, conn: sqlite3.Connection) -> set[str] | None:
+        """Names in ``schema_migrations``; None when the table is missing."""
+        row = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if row is None:
+            return None
+        return {str(r[0]) for r in conn.execute("SELECT name FROM schema_migrations")}
+
+    def _check_schema(self, conn: sqlite3.Connection, known: list[str]) -> set[str]:
+        applied = self._applied(conn)
+        if applied is None:
+            tables = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                    "ORDER BY name"
+                )
+            ]
+            if tables:
+                shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+                raise StoreFileError(
+                    f"{self.path}: a SQLite database of another application (tables: {shown}; no "
+                    "schema_migrations table); refusing to use it as a brain-agent store",
+                    file=str(self.path),
+                )
+            return set()
+        unknown = sorted(applied - set(known))
+        if unknown:
+            raise StoreFileError(
+                f"{self.path}: the store was migrated by a newer brain-agent (unknown migration "
+                f"{unknown[0]!r}); upgrade brain-agent or use another --db",
+                file=str(self.path),
+                migration=unknown[0],
+            )
+        return applied
+
     def migrate(self) -> list[str]:
         """Apply pending named migrations; returns the names applied now."""
+        scripts = _migration_scripts()
+        known = [name for name, _ in scripts]
         applied_now: list[str] = []
         try:
+            if self.read_only:
+                done = self._check_schema(self.conn, known)
+                pending = [name for name in known if name not in done]
+                if pending:
+                    raise StoreFileError(
+                        f"{self.path}: the store is read-only and needs migration {pending[0]!r}; "
+                        "open it writable once",
+                        file=str(self.path),
+                    )
+                return []
             with self.transaction() as conn:
+                done = self._check_schema(conn, known)
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
                 )
-                done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
-                for name, script in _migration_scripts():
+                for name, script in scripts:
                     if name in done:
                         continue
                     for statement in _statements(script):
@@ -211,7 +372,8 @@ class SQLiteStore:
                     conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
                     applied_now.append(name)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot migrate the store: {exc}") from None
+            kind = StoreFileError if _file_problem(exc) else StoreError
+            raise kind(f"{self.path}: cannot open the store: {exc}", file=str(self.path)) from None
         return applied_now
 
     # -- runs ------------------------------------------------------------------------------
@@ -248,7 +410,9 @@ class SQLiteStore:
         """Mark ``interrupted`` every ``running`` run whose process is gone: a holder on this host
         whose pid is dead, or any run without a heartbeat for ``stale_after`` seconds (a process on
         another machine, or one from before holders were recorded). Each gets a ``run.interrupted``
-        event; returns their ids."""
+        event; returns their ids. A read-only store is left as it is."""
+        if self.read_only:
+            return []
         rows = self.conn.execute(
             "SELECT run_id, holder, COALESCE(heartbeat_at, created_at) AS beat FROM runs "
             "WHERE status = 'running'"

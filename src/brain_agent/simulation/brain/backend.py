@@ -183,6 +183,10 @@ class BrainBackend:
     def close(self) -> None:
         self.session.close()
 
+    def login(self) -> None:
+        """Log in now (or reuse the saved session): credential problems surface before any work."""
+        self.session.ensure()
+
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
@@ -364,10 +368,19 @@ class BrainBackend:
         if status in _DONE_OK and isinstance(alpha_id, str) and alpha_id:
             result = self.api.alpha(alpha_id)
             if self.fetch_pnl:
-                result = {**result, "pnl": pnl_series(self.api.recordset(alpha_id, "pnl"))}
+                result = {**result, **self._pnl(alpha_id)}
             outcome = SimulationOutcome(h.candidate_id, "COMPLETE", result=result, alpha_id=alpha_id)
             return Poll(done=True, progress=1.0, retry_after_s=0.0, outcome=outcome, extra=extra)
         return self._failed(h, body, extra)
+
+    def _pnl(self, alpha_id: str) -> dict[str, Any]:
+        """The optional PnL follow-up: on failure (404, 5xx after retries, a malformed recordset) the
+        result keeps its metrics, already paid for with quota, and says ``pnl_unavailable``."""
+        try:
+            return {"pnl": pnl_series(self.api.recordset(alpha_id, "pnl"))}
+        except ProviderError as exc:
+            log.warning("BRAIN: pnl of alpha %s unavailable: %s", alpha_id, exc.message)
+            return {"pnl": None, "pnl_unavailable": exc.message}
 
     def _failed(self, h: Handle, body: dict[str, Any], extra: dict[str, Any] | None = None) -> Poll:
         status = str(body.get("status") or "")

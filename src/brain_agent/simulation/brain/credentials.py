@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from brain_agent.errors import AuthError
+from brain_agent.jsonio import write_json
 
 ENV_EMAIL = "BRAIN_EMAIL"
 ENV_PASSWORD = "BRAIN_PASSWORD"
@@ -110,17 +110,7 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
 
 def write_private_json(path: Path, data: Any) -> None:
     """Write JSON atomically into a file that only the owner can read (mode 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json(path, data, mode=0o600, what="session file")
 
 
 @dataclass(frozen=True)
@@ -150,7 +140,13 @@ class SessionStore:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return None
-        if not isinstance(doc, dict) or doc.get("base_url") != base_url:
+        if not isinstance(doc, dict):
+            return None
+        stored = doc.get("base_url")
+        if isinstance(stored, str) and "@" in stored.partition("://")[2].partition("/")[0]:
+            self.clear()  # written by an older version with a password in the URL: never keep that
+            return None
+        if stored != base_url:
             return None
         cookies = doc.get("cookies")
         if not isinstance(cookies, dict) or not all(isinstance(v, str) for v in cookies.values()):

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from brain_agent.errors import AuthError, ProviderError
+from brain_agent.errors import AuthError, InputError, ProviderError, shorten
 from brain_agent.simulation.brain.clock import (
     NEW_YORK,
     Clock,
@@ -32,7 +32,14 @@ from brain_agent.simulation.brain.clock import (
     next_new_york_midnight,
     seconds_until_new_york_midnight,
 )
-from brain_agent.simulation.brain.credentials import Credentials, SavedSession, SessionStore, load_credentials
+from brain_agent.simulation.brain.credentials import (
+    ENV_EMAIL,
+    ENV_PASSWORD,
+    Credentials,
+    SavedSession,
+    SessionStore,
+    load_credentials,
+)
 from brain_agent.simulation.brain.throttle import RetryPolicy, backoff_s, parse_retry_after
 
 log = logging.getLogger("brain_agent.simulation.brain")
@@ -76,6 +83,46 @@ def install_log_redaction() -> None:
 def default_base_url(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return (env.get(ENV_API_URL) or DEFAULT_BASE_URL).rstrip("/")
+
+
+def check_base_url(url: str) -> str:
+    """``url`` without a trailing slash, or exit 2 when it is not an http(s) URL or holds credentials.
+
+    A password in the URL (``http://user:PASSWORD@host``) is refused before the session exists, so
+    it never reaches a log line, an event, a results file or the session file; the message shows the
+    URL with the user part replaced by ``***``."""
+    text = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        has_credentials = parts.username is not None or parts.password is not None or "@" in parts.netloc
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise InputError(
+            f"BRAIN API URL {shorten(redact_url(text))} is not a valid URL", key="brain_url"
+        ) from None
+    if has_credentials:
+        raise InputError(
+            f"BRAIN API URL {shorten(redact_url(text))} holds credentials (user:password@host): refused; "
+            f"give them in ${ENV_EMAIL}/${ENV_PASSWORD} or the 0600 credentials file instead",
+            key="brain_url",
+        )
+    if parts.scheme not in ("http", "https") or not host:
+        raise InputError(
+            f"BRAIN API URL {shorten(redact_url(text))} must be an http(s) URL with a host", key="brain_url"
+        )
+    return text
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@`` (for messages only)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return re.sub(r"^[^/]*@", "***@", url)
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{tail}"
 
 
 def stderr_notify(message: str) -> None:
@@ -140,7 +187,7 @@ class BrainSession:
         timeout_s: float = 60.0,
         rng: random.Random | None = None,
     ) -> None:
-        self.base_url = (base_url or default_base_url()).rstrip("/")
+        self.base_url = check_base_url(base_url or default_base_url())
         self.clock: Clock = clock or SystemClock()
         self.policy = policy or RetryPolicy()
         self.interactive_login = interactive_login
