@@ -277,7 +277,7 @@ class SQLiteStore:
             fd = self._local.lock_fd = -1  # benchmarks compare with and without it
         if fd is None:
             try:
-                fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(f"{self.path}.lock", os.O_RDONLY | os.O_CREAT, 0o600)  # flock needs no write
             except OSError:
                 fd = -1  # a read-only folder: no queue, SQLite's busy handler alone
             self._local.lock_fd = fd
@@ -304,6 +304,10 @@ class SQLiteStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
+        fd = getattr(self._local, "lock_fd", None)
+        if fd is not None and fd >= 0:
+            os.close(fd)
+        self._local.lock_fd = None
 
     def _applied(self, conn: sqlite3.Connection) -> set[str] | None:
         """Names in ``schema_migrations``; None when the table is missing."""
