@@ -244,19 +244,11 @@ class LedgerStore:
 
     def usage(self, scope_keys: Iterable[str], *, now: float) -> dict[str, ScopeUsage]:
         """Spent and live-reserved amounts per scope (a consistent snapshot)."""
-        conn = self.store.conn
         out: dict[str, ScopeUsage] = {}
-        keys = list(scope_keys)
-        own = not conn.in_transaction
-        if own:
-            conn.execute("BEGIN")
-        try:
-            for key in keys:
+        with self.store.snapshot() as conn:
+            for key in scope_keys:
                 spent, held = self._counter(conn, key)
                 out[key] = ScopeUsage(key, spent, held - self._lapsed(conn, key, now))
-        finally:
-            if own:
-                conn.execute("COMMIT")
         return out
 
     def reservation(self, reservation_id: str) -> ReservationRow | None:

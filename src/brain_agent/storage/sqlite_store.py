@@ -9,81 +9,20 @@ sibling modules that reuse :meth:`SQLiteStore.transaction`.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from brain_agent.errors import NotFoundError, StoreError, StoreFileError, WriteFailedError
-from brain_agent.storage.liveness import holder_dead, holder_id
+from brain_agent.errors import StoreError, StoreFileError, WriteFailedError
+from brain_agent.storage.records import Event, LLMCallRecord, RecordStore, new_id
 
 _BUSY_TIMEOUT_MS = 30_000
-RUN_STALE_AFTER_S = 900.0
 _INLINE_CHECKPOINT_EVERY = 2_000
-"""A running run with no heartbeat for this long is taken as dead (heartbeats come every minute)."""
-
-
-def new_id(prefix: str) -> str:
-    """A sortable-enough unique id: prefix, millisecond time, random suffix."""
-    return f"{prefix}_{int(time.time() * 1000):x}{uuid.uuid4().hex[:8]}"
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    run_id: str
-    ts: float
-    name: str
-    step: str | None
-    idea_id: str | None
-    lane: str | None
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "ts": self.ts,
-            "name": self.name,
-            "step": self.step,
-            "idea_id": self.idea_id,
-            "lane": self.lane,
-            "payload": self.payload,
-        }
-
-
-@dataclass(frozen=True)
-class LLMCallRecord:
-    provider: str
-    model: str
-    purpose: str
-    uncached_input: int = 0
-    cached_input: int = 0
-    cache_write: int = 0
-    output: int = 0
-    reasoning: int = 0
-    latency_ms: float = 0.0
-    cost: str = "0"
-    cache_hit: bool = False
-    run_id: str | None = None
-    idea_id: str | None = None
-    request_key: str | None = None
-    reservation_id: str | None = None
-    raw_usage: dict[str, Any] = field(default_factory=dict)
-    response_text: str | None = None
-    error: str | None = None
 
 
 def _file_problem(exc: sqlite3.DatabaseError) -> bool:
@@ -124,7 +63,7 @@ def _statements(script: str) -> Iterator[str]:
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class SQLiteStore:
+class SQLiteStore(RecordStore):
     """A store on one SQLite file. Cheap to open; one connection per thread.
 
     Opening checks the file is a brain-agent store this version understands: a file that is not
@@ -290,6 +229,23 @@ class SQLiteStore:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read across several statements (joins an open transaction)."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database without waiting for readers (``PASSIVE``).
         Writers never checkpoint inside their transaction; the heartbeat thread calls this every few
@@ -380,277 +336,6 @@ class SQLiteStore:
             raise kind(f"{self.path}: cannot open the store: {exc}", file=str(self.path)) from None
         return applied_now
 
-    # -- runs ------------------------------------------------------------------------------
-    def create_run(self, kind: str, config: dict[str, Any] | None = None, run_id: str | None = None) -> str:
-        run_id = run_id or new_id("run")
-        now = time.time()
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO runs (run_id, kind, status, created_at, config, holder, heartbeat_at) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
-                (run_id, kind, now, _dumps(config or {}), holder_id(), now),
-            )
-        return run_id
 
-    def finish_run(self, run_id: str, status: str, summary: dict[str, Any] | None = None) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE run_id = ?",
-                (status, time.time(), _dumps(summary or {}), run_id),
-            )
-
-    def touch_runs(self, run_ids: list[str], *, now: float) -> None:
-        """Renew the heartbeat of running runs (their process is alive)."""
-        if not run_ids:
-            return
-        marks = ",".join("?" * len(run_ids))
-        with self.transaction() as conn:
-            conn.execute(
-                f"UPDATE runs SET heartbeat_at = ? WHERE status = 'running' AND run_id IN ({marks})",
-                (now, *run_ids),
-            )
-
-    def reap_dead_runs(self, *, now: float, stale_after: float = RUN_STALE_AFTER_S) -> list[str]:
-        """Mark ``interrupted`` every ``running`` run whose process is gone: a holder on this host
-        whose pid is dead, or any run without a heartbeat for ``stale_after`` seconds (a process on
-        another machine, or one from before holders were recorded). Each gets a ``run.interrupted``
-        event; returns their ids. A read-only store is left as it is."""
-        if self.read_only:
-            return []
-        rows = self.conn.execute(
-            "SELECT run_id, holder, COALESCE(heartbeat_at, created_at) AS beat FROM runs "
-            "WHERE status = 'running'"
-        ).fetchall()
-        dead = [
-            (str(r["run_id"]), r["holder"])
-            for r in rows
-            if float(r["beat"]) < now - stale_after or (r["holder"] and holder_dead(str(r["holder"])))
-        ]
-        reaped: list[str] = []
-        for run_id, holder in dead:
-            with self.transaction() as conn:
-                cur = conn.execute(
-                    "UPDATE runs SET status = 'interrupted', finished_at = ? "
-                    "WHERE run_id = ? AND status = 'running'",
-                    (now, run_id),
-                )
-                if cur.rowcount:
-                    reaped.append(run_id)
-                    self.append_event(
-                        run_id,
-                        "run.interrupted",
-                        {"holder": holder, "reason": "its process is gone", "detected_by": holder_id()},
-                        step="pipeline",
-                    )
-        return reaped
-
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        row = self.conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"run {run_id!r} not found in {self.path}", run_id=run_id)
-        return _run_dict(row)
-
-    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [_run_dict(row) for row in rows]
-
-    # -- events ----------------------------------------------------------------------------
-    def append_event(
-        self,
-        run_id: str,
-        name: str,
-        payload: dict[str, Any] | None = None,
-        *,
-        step: str | None = None,
-        idea_id: str | None = None,
-        lane: str | None = None,
-        ts: float | None = None,
-    ) -> int:
-        """Append one event and return its id (the cursor). The one write path for events."""
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO events (run_id, ts, name, step, idea_id, lane, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, time.time() if ts is None else ts, name, step, idea_id, lane, _dumps(payload or {})),
-            )
-            return int(cur.lastrowid or 0)
-
-    def events(
-        self, run_id: str | None = None, after: int = 0, limit: int = 1000, names: list[str] | None = None
-    ) -> list[Event]:
-        sql = "SELECT * FROM events WHERE id > ?"
-        params: list[Any] = [after]
-        if run_id is not None:
-            sql += " AND run_id = ?"
-            params.append(run_id)
-        if names:
-            sql += f" AND name IN ({','.join('?' * len(names))})"
-            params.extend(names)
-        sql += " ORDER BY id LIMIT ?"
-        params.append(limit)
-        return [_event(row) for row in self.conn.execute(sql, params)]
-
-    def last_event_id(self, run_id: str | None = None) -> int:
-        if run_id is None:
-            row = self.conn.execute("SELECT MAX(id) FROM events").fetchone()
-        else:
-            row = self.conn.execute("SELECT MAX(id) FROM events WHERE run_id = ?", (run_id,)).fetchone()
-        return int(row[0] or 0)
-
-    # -- LLM call log ----------------------------------------------------------------------
-    def record_llm_call(self, record: LLMCallRecord) -> int:
-        """The one write path for LLM calls (successful, failed and cache hits)."""
-        with self.transaction() as conn:
-            cur = conn.execute(
-                """INSERT INTO llm_calls (run_id, idea_id, ts, provider, model, purpose, request_key,
-                       uncached_input, cached_input, cache_write, output, reasoning, latency_ms, cost,
-                       cache_hit, reservation_id, raw_usage, response_text, error)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    record.run_id,
-                    record.idea_id,
-                    time.time(),
-                    record.provider,
-                    record.model,
-                    record.purpose,
-                    record.request_key,
-                    record.uncached_input,
-                    record.cached_input,
-                    record.cache_write,
-                    record.output,
-                    record.reasoning,
-                    record.latency_ms,
-                    record.cost,
-                    int(record.cache_hit),
-                    record.reservation_id,
-                    _dumps(record.raw_usage),
-                    record.response_text,
-                    record.error,
-                ),
-            )
-            return int(cur.lastrowid or 0)
-
-    def llm_calls(self, run_id: str | None = None) -> list[dict[str, Any]]:
-        if run_id is None:
-            rows = self.conn.execute("SELECT * FROM llm_calls ORDER BY id").fetchall()
-        else:
-            rows = self.conn.execute(
-                "SELECT * FROM llm_calls WHERE run_id = ? ORDER BY id", (run_id,)
-            ).fetchall()
-        out = []
-        for row in rows:
-            item = dict(row)
-            item["raw_usage"] = json.loads(item["raw_usage"])
-            item["cache_hit"] = bool(item["cache_hit"])
-            out.append(item)
-        return out
-
-    def cached_response(self, request_key: str) -> dict[str, Any] | None:
-        """The newest successful, non-cache-hit call with this request key, if any."""
-        row = self.conn.execute(
-            "SELECT * FROM llm_calls WHERE request_key = ? AND error IS NULL AND cache_hit = 0 "
-            "AND response_text IS NOT NULL ORDER BY id DESC LIMIT 1",
-            (request_key,),
-        ).fetchone()
-        return None if row is None else dict(row)
-
-    # -- candidates ------------------------------------------------------------------------
-    def save_candidate(self, candidate: dict[str, Any]) -> None:
-        """Insert or replace a candidate record (keys: candidate_id, run_id, idea_id, lane, expression,
-        status, valid, error_code, fields, operators, subcategories; everything is also kept in ``data``)."""
-        with self.transaction() as conn:
-            conn.execute(
-                """INSERT OR REPLACE INTO candidates (candidate_id, run_id, idea_id, lane, created_at,
-                       expression, status, valid, error_code, fields, operators, subcategories, data)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    candidate["candidate_id"],
-                    candidate.get("run_id"),
-                    candidate.get("idea_id"),
-                    candidate.get("lane"),
-                    candidate.get("created_at", time.time()),
-                    candidate.get("expression"),
-                    candidate.get("status", "created"),
-                    int(bool(candidate.get("valid"))),
-                    candidate.get("error_code"),
-                    _dumps(sorted(candidate.get("fields", []))),
-                    _dumps(sorted(candidate.get("operators", []))),
-                    _dumps(sorted(candidate.get("subcategories", []))),
-                    _dumps(candidate),
-                ),
-            )
-
-    def set_candidate_status(self, candidate_id: str, status: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE candidates SET status = ? WHERE candidate_id = ?", (status, candidate_id))
-
-    def get_candidate(self, candidate_id: str) -> dict[str, Any]:
-        row = self.conn.execute("SELECT * FROM candidates WHERE candidate_id = ?", (candidate_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"candidate {candidate_id!r} not found in {self.path}")
-        return _candidate_dict(row)
-
-    def list_candidates(
-        self, run_id: str | None = None, *, before: float | None = None
-    ) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM candidates WHERE 1 = 1"
-        params: list[Any] = []
-        if run_id is not None:
-            sql += " AND run_id = ?"
-            params.append(run_id)
-        if before is not None:
-            sql += " AND created_at < ?"
-            params.append(before)
-        rows = self.conn.execute(sql + " ORDER BY created_at, candidate_id", params).fetchall()
-        return [_candidate_dict(row) for row in rows]
-
-    def usage_counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """How often each field and each subcategory appeared in the candidates of *completed* runs
-        (for exploration). Candidates of running, interrupted or failed runs do not count, so a
-        rerun of an interrupted batch renders the same prompts and is served from the cache."""
-        fields: dict[str, int] = {}
-        subs: dict[str, int] = {}
-        rows = self.conn.execute(
-            "SELECT c.fields, c.subcategories FROM candidates c "
-            "LEFT JOIN runs r ON r.run_id = c.run_id WHERE c.run_id IS NULL OR r.status = 'completed'"
-        )
-        for f_json, s_json in rows:
-            for f in json.loads(f_json):
-                fields[f] = fields.get(f, 0) + 1
-            for s in json.loads(s_json):
-                subs[s] = subs.get(s, 0) + 1
-        return fields, subs
-
-
-def _event(row: sqlite3.Row) -> Event:
-    return Event(
-        id=row["id"],
-        run_id=row["run_id"],
-        ts=row["ts"],
-        name=row["name"],
-        step=row["step"],
-        idea_id=row["idea_id"],
-        lane=row["lane"],
-        payload=json.loads(row["payload"]),
-    )
-
-
-def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
-    out = dict(row)
-    out["config"] = json.loads(out["config"])
-    out["summary"] = json.loads(out["summary"])
-    return out
-
-
-def _candidate_dict(row: sqlite3.Row) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(row["data"])
-    out.update(
-        candidate_id=row["candidate_id"],
-        status=row["status"],
-        valid=bool(row["valid"]),
-        error_code=row["error_code"],
-        created_at=row["created_at"],
-    )
-    return out
+# the records every backend shares live in ``records.py``; re-exported for existing imports
+__all__ = ["Event", "LLMCallRecord", "SQLiteStore", "new_id"]
