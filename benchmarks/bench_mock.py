@@ -157,7 +157,8 @@ def main() -> int:
     }
     shares = [invalid_share(s, args.answers) for s in (0.0, args.invalid_share, 0.5)]
     print(
-        f"{args.batches} demo-like batches ({args.ideas} ideas, demo budget, local simulator), median best Sharpe"
+        f"{args.batches} demo-like batches ({args.ideas} ideas, demo budget, local simulator): "
+        "median best Sharpe"
     )
     print(f"{'mock':<5} {'exploit':>8} {'explore':>8} {'batch':>8} {'valid':>6}")
     for name, s in summary.items():

@@ -107,7 +107,7 @@ def test_value_is_a_ratio_to_price(knowledge: KnowledgePack) -> None:
 
 def test_other_ideas_use_their_target_subcategories_fields(knowledge: KnowledgePack) -> None:
     idea = _idea("Heavily shorted names with rising prices see squeezes.", ["shortinterest-short-interest"])
-    prompt, offered = _prompt(knowledge, idea, TopK(fields=12, operators=12, subcategories=1))
+    prompt, _ = _prompt(knowledge, idea, TopK(fields=12, operators=12, subcategories=1))
     short_fields = {
         f.id for f in knowledge.fields.values() if f.subcategory == "shortinterest-short-interest"
     }

@@ -12,9 +12,9 @@ that fit it, and build the expression a quant would try first.
   the best-fitting field, sometimes neutralised within a group.
 
 The exploit lane writes that; a prompt without a recognisable idea gets a free composition of the
-pack's operators (``write_expression``); the explore lane tries something less obvious: half of the time a free
-composition of the pack's operators (``write_expression``), otherwise the intent's construction on
-a field further down the list. Every expression uses only the pack's fields and operators.
+pack's operators (``write_expression``); the explore lane tries something less obvious: half of the
+time a free composition, otherwise the intent's construction on a field further down the list.
+Every expression uses only the pack's fields and operators.
 """
 
 from __future__ import annotations
