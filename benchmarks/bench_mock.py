@@ -74,6 +74,15 @@ def one_batch(provider: MockProvider, seed: int, ideas: int, workdir: Path) -> d
                 simulate=lambda cands: simulate_candidates(store, cands, backend, settings),
             ),
         )
+    except ValueError as exc:  # the local simulator's NaN-PnL crash on overflowing alphas (reported)
+        return {
+            "seed": seed,
+            "crashed": str(exc),
+            "candidates": 0,
+            "valid": 0,
+            "best": {},
+            "best_expression": {},
+        }
     finally:
         close_backend(backend)
     best: dict[str, float | None] = {"exploit": None, "explore": None}
@@ -132,17 +141,24 @@ def main() -> int:
                 provider = cls(seed=seed, invalid_share=args.invalid_share)
                 rows[name].append(one_batch(provider, seed, args.ideas, Path(tmp)))
     summary: dict[str, Any] = {}
-    for name, batches in rows.items():
+    for name, all_batches in rows.items():
+        batches = [b for b in all_batches if "crashed" not in b]
         overall = [max((v for v in b["best"].values() if v is not None), default=None) for b in batches]
         summary[name] = {
             "median_best_sharpe_exploit": _median([b["best"]["exploit"] for b in batches]),
             "median_best_sharpe_explore": _median([b["best"]["explore"] for b in batches]),
             "median_best_sharpe_batch": _median(overall),
+            "crashed": len(all_batches) - len(batches),
             "valid_share": round(
                 sum(b["valid"] for b in batches) / max(1, sum(b["candidates"] for b in batches)), 3
             ),
         }
-    new, old = rows["new"], rows["old"]
+    pairs = [
+        (n, o)
+        for n, o in zip(rows["new"], rows["old"], strict=True)
+        if "crashed" not in n and "crashed" not in o
+    ]
+    new = [n for n, _ in pairs]
 
     def beats(a: float | None, b: float | None) -> bool:
         return a is not None and (b is None or a > b)
@@ -151,7 +167,7 @@ def main() -> int:
         "exploit_beats_explore": sum(beats(b["best"]["exploit"], b["best"]["explore"]) for b in new),
         "exploit_beats_old_mock_batch_best": sum(
             beats(n["best"]["exploit"], max((v for v in o["best"].values() if v is not None), default=None))
-            for n, o in zip(new, old, strict=True)
+            for n, o in pairs
         ),
         "batches": len(new),
     }
@@ -160,11 +176,11 @@ def main() -> int:
         f"{args.batches} demo-like batches ({args.ideas} ideas, demo budget, local simulator): "
         "median best Sharpe"
     )
-    print(f"{'mock':<5} {'exploit':>8} {'explore':>8} {'batch':>8} {'valid':>6}")
+    print(f"{'mock':<5} {'exploit':>8} {'explore':>8} {'batch':>8} {'valid':>6} {'crashed':>8}")
     for name, s in summary.items():
         print(
             f"{name:<5} {s['median_best_sharpe_exploit']!s:>8} {s['median_best_sharpe_explore']!s:>8} "
-            f"{s['median_best_sharpe_batch']!s:>8} {s['valid_share']:>6}"
+            f"{s['median_best_sharpe_batch']!s:>8} {s['valid_share']:>6} {s['crashed']:>8}"
         )
     print(
         f"exploit beat explore in {wins['exploit_beats_explore']}/{wins['batches']} batches; "

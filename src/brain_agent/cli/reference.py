@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from brain_agent.cli import app
+from brain_agent.cli import app, load_all
 
 HEADER = (
     "# CLI reference\n\n"
@@ -49,6 +49,7 @@ def _walk(command: Any, path: str) -> list[tuple[str, Any]]:
 
 
 def commands() -> list[tuple[str, Any]]:
+    load_all()
     return _walk(typer.main.get_command(app), "")
 
 
