@@ -14,4 +14,5 @@ app.info.cls = LazyGroup
 def _root() -> None:
     """A group, never a single command, however few commands are loaded yet."""
 
+
 __all__ = ["app", "load_all", "main", "run"]
