@@ -39,11 +39,13 @@ def _pct(value: float | None) -> str:
 
 
 def _money(value: Decimal | str | None) -> str:
-    """USD to six decimals (a mock batch costs fractions of a cent)."""
+    """USD to six decimals (a mock batch costs fractions of a cent); tinier amounts to two digits."""
     if value is None:
         return ""
     amount = Decimal(str(value))
-    return f"{amount:.6f}" if amount else "0"
+    if not amount:
+        return "0"
+    return f"{amount:.6f}" if abs(amount) >= Decimal("0.000001") else f"{amount:.2e}"
 
 
 @runs_app.callback()
