@@ -8,20 +8,31 @@ export NEXT_TELEMETRY_DISABLED := 1
 
 setup: setup-python setup-web
 
+# Stamp files: each step reruns only when its inputs changed, so a no-op `make setup` takes a second.
+PY_STAMP := $(VENV)/.brain-agent-installed
+WEB_STAMP := web/node_modules/.brain-agent-installed
+
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-setup-python: $(BIN)/python
+$(PY_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
 
-setup-web:
+setup-python: $(PY_STAMP)
+
+$(WEB_STAMP): $(wildcard web/package.json web/package-lock.json)
 	@if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund; fi
+	@if [ -d web/node_modules ]; then touch $@; fi
+
+setup-web: $(if $(wildcard web/package-lock.json),$(WEB_STAMP))
 
 web: setup-web
 	@if [ -f web/package.json ]; then cd web && npm run build; fi
 
-# The main job: fresh store, server + HUD, a live mock batch paced for watching.
+# The main job: fresh store, server + HUD, a live mock batch paced for watching (installs only when
+# pyproject.toml changed since the last install).
 demo: setup-python
 	@if [ -f web/package.json ] && [ ! -f web/out/index.html ]; then $(MAKE) web; fi
 	$(BIN)/brain-agent demo

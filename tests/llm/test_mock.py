@@ -36,6 +36,9 @@ Short-term reversal in liquid names.
 ## Subcategories
 - price-volume: price and volume data
 """
+# The same pack without an idea: the mock composes freely (the idea-reading side is in test_mock_ideas.py).
+FREE_PROMPT = PROMPT.replace("## Idea\nShort-term reversal in liquid names.\n\n", "")
+assert FREE_PROMPT != PROMPT
 # Independent expectations for the prompt above: operator → (min args, max args or None).
 ARITY = {
     "rank": (1, 1),
@@ -118,7 +121,7 @@ def check(expression: str) -> list[str]:
     return problems
 
 
-def alpha(seed: int, invalid_share: float = 0.0, prompt: str = PROMPT) -> str:
+def alpha(seed: int, invalid_share: float = 0.0, prompt: str = FREE_PROMPT) -> str:
     return MockProvider(seed=seed, invalid_share=invalid_share).complete(LLMRequest(prompt=prompt)).text
 
 
@@ -137,6 +140,7 @@ def test_same_seed_same_answer_and_usage_different_seed_differs() -> None:
     again = MockProvider(seed=7).complete(request)
     assert (first.text, first.usage, first.response_id) == (again.text, again.usage, again.response_id)
     assert len({alpha(seed) for seed in range(10)}) >= 8
+    assert len({alpha(seed, prompt=PROMPT) for seed in range(10)}) >= 4  # one idea: fewer ways to say it
 
 
 def test_usage_is_counted_with_the_real_tokenizer() -> None:

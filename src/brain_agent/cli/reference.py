@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from brain_agent.cli import app
+from brain_agent.cli import app, load_all
 
 HEADER = (
     "# CLI reference\n\n"
@@ -39,13 +39,17 @@ def _walk(command: Any, path: str) -> list[tuple[str, Any]]:
     subs = getattr(command, "commands", None)
     if not subs:
         return [(path, command)]
-    out: list[tuple[str, Any]] = []
+    # a group that does something on its own (``runs`` lists runs) is a command too
+    out: list[tuple[str, Any]] = (
+        [(path, command)] if getattr(command, "invoke_without_command", False) else []
+    )
     for name in sorted(subs):
         out += _walk(subs[name], f"{path} {name}".strip())
     return out
 
 
 def commands() -> list[tuple[str, Any]]:
+    load_all()
     return _walk(typer.main.get_command(app), "")
 
 

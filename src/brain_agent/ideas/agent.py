@@ -82,6 +82,18 @@ _THEMES: tuple[tuple[str, str], ...] = (
     ("Analyst revisions", "Upward estimate revisions are followed by positive drift."),
     ("Short squeeze", "Heavily shorted names with rising prices see squeezes."),
 )
+# Where each theme's data lives: exploit ideas target these (known ground), explore ideas anywhere.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "Short-term reversal": ("pv-price-volume",),
+    "Momentum": ("pv-price-volume",),
+    "Value": ("fundamental-financial-ratios", "pv-price-volume"),
+    "Quality": ("fundamental-income-statement", "fundamental-balance-sheet"),
+    "Liquidity shock": ("pv-price-volume",),
+    "Volatility": ("option-volatility-index", "risk-systematic-risk"),
+    "Sentiment drift": ("news-news-sentiment", "socialmedia-social-media-sentiment"),
+    "Analyst revisions": ("analyst-analyst-estimates", "sentiment-analyst-sentiment"),
+    "Short squeeze": ("shortinterest-short-interest", "pv-price-volume"),
+}
 
 
 def generate_ideas(
@@ -89,8 +101,10 @@ def generate_ideas(
 ) -> list[IdeaSpec]:
     """Deterministic seed ideas for ``run-batch --generate N``, spread over the pack's subcategories.
 
-    Explore ideas are speculative, so they get lower priorities (2–5) than exploit ones (5–9): a
-    shrinking batch would drop them first, which is what the explore floor is there to stop."""
+    Exploit ideas target their theme's home subcategories (prices for reversal and momentum,
+    ratios and prices for value...) when the pack has them; explore ideas target random ones. Explore
+    ideas are speculative, so they get lower priorities (2–5) than exploit ones (5–9): a shrinking
+    batch would drop them first, which is what the explore floor is there to stop."""
     rng = random.Random(seed)
     subcategories = sorted(pack.subcategories)
     n_explore = round(n * explore_share)
@@ -99,6 +113,9 @@ def generate_ideas(
         lane: Lane = "explore" if i >= n - n_explore else "exploit"
         title, hypothesis = _THEMES[(i + seed) % len(_THEMES)]
         subs = rng.sample(subcategories, k=min(2, len(subcategories))) if subcategories else []
+        home = [s for s in _HOMES.get(title, ()) if s in pack.subcategories]
+        if lane == "exploit" and home:
+            subs = home
         ideas.append(
             IdeaSpec(
                 id=f"idea-{seed}-{i + 1:03d}",

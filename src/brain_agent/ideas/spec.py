@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,3 +51,20 @@ def parse_ideas(data: Any, source: str) -> list[IdeaSpec]:
 
 def load_ideas(path: str | Path) -> list[IdeaSpec]:
     return parse_ideas(read_json(path, "ideas"), str(path))
+
+
+def require_known_subcategories(ideas: Sequence[IdeaSpec], known: Collection[str], source: str) -> None:
+    """Refuse (``InputError``, exit 2) ideas whose ``target_subcategories`` name subcategories the
+    knowledge pack does not have; the message names the idea, every unknown value and what exists."""
+    for idea in ideas:
+        unknown = [s for s in idea.target_subcategories if s not in known]
+        if unknown:
+            names = ", ".join(repr(s) for s in unknown)
+            plural = "y" if len(unknown) == 1 else "ies"
+            raise InputError(
+                f"{source}: idea {idea.id!r}: key 'target_subcategories': unknown subcategor{plural} "
+                f"{names}; the knowledge pack has: {', '.join(sorted(known))}",
+                key="target_subcategories",
+                value=unknown,
+                idea_id=idea.id,
+            )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from brain_agent.ideas import IdeaSpec
+from brain_agent.ideas.spec import require_known_subcategories
 from brain_agent.knowledge import KnowledgePack
 from brain_agent.retrieval.pack import (
     RankedField,
@@ -115,6 +116,7 @@ def build_retrieval_pack(
 
     ``operator_level`` is the account's BRAIN level: ``BASE`` offers base operators only (what every
     account may use), ``GENIUS`` offers all of them."""
+    require_known_subcategories([idea], pack.subcategories, f"knowledge pack {pack.directory}")
     levels = {"BASE"} if operator_level == "BASE" else {"BASE", "GENIUS"}
     query = _query(idea)
     explore = idea.lane == "explore"

@@ -1,7 +1,10 @@
 """A deterministic fake model: plausible answers from the prompt alone, real token counts.
 
-``purpose="alpha"``: reads the pack out of the prompt (see ``prompt_pack``) and writes a Fast
-Expression of 2–6 operators using only the fields and operators listed there::
+``purpose="alpha"``: reads the pack and the idea out of the prompt (see ``prompt_pack``) and writes
+the Fast Expression that fits the idea, using only the fields and operators listed there (see
+``mock_alpha``: reversal → ``rank(-ts_delta(close, 5))``, momentum → ``ts_mean`` / ``ts_rank`` of
+returns, value → a ratio to price; the explore lane half of the time tries a free composition of 2–6
+operators instead)::
 
     ```
     group_neutralize(rank(-ts_delta(close, 5)), subindustry)
@@ -27,6 +30,7 @@ from typing import Any
 
 from brain_agent.errors import InputError
 from brain_agent.llm.base import LLMRequest, LLMResponse, Usage
+from brain_agent.llm.providers.mock_alpha import rationale, write_for_idea
 from brain_agent.llm.providers.prompt_pack import PromptOperator, PromptPack, parse_prompt_pack
 from brain_agent.llm.tokenizer import DEFAULT_ENCODING, count_tokens
 
@@ -107,14 +111,10 @@ class MockProvider:
 
     def _alpha(self, prompt: str, rng: random.Random, invalid: bool) -> str:
         pack = parse_prompt_pack(prompt)
-        expression = write_expression(pack, rng)
+        expression, intent = write_for_idea(pack, rng, write_expression)
         if invalid or expression is None:
             return _invalid_alpha(pack, rng, expression)
-        ops = ", ".join(sorted({op.name for op in pack.operators if f"{op.name}(" in expression}))
-        return (
-            f"```\n{expression}\n```\n"
-            f"Rationale: combines {ops or 'the listed fields'} so the signal is comparable across stocks."
-        )
+        return f"```\n{expression}\n```\nRationale: {rationale(intent)}"
 
     # -- idea --------------------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ Prompt format contract (the prompt renderer writes to it):
 - a field line is ``- <id> (<MATRIX|VECTOR|GROUP>): <description>``;
 - an operator line is ``- <signature>: <description>`` with a signature such as
   ``ts_rank(x, d, constant=0)``; ``...`` marks a variadic argument, ``name=default`` an optional one;
-- a subcategory line is ``- <id>...`` (anything after the id is ignored).
+- a subcategory line is ``- <id>...`` (anything after the id is ignored);
+- an optional ``## Idea`` section: ``- <key>: <value>`` lines (``lane``, ``title``, ``hypothesis``,
+  ``tags``...) and free text, both kept, so a fake model can write to the idea.
 
 Any other section or line is ignored. Argument kinds are guessed from argument names, since the prompt
 carries none: ``d``/``lookback``/``days``/``window`` are positive integers, ``k`` a small positive
@@ -26,6 +28,7 @@ SlotKind = Literal["expr", "vector", "group", "lookback", "int"]
 _HEADING = re.compile(r"^##\s+(.+?)\s*$")
 _FIELD_LINE = re.compile(r"^\s*[-*]\s+`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\((MATRIX|VECTOR|GROUP)\)\s*(?::|$)")
 _OPERATOR_LINE = re.compile(r"^\s*[-*]\s+`?([a-z_][a-z0-9_]*)\((.*?)\)`?\s*(?::|$)")
+_IDEA_LINE = re.compile(r"^\s*[-*]\s+([A-Za-z_ ]+?)\s*:\s*(.*)$")
 _SUBCATEGORY_LINE = re.compile(r"^\s*[-*]\s+`?([A-Za-z0-9_][A-Za-z0-9_.\-]*)`?")
 
 _LOOKBACK_NAMES = frozenset({"d", "lookback", "days", "window", "period", "n", "w"})
@@ -44,6 +47,7 @@ _NOT_USED = frozenset({"bucket", "densify", "group_cartesian_product", "ts_step"
 class PromptField:
     id: str
     type: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,17 @@ class PromptPack:
     operators: list[PromptOperator] = field(default_factory=list)
     subcategories: list[str] = field(default_factory=list)
     skipped_operators: list[str] = field(default_factory=list)
+    idea: dict[str, str] = field(default_factory=dict)
+    """``- key: value`` lines of the ``## Idea`` section (keys lower-cased)."""
+    idea_text: str = ""
+    """All of the ``## Idea`` section's text (keys' values and free lines), for reading its intent."""
+
+    @property
+    def lane(self) -> str:
+        return self.idea.get("lane", "").strip().lower()
+
+    def operator(self, name: str) -> PromptOperator | None:
+        return next((op for op in self.operators if op.name == name), None)
 
     def fields_of(self, kind: str) -> list[str]:
         return [f.id for f in self.fields if f.type == kind]
@@ -135,11 +150,18 @@ def parse_prompt_pack(prompt: str) -> PromptPack:
         if heading:
             section = heading.group(1).strip().lower()
             continue
-        if section == "data fields":
+        if section == "idea":
+            m = _IDEA_LINE.match(line)
+            if m:
+                pack.idea[m.group(1).strip().lower()] = m.group(2).strip()
+            text = m.group(2) if m else line.strip()
+            if text:
+                pack.idea_text = f"{pack.idea_text} {text}".strip()
+        elif section == "data fields":
             m = _FIELD_LINE.match(line)
             if m and m.group(1) not in seen_fields:
                 seen_fields.add(m.group(1))
-                pack.fields.append(PromptField(id=m.group(1), type=m.group(2)))
+                pack.fields.append(PromptField(m.group(1), m.group(2), line[m.end() :].strip()))
         elif section == "operators":
             m = _OPERATOR_LINE.match(line)
             if m and m.group(1) not in seen_ops:

@@ -204,6 +204,7 @@ class LocalBackend:
     ) -> SimulationOutcome:
         try:
             alpha = evaluator.alpha(tree)
+            _refuse_overflow(alpha)
             book, prepared = simulate_alpha(alpha, self.panel, universe, job.settings)
             fraction = SUB_UNIVERSE.get(job.settings.universe.upper(), DEFAULT_SUB_UNIVERSE)
             sub = sub_universe_sharpe(prepared, self.panel, universe, fraction)
@@ -222,6 +223,22 @@ class LocalBackend:
         aid = alpha_id(job.expression, job.settings, self.panel.name)
         result = build_result(aid, job, book, checks, operator_count(tree), self.panel)
         return SimulationOutcome(job.candidate_id, "COMPLETE", result=result, alpha_id=aid)
+
+
+OVERFLOW_LIMIT = 1e100
+"""Alpha values beyond this (or infinite) make the book's sums overflow: the simulation is an ERROR
+(``NUMERIC_OVERFLOW``), not a NaN PnL."""
+
+
+def _refuse_overflow(alpha: np.ndarray[Any, Any]) -> None:
+    with np.errstate(all="ignore"):
+        top = float(np.nanmax(np.abs(alpha), initial=0.0))
+    if not top <= OVERFLOW_LIMIT:
+        raise EvaluationError(
+            f"the alpha's values overflow (largest |value| {top:.3g} > {OVERFLOW_LIMIT:.0e}); "
+            "chains of ts_product / power grow without bound",
+            error_code="NUMERIC_OVERFLOW",
+        )
 
 
 def _lost(handle: str) -> SimulationOutcome:

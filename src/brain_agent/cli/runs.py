@@ -1,0 +1,265 @@
+"""Commands: ``runs`` (what ran, what it cost, what it found) and ``runs show RUN`` (every candidate)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from brain_agent.cli.app import DbOption, app, out_console, resolve_db
+
+if TYPE_CHECKING:
+    from brain_agent.telemetry.alpha_yield import Outcome, Yield
+
+runs_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(runs_app, name="runs")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _started(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.2f}%"
+
+
+def _money(value: Decimal | str | None) -> str:
+    """USD to six decimals (a mock batch costs fractions of a cent); tinier amounts to two digits."""
+    if value is None:
+        return ""
+    amount = Decimal(str(value))
+    if not amount:
+        return "0"
+    return f"{amount:.6f}" if abs(amount) >= Decimal("0.000001") else f"{amount:.2e}"
+
+
+@runs_app.callback()
+def runs_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs, newest first.")] = 20,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """List runs with their cost and results; `runs show RUN` lists one run's candidates.
+
+    Newest first: id, kind, started (UTC), status, ideas, tokens, cost (USD), valid candidates,
+    passing alphas and the best Sharpe."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from brain_agent.storage import SQLiteStore
+    from brain_agent.storage.run_queries import recent_runs
+
+    rows = recent_runs(SQLiteStore(resolve_db(db)), limit)
+    if as_json:
+        items = [
+            {
+                "run_id": r["run_id"],
+                "kind": r["kind"],
+                "started": _started(r["created_at"]),
+                "created_at": r["created_at"],
+                "finished_at": r["finished_at"],
+                "status": r["status"],
+                "ideas": r["ideas"],
+                "candidates": r["candidates"],
+                "valid": r["valid"],
+                "simulated": r["simulated"],
+                "passing": r["passing"],
+                "best_sharpe": r["best_sharpe"],
+                "tokens": r["tokens"],
+                "cost": str(r["cost"]),
+            }
+            for r in rows
+        ]
+        out_console.print_json(json.dumps(items))
+        return
+    if not rows:
+        out_console.print("no runs in this store yet (try `brain-agent run-batch --generate 5`)")
+        return
+    header = ("run", "kind", "started (UTC)", "status", "ideas", "tokens", "cost (USD)", "valid", "passing")
+    lines: list[tuple[str, ...]] = [(*header, "best Sharpe")]
+    for r in rows:
+        lines.append(
+            (
+                r["run_id"],
+                r["kind"],
+                _started(r["created_at"])[:16],
+                r["status"],
+                str(r["ideas"]),
+                str(r["tokens"]),
+                _money(r["cost"]),
+                f"{r['valid']}/{r['candidates']}",
+                f"{r['passing']}/{r['simulated']}",
+                _num(r["best_sharpe"]) or "n/a",
+            )
+        )
+    for line in _aligned(lines, left=4):
+        out_console.print(line, markup=False, highlight=False)
+
+
+def _aligned(lines: Sequence[tuple[str, ...]], left: int) -> list[str]:
+    """Plain aligned columns (the first ``left`` left-justified): never cut, whatever the width."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return [
+        "  ".join(
+            cell.ljust(w) if i < left else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
+
+
+def _outcomes(candidates: list[dict[str, Any]]) -> list[Outcome]:
+    from brain_agent.telemetry.alpha_yield import outcome_of
+
+    return [outcome_of(c, c["simulation"]) for c in candidates]
+
+
+def _candidate_json(c: dict[str, Any], o: Outcome) -> dict[str, Any]:
+    sim = c["simulation"] or {}
+    error = sim.get("error") if isinstance(sim.get("error"), dict) else None
+    return {
+        "candidate_id": c["candidate_id"],
+        "idea_id": c.get("idea_id"),
+        "lane": o.lane,
+        "expression": o.expression,
+        "valid": o.valid,
+        "error_code": c.get("error_code"),
+        "simulation": {
+            "status": sim.get("status"),
+            "backend": sim.get("backend"),
+            "alpha_id": sim.get("alpha_id"),
+            "error_code": None if error is None else error.get("code"),
+            "sharpe": o.sharpe,
+            "fitness": o.fitness,
+            "turnover": o.turnover,
+            "returns": o.returns,
+            "passed": o.passed,
+            "failed_checks": list(o.failed_checks),
+        }
+        if c["simulation"] is not None
+        else None,
+    }
+
+
+@runs_app.command("show")
+def show_command(
+    run_id: Annotated[str, typer.Argument(help="The run id (see `brain-agent runs`).")],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Every candidate of a run, its results and the run's yield.
+
+    Per candidate: lane, expression, validity (or its error code), simulation status,
+    Sharpe, fitness, turnover and returns (as percentages), failed checks by name; then the yield
+    (tokens and cost per valid candidate and per passing alpha, by lane) and the best alpha."""
+    from brain_agent.storage import SQLiteStore
+    from brain_agent.storage.run_queries import run_candidates, run_lane_spend, run_record
+    from brain_agent.telemetry.alpha_yield import Spend, compute_yield
+
+    store = SQLiteStore(resolve_db(db))
+    run = run_record(store, run_id)
+    candidates = run_candidates(store, run_id)
+    outcomes = _outcomes(candidates)
+    spend = {lane: Spend(tokens, cost) for lane, (tokens, cost) in run_lane_spend(store, run_id).items()}
+    result = compute_yield(outcomes, spend)
+    if as_json:
+        doc = {
+            "run_id": run["run_id"],
+            "kind": run["kind"],
+            "status": run["status"],
+            "started": _started(run["created_at"]),
+            "candidates": [_candidate_json(c, o) for c, o in zip(candidates, outcomes, strict=True)],
+            "yield": result.to_dict(),
+        }
+        out_console.print_json(json.dumps(doc))
+        return
+    _print_show(run, candidates, outcomes, result)
+
+
+def _print_show(
+    run: dict[str, Any], candidates: list[dict[str, Any]], outcomes: list[Outcome], result: Yield
+) -> None:
+    from rich.markup import escape
+
+    out_console.print(
+        f"[bold]{run['run_id']}[/]  {run['kind']}  {run['status']}  started {_started(run['created_at'])} UTC"
+    )
+    if not candidates:
+        out_console.print("this run has no candidates")
+    for n, (c, o) in enumerate(zip(candidates, outcomes, strict=True), start=1):
+        sim = c["simulation"]
+        error = sim.get("error") if sim and isinstance(sim.get("error"), dict) else None
+        valid = "valid" if o.valid else f"invalid {c.get('error_code') or ''}".rstrip()
+        status = "not simulated" if sim is None else str(sim.get("status") or "")
+        if error and error.get("code"):
+            status += f" {error['code']}"
+        line = f"[bold]{n:>3}[/] {o.lane:<8} {valid}  {status}"
+        if o.sharpe is not None:
+            line += (
+                f"  Sharpe {_num(o.sharpe)}  fitness {_num(o.fitness)}  turnover {_pct(o.turnover)}"
+                f"  returns {_pct(o.returns)}"
+            )
+        out_console.print(line)
+        out_console.print(f"     {escape(o.expression or '(no expression)')}", style="cyan")
+        if o.failed_checks:
+            out_console.print(f"     failed: {', '.join(o.failed_checks)}")
+        elif o.passed:
+            out_console.print("     passed every check", style="green")
+    out_console.print()
+    print_yield(result)
+
+
+def _per(tokens: float | None, cost: Decimal | None) -> str:
+    if tokens is None:
+        return "n/a"
+    return f"{tokens:.0f} · {_money(cost)}"
+
+
+def print_yield(result: Yield) -> None:
+    """The yield table and the best alpha (reusable by any summary that computed a :class:`Yield`)."""
+    from rich.markup import escape
+
+    lines: list[tuple[str, ...]] = [
+        ("lane", "valid", "passing", "tokens", "cost (USD)", "per valid", "per passing")
+    ]
+    for y in [*result.lanes.values(), result.total]:
+        lines.append(
+            (
+                y.lane,
+                str(y.valid),
+                str(y.passing),
+                str(y.tokens),
+                _money(y.cost),
+                _per(y.tokens_per_valid, y.cost_per_valid),
+                _per(y.tokens_per_passing, y.cost_per_passing),
+            )
+        )
+    out_console.print("yield: tokens · USD per valid candidate and per passing alpha", style="bold")
+    for line in _aligned(lines, left=1):
+        out_console.print(line, markup=False, highlight=False)
+    best = result.best
+    if best is None:
+        out_console.print("best alpha: none simulated")
+        return
+    verdict = "passed every check" if best.passed else f"failed {', '.join(best.failed_checks) or 'checks'}"
+    out_console.print(f"best alpha ({best.lane}, {best.candidate_id}):")
+    out_console.print(f"  {escape(best.expression or '')}", style="bold cyan")
+    out_console.print(
+        f"  Sharpe {_num(best.sharpe)}  fitness {_num(best.fitness)}  turnover {_pct(best.turnover)}  "
+        f"returns {_pct(best.returns)}  {verdict}"
+    )

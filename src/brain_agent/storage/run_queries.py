@@ -1,0 +1,129 @@
+"""Read-only queries behind ``brain-agent runs`` and ``runs show``: one place for their SQL.
+
+Nothing here writes. Each function takes a :class:`SQLiteStore` and returns plain dicts, so a
+different store backend only has to answer the same four questions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from brain_agent.storage.sqlite_store import SQLiteStore
+
+
+def _placeholders(items: Sequence[str]) -> str:
+    return ",".join("?" * len(items))
+
+
+def _decimal(text: Any) -> Decimal:
+    try:
+        return Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+
+
+def recent_runs(store: SQLiteStore, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest ``limit`` runs, each with its counts: ``ideas``, ``candidates``, ``valid``,
+    ``simulated``, ``passing``, ``best_sharpe``, ``tokens`` and ``cost`` (a ``Decimal``; cache hits
+    cost nothing and count no tokens)."""
+    runs = store.list_runs(limit)
+    ids = [r["run_id"] for r in runs]
+    if not ids:
+        return []
+    marks = _placeholders(ids)
+    stats: dict[str, dict[str, Any]] = {
+        i: {
+            "ideas": 0,
+            "candidates": 0,
+            "valid": 0,
+            "simulated": 0,
+            "passing": 0,
+            "best_sharpe": None,
+            "tokens": 0,
+            "cost": Decimal(0),
+        }
+        for i in ids
+    }
+    for run_id, ideas in store.conn.execute(
+        f"SELECT run_id, COUNT(DISTINCT idea_id) FROM ("
+        f"  SELECT run_id, idea_id FROM events WHERE run_id IN ({marks}) AND idea_id IS NOT NULL"
+        f"  UNION SELECT run_id, idea_id FROM candidates WHERE run_id IN ({marks}) AND idea_id IS NOT NULL"
+        f") GROUP BY run_id",
+        [*ids, *ids],
+    ):
+        stats[run_id]["ideas"] = int(ideas)
+    for run_id, total, valid in store.conn.execute(
+        f"SELECT run_id, COUNT(*), SUM(valid) FROM candidates WHERE run_id IN ({marks}) GROUP BY run_id", ids
+    ):
+        stats[run_id].update(candidates=int(total), valid=int(valid or 0))
+    for run_id, simulated, passing, best in store.conn.execute(
+        f"SELECT s.run_id, COUNT(*), SUM(COALESCE(s.passed, 0)), MAX(s.sharpe) FROM simulations s "
+        f"JOIN (SELECT candidate_id, MAX(id) AS id FROM simulations WHERE run_id IN ({marks}) "
+        f"      AND status = 'COMPLETE' GROUP BY candidate_id) latest ON latest.id = s.id "
+        f"GROUP BY s.run_id",
+        ids,
+    ):
+        stats[run_id].update(simulated=int(simulated), passing=int(passing or 0), best_sharpe=best)
+    for run_id, tokens, cost in store.conn.execute(
+        f"SELECT run_id, uncached_input + cached_input + cache_write + output + reasoning, cost "
+        f"FROM llm_calls WHERE run_id IN ({marks}) AND cache_hit = 0",
+        ids,
+    ):
+        stats[run_id]["tokens"] += int(tokens)
+        stats[run_id]["cost"] += _decimal(cost)
+    return [{**run, **stats[run["run_id"]]} for run in runs]
+
+
+def run_record(store: SQLiteStore, run_id: str) -> dict[str, Any]:
+    """One run (``NotFoundError`` naming it when the store has no such run)."""
+    return store.get_run(run_id)
+
+
+def run_candidates(store: SQLiteStore, run_id: str) -> list[dict[str, Any]]:
+    """Every candidate of the run in creation order, each with ``simulation``: its newest simulation
+    attempt (status, metrics, result JSON, error) or ``None``."""
+    candidates = store.list_candidates(run_id)
+    ids = [c["candidate_id"] for c in candidates]
+    latest: dict[str, dict[str, Any]] = {}
+    if ids:
+        rows = store.conn.execute(
+            f"SELECT candidate_id, status, backend, alpha_id, sharpe, fitness, turnover, returns, passed, "
+            f"result, error FROM simulations WHERE id IN (SELECT MAX(id) FROM simulations "
+            f"WHERE candidate_id IN ({_placeholders(ids)}) GROUP BY candidate_id)",
+            ids,
+        ).fetchall()
+        for row in rows:
+            item = dict(row)
+            for key in ("result", "error"):
+                if item[key] is not None:
+                    item[key] = json.loads(item[key])
+            if item["passed"] is not None:
+                item["passed"] = bool(item["passed"])
+            latest[item["candidate_id"]] = item
+    return [{**c, "simulation": latest.get(c["candidate_id"])} for c in candidates]
+
+
+def run_lane_spend(store: SQLiteStore, run_id: str) -> dict[str, tuple[int, Decimal]]:
+    """Tokens and cost of the run's LLM calls per lane (the lane of each call's idea, from the run's
+    events and candidates; ``unassigned`` when the call had no idea). Cache hits cost nothing."""
+    lanes: dict[str, str] = {}
+    for idea_id, lane in store.conn.execute(
+        "SELECT idea_id, lane FROM events WHERE run_id = ? AND idea_id IS NOT NULL AND lane IS NOT NULL "
+        "UNION SELECT idea_id, lane FROM candidates WHERE run_id = ? AND idea_id IS NOT NULL "
+        "AND lane IS NOT NULL",
+        (run_id, run_id),
+    ):
+        lanes.setdefault(idea_id, lane)
+    spend: dict[str, tuple[int, Decimal]] = {}
+    for idea_id, tokens, cost in store.conn.execute(
+        "SELECT idea_id, uncached_input + cached_input + cache_write + output + reasoning, cost "
+        "FROM llm_calls WHERE run_id = ? AND cache_hit = 0",
+        (run_id,),
+    ):
+        lane = lanes.get(idea_id, "unassigned") if idea_id is not None else "unassigned"
+        t, c = spend.get(lane, (0, Decimal(0)))
+        spend[lane] = (t + int(tokens), c + _decimal(cost))
+    return spend
