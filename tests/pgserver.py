@@ -5,6 +5,7 @@ user (``runuser``), as anyone else as that user. Finds the binaries on PATH or u
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -25,7 +26,8 @@ def _bin(name: str) -> str | None:
 
 
 def available() -> bool:
-    return all(_bin(n) for n in ("initdb", "pg_ctl")) and (os.geteuid() != 0 or shutil.which("runuser") is not None)
+    binaries = all(_bin(n) for n in ("initdb", "pg_ctl"))
+    return binaries and (os.geteuid() != 0 or shutil.which("runuser") is not None)
 
 
 def _free_port() -> int:
@@ -74,9 +76,7 @@ class ThrowawayPostgres:
     def stop(self) -> None:
         pg_ctl = _bin("pg_ctl")
         if pg_ctl and self.data.exists():
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self._run(pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            except subprocess.CalledProcessError:
-                pass
         time.sleep(0.1)
         shutil.rmtree(self.root, ignore_errors=True)

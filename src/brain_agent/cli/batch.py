@@ -19,6 +19,7 @@ from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
 from brain_agent.ideas import IdeaSpec, generate_ideas, load_ideas
+from brain_agent.ideas.spec import require_known_subcategories
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
@@ -113,6 +114,7 @@ def run_batch_command(
         idea_list, seed = _resumed_ideas(store, resume, seed)
     elif ideas is not None:
         idea_list = load_ideas(ideas)
+        require_known_subcategories(idea_list, knowledge.subcategories, str(ideas))
     else:
         idea_list = generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
     backend = (

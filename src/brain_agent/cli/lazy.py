@@ -23,7 +23,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "\nExit 0 when it fits (unchanged or after fallback), 3 when nothing fits (a failure code says "
         "which cap).",
     ),
-    "run-idea-agent": ("brain_agent.cli.chain", "Refine one idea spec or a list of them through the LLM."),
+    "run-idea-agent": (
+        "brain_agent.cli.chain",
+        "Refine one idea spec or a list of them through the LLM (every call through the budget gate;"
+        "\nexit 3 naming the cap when one is blocked).",
+    ),
     "build-retrieval-pack": (
         "brain_agent.cli.chain",
         "Rank fields, operators and subcategories for an idea into a retrieval pack.",
