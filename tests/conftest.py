@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "data" / "meta" / "index"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgserver  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pgserver.ThrowawayPostgres]:
+    """A throwaway PostgreSQL server for the session. Skipped where PostgreSQL or psycopg is
+    missing on a developer machine; required under CI=true."""
+    try:
+        import psycopg
+    except ImportError:
+        psycopg = None
+    if psycopg is None or not pgserver.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL (initdb/pg_ctl) and psycopg are required under CI=true")
+        pytest.skip("PostgreSQL or psycopg is not installed here")
+    server = pgserver.ThrowawayPostgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: pgserver.ThrowawayPostgres) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same contract on both backends: a SQLite file path, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "contract.db")
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture(autouse=True)

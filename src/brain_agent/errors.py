@@ -156,6 +156,16 @@ class StoreError(BrainAgentError):
     code = "store_error"
 
 
+class StoreUnavailableError(StoreError):
+    """The store's database server cannot be reached (PostgreSQL down, wrong host or credentials).
+    The run fails closed: no call is made without the ledger. The message names the server, never
+    the password."""
+
+    exit_code = EXIT_REMOTE_FAILED
+    http_status = 503
+    code = "store_unavailable"
+
+
 class StoreFileError(StoreError):
     """The store file itself is wrong: not SQLite, truncated, another application's database, made by
     a newer brain-agent, or read-only when a command must write. The message names the file."""

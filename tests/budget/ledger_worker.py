@@ -17,13 +17,13 @@ from decimal import Decimal
 from brain_agent.errors import BudgetBlockedError
 from brain_agent.generation.budget import BudgetGate, CallContext, load_price_table, parse_budget_config
 from brain_agent.llm.base import Usage
-from brain_agent.storage import SQLiteStore
+from brain_agent.storage import open_store
 
 
 def main() -> None:
     db, mode, worker, calls, config_json, prices = sys.argv[1:7]
     gate = BudgetGate.open(
-        parse_budget_config(json.loads(config_json)), SQLiteStore(db), load_price_table(prices)
+        parse_budget_config(json.loads(config_json)), open_store(db), load_price_table(prices)
     )
     rng = random.Random(int(worker))
     ctx = CallContext(run_id=f"run-{worker}", batch_id=f"batch-{worker}", lane="exploit", model="gpt-4o-mini")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from brain_agent.generation.budget import FakeClock, day_window, week_window
-from brain_agent.storage import SQLiteStore
+from brain_agent.storage import SQLiteStore, open_store
 from brain_agent.storage.ledger_store import LedgerStore
 
 from .conftest import PRICES
@@ -122,3 +122,62 @@ def test_sigkill_while_holding(tmp_path: Path) -> None:
         ledger.reserve("fresh", [Charge(day_key, 5600, 8000)], now=after_lease.now(), lease_seconds=60)
         is None
     )
+
+
+@pytest.mark.slow
+def test_postgresql_eight_processes_and_a_sigkill_never_pass_the_cap(pg_url: str) -> None:
+    """≥ 8 OS processes with their own connections hammer a small day cap on a real PostgreSQL
+    server while a ninth holds three reservations and is SIGKILLed. Read from the database
+    directly: spent + live holds never pass the cap, everything acknowledged is booked once, and the
+    dead process's holds come back after their lease."""
+    import psycopg
+
+    cap, lease = 40_000, 5.0
+    config = {
+        "max_tokens_per_day": cap,
+        "max_tokens_per_batch": 1_000_000,
+        "expansion_reserve_tokens": 0,
+        "max_cost_per_day": None,
+        "max_cost_per_week": None,
+        "lease_seconds": lease,
+    }
+    holder = _spawn(pg_url, "hold", 99, 0, config)  # type: ignore[arg-type]
+    assert holder.stdout is not None
+    for line in holder.stdout:
+        if line.strip() == "READY":
+            break
+    procs = [_spawn(pg_url, "hammer", w, 60, config) for w in range(8)]  # type: ignore[arg-type]
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.communicate(timeout=30)
+    day_key = f"day:{day_window(time.time(), 'UTC').key}"
+
+    def direct() -> tuple[int, int]:
+        with psycopg.connect(pg_url) as conn:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(CASE WHEN state = 'settled' THEN spent ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN state = 'held' AND lease_expires > %s THEN reserved ELSE 0 END), 0) "
+                "FROM budget_charges WHERE scope_key = %s",
+                (time.time(), day_key),
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    samples = 0
+    while any(p.poll() is None for p in procs):
+        spent, held = direct()
+        assert spent + held <= cap, (spent, held)
+        samples += 1
+        time.sleep(0.05)
+    acknowledged = 2 * 1200  # the killed process settled two calls before it held three
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        acknowledged += sum(json.loads(line).get("tokens", 0) for line in out.splitlines())
+    time.sleep(max(0.0, lease + 0.5))
+    spent, held = direct()
+    assert held == 0 and spent == acknowledged and spent <= cap
+    assert samples > 0
+    ledger = LedgerStore(open_store(pg_url))
+    usage = ledger.usage([day_key], now=time.time())[day_key]
+    assert (usage.spent, usage.reserved) == (spent, 0)  # the counters agree with the charge rows
+    ledger.store.close()

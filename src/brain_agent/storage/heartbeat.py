@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import ClassVar
 
 from brain_agent.storage.ledger_store import LedgerStore
-from brain_agent.storage.sqlite_store import SQLiteStore
+from brain_agent.storage.records import RecordStore
 
 RUN_BEAT_S = 60.0
 CHECKPOINT_S = 2.0
@@ -33,7 +33,7 @@ class Heartbeats:
     _by_store: ClassVar[dict[str, Heartbeats]] = {}
     _guard: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
         self.ledger = LedgerStore(store)
         self._lock = threading.Lock()
@@ -45,9 +45,9 @@ class Heartbeats:
         self.renewals = 0
 
     @classmethod
-    def for_store(cls, store: SQLiteStore) -> Heartbeats:
+    def for_store(cls, store: RecordStore) -> Heartbeats:
         """The process's keeper for this store file (one thread per file, started on first use)."""
-        key = str(store.path.resolve())
+        key = store.where
         with cls._guard:
             keeper = cls._by_store.get(key)
             if keeper is None:

@@ -17,15 +17,15 @@ over behind the same methods.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from brain_agent.storage.liveness import holder_id
-from brain_agent.storage.sqlite_store import SQLiteStore
+from brain_agent.storage.records import RecordStore, Row
 
 HELD, SETTLED, RELEASED, EXPIRED = "held", "settled", "released", "expired"
+EXPIRE_LOCK = 0x62A0_0003
 TOKENS, PICO_USD = "tokens", "pico_usd"
 
 
@@ -75,9 +75,9 @@ class ReservationRow:
 
 
 class LedgerStore:
-    """Budget tables on a :class:`SQLiteStore` (shares its connection and transactions)."""
+    """Budget tables on a store of either backend (shares its connection and transactions)."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
 
     # -- reservations --------------------------------------------------------------------------
@@ -100,12 +100,16 @@ class LedgerStore:
         exists: reserving is idempotent) or the first :class:`Refusal`."""
         tokens = max((c.amount for c in charges if c.unit == TOKENS), default=0)
         pico = max((c.amount for c in charges if c.unit == PICO_USD), default=0)
+        if self._server:  # lapsed holds leave their counters in a transaction of their own
+            self.expire(now=now)
         with self.store.transaction() as conn:
             if conn.execute(
                 "SELECT 1 FROM budget_reservations WHERE reservation_id = ?", (reservation_id,)
             ).fetchone():
                 return None
-            self._expire(conn, now)
+            if not self._server:
+                self._expire(conn, now)
+            self._lock_counters(conn, [c.scope_key for c in charges], create=True)
             for charge in charges:
                 if charge.limit is None:
                     continue
@@ -142,7 +146,7 @@ class LedgerStore:
             )
             conn.executemany(
                 "INSERT INTO budget_counters (scope_key, held) VALUES (?, ?) "
-                "ON CONFLICT (scope_key) DO UPDATE SET held = held + excluded.held",
+                "ON CONFLICT (scope_key) DO UPDATE SET held = budget_counters.held + excluded.held",
                 [(c.scope_key, c.amount) for c in charges],
             )
         return None
@@ -155,13 +159,24 @@ class LedgerStore:
         settled it. A hold whose lease lapsed (its process looked dead) is still settled, honestly,
         and flagged ``late``."""
         with self.store.transaction() as conn:
+            charges = self._charges_locked(conn, reservation_id)
             row = conn.execute(
                 "SELECT state, reserved_tokens FROM budget_reservations WHERE reservation_id = ?",
                 (reservation_id,),
             ).fetchone()
             if row is None or row["state"] not in (HELD, EXPIRED):
                 return False
-            late = 1 if row["state"] == EXPIRED else 0
+            conn.executemany(
+                "UPDATE budget_charges SET state = ?, spent = ? WHERE reservation_id = ? AND scope_key = ?",
+                [(SETTLED, actual.get(key, 0), reservation_id, key) for key in charges],
+            )
+            conn.executemany(
+                "UPDATE budget_counters SET held = held - ?, spent = spent + ? WHERE scope_key = ?",
+                [
+                    (reserved if state == HELD else 0, actual.get(key, 0), key)
+                    for key, (state, reserved) in charges.items()
+                ],
+            )
             conn.execute(
                 """UPDATE budget_reservations SET state = ?, actual_tokens = ?, actual_pico = ?,
                        overrun_tokens = ?, late = ?, finished_at = ? WHERE reservation_id = ?""",
@@ -170,53 +185,78 @@ class LedgerStore:
                     tokens,
                     pico,
                     max(0, tokens - int(row["reserved_tokens"])),
-                    late,
+                    1 if row["state"] == EXPIRED else 0,
                     now,
                     reservation_id,
                 ),
-            )
-            held = {
-                str(r["scope_key"]): (str(r["state"]), int(r["reserved"]))
-                for r in conn.execute(
-                    "SELECT scope_key, state, reserved FROM budget_charges WHERE reservation_id = ?",
-                    (reservation_id,),
-                )
-            }
-            conn.executemany(
-                "UPDATE budget_charges SET state = ?, spent = ? WHERE reservation_id = ? AND scope_key = ?",
-                [(SETTLED, actual.get(key, 0), reservation_id, key) for key in held],
-            )
-            conn.executemany(
-                "UPDATE budget_counters SET held = held - ?, spent = spent + ? WHERE scope_key = ?",
-                [
-                    (reserved if state == HELD else 0, actual.get(key, 0), key)
-                    for key, (state, reserved) in held.items()
-                ],
             )
         return True
 
     def release(self, reservation_id: str, *, now: float, reason: str) -> bool:
         """Give a hold back (the call failed or never happened). Idempotent; never undoes a settle."""
         with self.store.transaction() as conn:
-            cur = conn.execute(
-                """UPDATE budget_reservations SET state = ?, finished_at = ?, reason = ?
-                   WHERE reservation_id = ? AND state IN (?, ?)""",
-                (RELEASED, now, reason, reservation_id, HELD, EXPIRED),
-            )
-            if cur.rowcount == 0:
+            charges = self._charges_locked(conn, reservation_id)
+            row = conn.execute(
+                "SELECT state FROM budget_reservations WHERE reservation_id = ?", (reservation_id,)
+            ).fetchone()
+            if row is None or row["state"] not in (HELD, EXPIRED):
                 return False
-            conn.execute(
-                """UPDATE budget_counters SET held = held - (
-                       SELECT c.reserved FROM budget_charges c
-                       WHERE c.reservation_id = ? AND c.scope_key = budget_counters.scope_key AND c.state = ?)
-                   WHERE scope_key IN (
-                       SELECT scope_key FROM budget_charges WHERE reservation_id = ? AND state = ?)""",
-                (reservation_id, HELD, reservation_id, HELD),
-            )
             conn.execute(
                 "UPDATE budget_charges SET state = ? WHERE reservation_id = ?", (RELEASED, reservation_id)
             )
+            conn.executemany(
+                "UPDATE budget_counters SET held = held - ? WHERE scope_key = ?",
+                [(reserved, key) for key, (state, reserved) in charges.items() if state == HELD],
+            )
+            conn.execute(
+                "UPDATE budget_reservations SET state = ?, finished_at = ?, reason = ? "
+                "WHERE reservation_id = ?",
+                (RELEASED, now, reason, reservation_id),
+            )
         return True
+
+    # -- locking (PostgreSQL: one order for everyone — counters by key, then charges, then reservations)
+    @property
+    def _server(self) -> bool:
+        return self.store.dialect != "sqlite"
+
+    def _lock_counters(self, conn: Any, keys: Iterable[str], *, create: bool = False) -> None:
+        """On a server database, lock the counter rows of ``keys`` in sorted order (creating missing
+        ones first): every writer of a scope queues on its row, so a scope is linearisable. SQLite
+        needs nothing: ``BEGIN IMMEDIATE`` already serialises every writer."""
+        if not self._server:
+            return
+        ordered = sorted(set(keys))
+        if not ordered:
+            return
+        if create:
+            conn.executemany(
+                "INSERT INTO budget_counters (scope_key) VALUES (?) ON CONFLICT (scope_key) DO NOTHING",
+                [(k,) for k in ordered],
+            )
+        marks = ",".join("?" * len(ordered))
+        conn.execute(
+            f"SELECT scope_key FROM budget_counters WHERE scope_key IN ({marks}) "
+            "ORDER BY scope_key FOR UPDATE",
+            ordered,
+        ).fetchall()
+
+    def _charges_locked(self, conn: Any, reservation_id: str) -> dict[str, tuple[str, int]]:
+        """A reservation's charges (scope → (state, reserved)), its counters locked first."""
+        keys = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT scope_key FROM budget_charges WHERE reservation_id = ?", (reservation_id,)
+            )
+        ]
+        self._lock_counters(conn, keys)
+        return {
+            str(r["scope_key"]): (str(r["state"]), int(r["reserved"]))
+            for r in conn.execute(
+                "SELECT scope_key, state, reserved FROM budget_charges WHERE reservation_id = ?",
+                (reservation_id,),
+            )
+        }
 
     def heartbeat(self, reservation_ids: Iterable[str], *, now: float, lease_seconds: float) -> int:
         """Extend the lease of live holds (long calls); returns how many were extended."""
@@ -224,14 +264,14 @@ class LedgerStore:
         if not ids:
             return 0
         marks = ",".join("?" * len(ids))
-        with self.store.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE budget_reservations SET lease_expires = ? "
+        with self.store.transaction() as conn:  # charges, then reservations: the ledger's lock order
+            conn.execute(
+                "UPDATE budget_charges SET lease_expires = ? "
                 f"WHERE state = ? AND reservation_id IN ({marks})",
                 (now + lease_seconds, HELD, *ids),
             )
-            conn.execute(
-                "UPDATE budget_charges SET lease_expires = ? "
+            cur = conn.execute(
+                "UPDATE budget_reservations SET lease_expires = ? "
                 f"WHERE state = ? AND reservation_id IN ({marks})",
                 (now + lease_seconds, HELD, *ids),
             )
@@ -239,6 +279,11 @@ class LedgerStore:
 
     def expire(self, *, now: float) -> int:
         """Mark holds whose lease has lapsed as expired (their holder died); returns how many."""
+        lapsed = self.store.conn.execute(
+            "SELECT 1 FROM budget_charges WHERE state = ? AND lease_expires <= ? LIMIT 1", (HELD, now)
+        ).fetchone()
+        if lapsed is None:
+            return 0
         with self.store.transaction() as conn:
             return self._expire(conn, now)
 
@@ -274,44 +319,65 @@ class LedgerStore:
         )
         return [str(r[0]) for r in rows]
 
-    @staticmethod
-    def _expire(conn: sqlite3.Connection, now: float) -> int:
+    def _expire(self, conn: Any, now: float) -> int:
         """Move holds whose lease lapsed out of their counters and mark them expired."""
-        if (
-            conn.execute(
-                "SELECT 1 FROM budget_reservations WHERE state = ? AND lease_expires <= ? LIMIT 1",
-                (HELD, now),
-            ).fetchone()
-            is None
-        ):
+        lapsed = conn.execute(
+            "SELECT 1 FROM budget_charges WHERE state = ? AND lease_expires <= ? LIMIT 1", (HELD, now)
+        ).fetchone()
+        if lapsed is None:
             return 0
-        conn.execute(
-            """UPDATE budget_counters SET held = held - (
-                   SELECT COALESCE(SUM(c.reserved), 0) FROM budget_charges c
-                   WHERE c.scope_key = budget_counters.scope_key AND c.state = ? AND c.lease_expires <= ?)
-               WHERE scope_key IN (
-                   SELECT scope_key FROM budget_charges WHERE state = ? AND lease_expires <= ?)""",
-            (HELD, now, HELD, now),
+        scope_filter, params = "", []
+        if self._server:  # one expirer at a time; only the scopes it has locked, in order
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (EXPIRE_LOCK,))
+            keys = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT DISTINCT scope_key FROM budget_charges WHERE state = ? AND lease_expires <= ? "
+                    "ORDER BY scope_key",
+                    (HELD, now),
+                )
+            ]
+            if not keys:  # another expirer got there first
+                return 0
+            self._lock_counters(conn, keys)
+            scope_filter = f" AND scope_key IN ({','.join('?' * len(keys))})"
+            params = keys
+        rows = conn.execute(
+            "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?"
+            + scope_filter
+            + " RETURNING reservation_id, scope_key, reserved",
+            (EXPIRED, HELD, now, *params),
+        ).fetchall()
+        per_scope: dict[str, int] = {}
+        ids: set[str] = set()
+        for r in rows:
+            per_scope[str(r[1])] = per_scope.get(str(r[1]), 0) + int(r[2])
+            ids.add(str(r[0]))
+        conn.executemany(
+            "UPDATE budget_counters SET held = held - ? WHERE scope_key = ?",
+            [(amount, key) for key, amount in sorted(per_scope.items())],
         )
-        conn.execute(
-            "UPDATE budget_charges SET state = ? WHERE state = ? AND lease_expires <= ?", (EXPIRED, HELD, now)
-        )
-        cur = conn.execute(
-            "UPDATE budget_reservations SET state = ?, reason = 'lease expired' "
-            "WHERE state = ? AND lease_expires <= ?",
-            (EXPIRED, HELD, now),
-        )
-        return int(cur.rowcount)
+        expired = 0
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            cur = conn.execute(
+                "UPDATE budget_reservations SET state = ?, reason = 'lease expired' "
+                f"WHERE state = ? AND reservation_id IN ({','.join('?' * len(chunk))})",
+                (EXPIRED, HELD, *chunk),
+            )
+            expired += int(cur.rowcount)
+        return expired
 
     @staticmethod
-    def _counter(conn: sqlite3.Connection, scope_key: str) -> tuple[int, int]:
+    def _counter(conn: Any, scope_key: str) -> tuple[int, int]:
         row = conn.execute(
             "SELECT spent, held FROM budget_counters WHERE scope_key = ?", (scope_key,)
         ).fetchone()
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     @staticmethod
-    def _lapsed(conn: sqlite3.Connection, scope_key: str, now: float) -> int:
+    def _lapsed(conn: Any, scope_key: str, now: float) -> int:
         """Held amounts whose lease lapsed but that no reservation has expired yet."""
         row = conn.execute(
             "SELECT COALESCE(SUM(reserved), 0) FROM budget_charges "
@@ -329,11 +395,11 @@ class LedgerStore:
                 "DELETE FROM llm_flights WHERE request_key = ? AND lease_expires <= ?", (request_key, now)
             )
             cur = conn.execute(
-                "INSERT OR IGNORE INTO llm_flights (request_key, holder, started_at, lease_expires) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO llm_flights (request_key, holder, started_at, lease_expires) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (request_key) DO NOTHING",
                 (request_key, holder_id(), now, now + lease_seconds),
             )
-            return cur.rowcount == 1
+            return bool(cur.rowcount == 1)
 
     def flight_live(self, request_key: str, *, now: float) -> bool:
         row = self.store.conn.execute(
@@ -404,7 +470,7 @@ class LedgerStore:
             cur = conn.execute(
                 """INSERT INTO budget_deferred
                        (idea_id, lane, idea, from_run, reason, failure_code, state, deferred_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     idea_id,
                     lane,
@@ -415,8 +481,8 @@ class LedgerStore:
                     "discarded" if discard else "pending",
                     now,
                 ),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(cur[0])
 
     def claim_deferred(self, run_id: str, *, now: float, limit: int = 1000) -> list[dict[str, Any]]:
         """Atomically take pending deferred ideas for ``run_id`` (oldest first); each is taken once."""
@@ -460,10 +526,10 @@ class LedgerStore:
             cur = conn.execute(
                 """INSERT INTO repair_queue
                        (run_id, idea_id, candidate_id, error_code, attempts, payload, state,
-                       created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)""",
+                       created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id""",
                 (run_id, idea_id, candidate_id, error_code, attempts, json.dumps(payload, default=str), now),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(cur[0])
 
     def repair_queue(self, state: str | None = "pending") -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM repair_queue", []
@@ -481,9 +547,13 @@ class LedgerStore:
     def save_kpis(self, run_id: str, batch_id: str, level: str, kpis: dict[str, Any], *, now: float) -> None:
         with self.store.transaction() as conn:
             conn.execute(
-                """INSERT OR REPLACE INTO kpis (run_id, batch_id, level, candidates, coverage, coverage_share,
+                """INSERT INTO kpis (run_id, batch_id, level, candidates, coverage, coverage_share,
                        novelty, structural_novelty, data, computed_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (run_id, batch_id, level) DO UPDATE SET candidates = excluded.candidates,
+                       coverage = excluded.coverage, coverage_share = excluded.coverage_share,
+                       novelty = excluded.novelty, structural_novelty = excluded.structural_novelty,
+                       data = excluded.data, computed_at = excluded.computed_at""",
                 (
                     run_id,
                     batch_id,
@@ -510,7 +580,7 @@ class LedgerStore:
         return out
 
 
-def _reservation(row: sqlite3.Row) -> ReservationRow:
+def _reservation(row: Row) -> ReservationRow:
     return ReservationRow(
         reservation_id=row["reservation_id"],
         state=row["state"],

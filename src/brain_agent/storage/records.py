@@ -126,6 +126,12 @@ class RecordStore:
     def _lock_events(self, conn: Any) -> None:
         """Make event ids commit in id order (a follower reading by id never skips one)."""
 
+    def checkpoint(self) -> None:
+        """Housekeeping the heartbeat thread runs every few seconds (SQLite: fold the WAL in)."""
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, kind: str, config: dict[str, Any] | None = None, run_id: str | None = None) -> str:
         run_id = run_id or new_id("run")

@@ -1,15 +1,14 @@
 """The simulations table (migration ``0003_simulation``): the one write path for simulation attempts
-and their results. Wraps a :class:`SQLiteStore` (its connection and ``transaction()``)."""
+and their results. Wraps a store of either backend (its connection and ``transaction()``)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from brain_agent.storage.sqlite_store import SQLiteStore
+from brain_agent.storage.records import RecordStore, Row
 
 IN_FLIGHT = ("SUBMITTED", "RUNNING")
 TERMINAL = ("COMPLETE", "ERROR", "SKIPPED")
@@ -40,7 +39,7 @@ class Finish:
 
 
 class SimulationStore:
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: RecordStore) -> None:
         self.store = store
 
     def create(
@@ -62,7 +61,7 @@ class SimulationStore:
             cur = conn.execute(
                 """INSERT INTO simulations (candidate_id, run_id, idea_id, lane, backend, expression,
                        settings_key, settings, status, created_at, error, finished_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     candidate_id,
                     run_id,
@@ -77,8 +76,8 @@ class SimulationStore:
                     None if error is None else _dumps(error),
                     created_at if status in TERMINAL else None,
                 ),
-            )
-            return int(cur.lastrowid or 0)
+            ).fetchone()
+            return int(cur[0])
 
     def mark_submitted(self, rows: Sequence[tuple[int, str]], submitted_at: float) -> None:
         """Persist each row's job handle (one transaction) before anyone polls it."""
@@ -185,7 +184,7 @@ class SimulationStore:
         return out
 
 
-def _row(row: sqlite3.Row) -> dict[str, Any]:
+def _row(row: Row) -> dict[str, Any]:
     out = dict(row)
     for key in ("settings", "result", "error"):
         if out.get(key) is not None:
