@@ -25,6 +25,15 @@ def default_db_path() -> Path:
     return Path(user_data_dir("brain-agent", appauthor=False)) / "brain_agent.db"
 
 
+def default_db_location() -> str:
+    """Where the store lives: ``$BRAIN_AGENT_DB`` (a file path or a ``postgresql://`` URL), else
+    ``brain_agent.db`` in the per-user data folder."""
+    env = os.environ.get(ENV_DB)
+    if env:
+        return env
+    return str(Path(user_data_dir("brain-agent", appauthor=False)) / "brain_agent.db")
+
+
 def default_knowledge_pack_dir() -> Path:
     """``$BRAIN_AGENT_KNOWLEDGE_PACK``, else ``./data/meta/index``, else the checkout's copy."""
     env = os.environ.get(ENV_KNOWLEDGE_PACK)

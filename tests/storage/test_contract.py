@@ -215,3 +215,24 @@ def test_unreachable_server_fails_closed_without_the_password() -> None:
         open_store("postgresql://alice:s3cret@127.0.0.1:1/brain")
     assert info.value.exit_code == 6
     assert "s3cret" not in info.value.message and "127.0.0.1:1" in info.value.message
+
+
+def test_nothing_outside_storage_knows_the_database() -> None:
+    """The seam: no module outside ``storage/`` imports a database driver or names a backend."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src" / "brain_agent"
+    offenders = []
+    pattern = re.compile(
+        r"\bimport sqlite3\b|\bimport psycopg\b|\bSQLiteStore\b|\bPostgresStore\b|\bsqlite_store\b"
+    )
+    for path in src.rglob("*.py"):
+        if "storage" in path.relative_to(src).parts[:1]:
+            continue
+        offenders += [
+            f"{path.relative_to(src)}:{n}"
+            for n, line in enumerate(path.read_text().splitlines(), 1)
+            if pattern.search(line)
+        ]
+    assert offenders == []

@@ -47,8 +47,7 @@ from brain_agent.llm.base import LLMProvider, LLMRequest
 from brain_agent.llm.calllog import request_key
 from brain_agent.retrieval import RetrievalPack, TopK, build_retrieval_pack
 from brain_agent.simulation.result import validate_result
-from brain_agent.storage import SQLiteStore
-from brain_agent.storage.ledger_store import LedgerStore
+from brain_agent.storage import Store
 from brain_agent.telemetry import events as ev
 from brain_agent.telemetry.kpi import batch_kpis
 
@@ -209,11 +208,11 @@ class _IdeaWork:
 
 
 class _Batch:
-    def __init__(self, store: SQLiteStore, opts: BatchOptions, run: RunContext) -> None:
+    def __init__(self, store: Store, opts: BatchOptions, run: RunContext) -> None:
         self.store, self.opts, self.run = store, opts, run
         self.config = opts.config
         self.gate = BudgetGate.open(opts.config, store, opts.prices, opts.clock)
-        self.ledger = LedgerStore(store)
+        self.ledger = store.ledger
         base = CallContext(run_id=run.run_id, batch_id=run.run_id, lane="exploit", purpose="alpha")
         self.llm = gated_provider(opts.provider, self.gate, base, emit=run.emit)
         self.report = BatchReport(run_id=run.run_id)
@@ -557,7 +556,7 @@ def _usage(candidate: Candidate) -> Any:
     )
 
 
-def _period_baseline(store: SQLiteStore, opts: BatchOptions) -> dict[str, int | str]:
+def _period_baseline(store: Store, opts: BatchOptions) -> dict[str, int | str]:
     """Day / week usage (spent + reserved) before this run starts: earlier runs and other processes.
     The dashboard adds it to the run's own spend so the period rings show the whole window."""
     out: dict[str, int | str] = {}
@@ -568,7 +567,7 @@ def _period_baseline(store: SQLiteStore, opts: BatchOptions) -> dict[str, int | 
     return out
 
 
-def run_batch(store: SQLiteStore, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchReport:
+def run_batch(store: Store, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchReport:
     """Run one batch; returns its report (also stored as the run summary and ``cycle_completed``)."""
     pipeline = Pipeline(store)
     metadata = {

@@ -11,14 +11,14 @@ from typing import Any
 
 from brain_agent.errors import BudgetBlockedError
 from brain_agent.knowledge import KnowledgePack
-from brain_agent.storage import SQLiteStore
+from brain_agent.storage import Store
 from brain_agent.storage.heartbeat import Heartbeats
 from brain_agent.telemetry import events as ev
 
 
 @dataclass
 class RunContext:
-    store: SQLiteStore
+    store: Store
     run_id: str
     started: float = field(default_factory=time.monotonic)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -36,7 +36,7 @@ class RunContext:
 
 
 class Pipeline:
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def start_run(

@@ -15,7 +15,7 @@ from rich.text import Text
 from typer._click import exceptions as click_exc  # typer ships its own click
 
 from brain_agent.errors import EXIT_INTERNAL, BrainAgentError, clip
-from brain_agent.settings import default_db_path
+from brain_agent.settings import default_db_location
 
 app = typer.Typer(
     name="brain-agent",
@@ -44,13 +44,18 @@ def print_error(message: str, label: str = "error") -> None:
 
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="SQLite store file (default: $BRAIN_AGENT_DB, else the per-user data folder)."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store: a SQLite file or postgresql://user@host/db (default: $BRAIN_AGENT_DB, else the "
+        "per-user data folder).",
+    ),
 ]
 
 
-def resolve_db(db: Path | None) -> Path:
-    return db if db is not None else default_db_path()
+def resolve_db(db: str | Path | None) -> str:
+    """The store location a command uses: ``--db``, else ``$BRAIN_AGENT_DB``, else the default file."""
+    return str(db) if db is not None else default_db_location()
 
 
 def run(argv: list[str] | None = None) -> int:

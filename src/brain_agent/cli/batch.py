@@ -26,7 +26,7 @@ from brain_agent.settings import default_knowledge_pack_dir
 from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
 from brain_agent.simulation.runner import simulate_candidates
-from brain_agent.storage import SQLiteStore
+from brain_agent.storage import Store, local_path, open_store
 
 MAX_GENERATE = 10_000
 
@@ -109,7 +109,7 @@ def run_batch_command(
     )
     cfg, prices, config_path = load_budget(config, model=provider.model)
     db_path = resolve_db(db)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     if resume is not None:
         idea_list, seed = _resumed_ideas(store, resume, seed)
     elif ideas is not None:
@@ -122,7 +122,7 @@ def run_batch_command(
         if simulate.strip().lower() == "none"
         else make_backend(
             simulate,
-            db_path=db_path,
+            db_path=local_path(db_path),
             knowledge_pack=knowledge,
             brain_url=brain_url,
             interactive_login=interactive_login,
@@ -187,7 +187,7 @@ def run_batch_command(
         raise typer.Exit(3)
 
 
-def _resumed_ideas(store: SQLiteStore, run_id: str, seed: int) -> tuple[list[IdeaSpec], int]:
+def _resumed_ideas(store: Store, run_id: str, seed: int) -> tuple[list[IdeaSpec], int]:
     """The ideas (and the seed) an earlier batch ran, from its ``metadata_sync``; its process must
     be gone. The same ideas, seed and store usage render the same prompts: answered ones are cache hits."""
     store.reap_dead_runs(now=time.time())
@@ -204,7 +204,7 @@ def _resumed_ideas(store: SQLiteStore, run_id: str, seed: int) -> tuple[list[Ide
 
 
 def _simulator(
-    backend: SimulationBackend | None, store: SQLiteStore
+    backend: SimulationBackend | None, store: Store
 ) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
     if backend is None:
         return None

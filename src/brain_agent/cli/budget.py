@@ -31,7 +31,7 @@ from brain_agent.jsonio import write_text
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.retrieval import load_retrieval_pack
 from brain_agent.settings import default_knowledge_pack_dir
-from brain_agent.storage import SQLiteStore
+from brain_agent.storage import open_store
 
 budget_app = typer.Typer(help="The token/cost budget: schema, validation, live status.", no_args_is_help=True)
 events_app = typer.Typer(help="The event log.", no_args_is_help=True)
@@ -97,7 +97,7 @@ def status_command(
 ) -> None:
     """Per scope: limit, spent, reserved, remaining, window end."""
     cfg, prices, _ = load_budget(config)
-    store = SQLiteStore(resolve_db(db))
+    store = open_store(resolve_db(db))
     store.reap_dead_runs(now=time.time())
     gate = BudgetGate.open(cfg, store, prices)
     rows = [s.to_dict() for s in gate.status(run_id)]
@@ -159,7 +159,7 @@ def estimate_prompt_cost(
     knowledge = load_knowledge_pack(
         knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
     )
-    store = SQLiteStore(resolve_db(db))
+    store = open_store(resolve_db(db))
     gate = BudgetGate.open(cfg, store, prices)
     idea = pack.idea
     with Pipeline(store).run(
@@ -252,7 +252,7 @@ def export_events(
     db: DbOption = None,
 ) -> None:
     """Write a run's events as JSON Lines: run_id, time, name, step, idea_id, lane, payload."""
-    store = SQLiteStore(resolve_db(db))
+    store = open_store(resolve_db(db))
     store.get_run(run_id)  # NotFoundError (exit 2) for an unknown run
     lines: list[str] = []
     after = 0

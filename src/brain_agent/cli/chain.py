@@ -24,7 +24,7 @@ from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.retrieval import build_retrieval_pack, load_retrieval_pack
 from brain_agent.settings import default_knowledge_pack_dir
-from brain_agent.storage import SQLiteStore
+from brain_agent.storage import Store, open_store
 from brain_agent.telemetry import events as ev
 
 ProviderOption = Annotated[
@@ -53,7 +53,7 @@ def _knowledge(path: Path | None) -> KnowledgePack:
 
 
 def gated_llm(
-    store: SQLiteStore,
+    store: Store,
     run: RunContext,
     *,
     llm_provider: str,
@@ -129,7 +129,7 @@ def run_idea_agent(
     exit 3 naming the cap when one is blocked)."""
     raw = read_json(input, "ideas")
     ideas = parse_ideas(raw, str(input))
-    store = SQLiteStore(resolve_db(db))
+    store = open_store(resolve_db(db))
     pipeline = Pipeline(store)
     refined: list[IdeaSpec] = []
     with pipeline.run("idea-agent", {"provider": llm_provider, "input": str(input)}) as ctx:
@@ -153,7 +153,7 @@ def run_idea_agent(
                 raise
             except LLMOutputError as exc:
                 raise LLMOutputError(
-                    f"{exc.message} (idea {idea.id!r}; raw answer kept in {store.path}, llm call "
+                    f"{exc.message} (idea {idea.id!r}; raw answer kept in {store.where}, llm call "
                     f"{provider.last_call_id})",
                     raw_text=exc.raw_text,
                 ) from None
@@ -189,7 +189,7 @@ def build_retrieval_pack_command(
     field_usage: dict[str, int] = {}
     sub_usage: dict[str, int] = {}
     if spec.lane == "explore":
-        field_usage, sub_usage = SQLiteStore(resolve_db(db)).usage_counts()
+        field_usage, sub_usage = open_store(resolve_db(db)).usage_counts()
     pack = build_retrieval_pack(
         spec, knowledge, field_usage=field_usage, subcategory_usage=sub_usage, operator_level=level
     )
@@ -227,7 +227,7 @@ def run_alpha_maker(
             f"{retrieval_pack}: pack is for idea {pack.idea.id!r}, not {spec.id!r}", key="idea.id"
         )
     knowledge = _knowledge(knowledge_pack_dir)
-    store = SQLiteStore(resolve_db(db))
+    store = open_store(resolve_db(db))
     topk = pack.default_topk.as_topk()
     with Pipeline(store).run(
         "alpha-maker", {"provider": llm_provider, "idea_id": spec.id}, knowledge_pack=knowledge
@@ -261,7 +261,7 @@ def run_alpha_maker(
         ctx.summary.update(candidates=1, valid=int(candidate.valid))
     if candidate.error_code == NO_EXPRESSION:
         raise LLMOutputError(
-            f"the LLM's answer holds no Fast Expression (idea {spec.id!r}; raw answer kept in {store.path}, "
+            f"the LLM's answer holds no Fast Expression (idea {spec.id!r}; raw answer kept in {store.where}, "
             f"llm call {provider.last_call_id}, candidate {candidate.candidate_id}); "
             f"nothing written to {output}",
             raw_text=candidate.raw_text,

@@ -61,10 +61,10 @@ def runs_command(
     passing alphas and the best Sharpe."""
     if ctx.invoked_subcommand is not None:
         return
-    from brain_agent.storage import SQLiteStore
+    from brain_agent.storage import open_store
     from brain_agent.storage.run_queries import recent_runs
 
-    rows = recent_runs(SQLiteStore(resolve_db(db)), limit)
+    rows = recent_runs(open_store(resolve_db(db)), limit)
     if as_json:
         items = [
             {
@@ -167,11 +167,11 @@ def show_command(
     Per candidate: lane, expression, validity (or its error code), simulation status,
     Sharpe, fitness, turnover and returns (as percentages), failed checks by name; then the yield
     (tokens and cost per valid candidate and per passing alpha, by lane) and the best alpha."""
-    from brain_agent.storage import SQLiteStore
+    from brain_agent.storage import open_store
     from brain_agent.storage.run_queries import run_candidates, run_lane_spend, run_record
     from brain_agent.telemetry.alpha_yield import Spend, compute_yield
 
-    store = SQLiteStore(resolve_db(db))
+    store = open_store(resolve_db(db))
     run = run_record(store, run_id)
     candidates = run_candidates(store, run_id)
     outcomes = _outcomes(candidates)

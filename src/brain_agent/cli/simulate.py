@@ -15,7 +15,7 @@ from brain_agent.jsonio import read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
-from brain_agent.storage.sqlite_store import SQLiteStore
+from brain_agent.storage import local_path, open_store
 
 ENV_BRAIN_URL = "BRAIN_API_URL"
 
@@ -69,11 +69,11 @@ def simulate_candidates_command(
         read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
     )
     db_path = resolve_db(db)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     name = backend.lower()
     chosen = make_backend(
         name,
-        db_path=db_path,
+        db_path=local_path(db_path),
         knowledge_pack=knowledge_pack_dir,
         brain_url=brain_url,
         interactive_login=interactive_login,

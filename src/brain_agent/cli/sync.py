@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.storage import local_path
 
 
 @app.command("sync-knowledge-pack")
@@ -47,7 +48,7 @@ def sync_knowledge_pack_command(
     backend = BrainBackend.from_options(
         base_url=brain_url,
         interactive_login=interactive_login,
-        db_path=resolve_db(db),
+        db_path=local_path(resolve_db(db)),
         notify=notify,
     )
     with backend:

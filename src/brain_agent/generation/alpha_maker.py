@@ -18,7 +18,7 @@ from brain_agent.ideas import IdeaSpec, Lane
 from brain_agent.knowledge import KnowledgePack
 from brain_agent.llm.base import LLMProvider, LLMRequest
 from brain_agent.retrieval import RetrievalPack, TopK
-from brain_agent.storage import SQLiteStore, new_id
+from brain_agent.storage import Store, new_id
 from brain_agent.telemetry import events as ev
 
 from .prompt import SYSTEM_PROMPT, render_alpha_prompt
@@ -126,7 +126,7 @@ def make_candidate(
     knowledge_pack: KnowledgePack,
     topk: TopK,
     *,
-    store: SQLiteStore | None,
+    store: Store | None,
     run_id: str | None,
     prompt: str | None = None,
     max_tokens: int = DEFAULT_MAX_COMPLETION_TOKENS,

@@ -1,5 +1,5 @@
 """``LoggedProvider``: wraps any provider and records every call — success or failure — through the
-store's one write path (``SQLiteStore.record_llm_call``) and as an ``llm.call`` event."""
+store's one write path (``Store.record_llm_call``) and as an ``llm.call`` event."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from brain_agent.errors import BrainAgentError
 from brain_agent.llm.base import LLMProvider, LLMRequest, LLMResponse, Usage
-from brain_agent.storage import LLMCallRecord, SQLiteStore
+from brain_agent.storage import LLMCallRecord, Store
 from brain_agent.telemetry import events as ev
 
 CostFn = Callable[[str, Usage], Decimal]
@@ -78,7 +78,7 @@ class LoggedProvider:
     def __init__(
         self,
         inner: LLMProvider,
-        store: SQLiteStore,
+        store: Store,
         *,
         run_id: str | None = None,
         idea_id: str | None = None,

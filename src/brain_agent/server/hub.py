@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from brain_agent.errors import NotFoundError
-from brain_agent.storage.sqlite_store import Event, SQLiteStore
+from brain_agent.storage import Store, open_store
+from brain_agent.storage.records import Event
 from brain_agent.telemetry import events as ev
 from brain_agent.telemetry.views import Extra, Format, RunView
 
@@ -120,7 +121,7 @@ class Subscriber:
         self.wake = asyncio.Event()
 
 
-def _fold(store: SQLiteStore, run_id: str) -> RunEntry:
+def _fold(store: Store, run_id: str) -> RunEntry:
     """Fold a run's whole history once (worker thread)."""
     try:
         row: dict[str, Any] | None = store.get_run(run_id)
@@ -140,8 +141,8 @@ def _fold(store: SQLiteStore, run_id: str) -> RunEntry:
 
 
 class Hub:
-    def __init__(self, db: Path, *, poll_interval_s: float = 0.025, heartbeat_s: float = 1.0) -> None:
-        self.store = SQLiteStore(db)
+    def __init__(self, db: str | Path, *, poll_interval_s: float = 0.025, heartbeat_s: float = 1.0) -> None:
+        self.store = open_store(db)
         self.poll_interval_s = poll_interval_s
         self.heartbeat_s = heartbeat_s
         self.cursor = self.store.last_event_id()

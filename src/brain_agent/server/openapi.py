@@ -18,7 +18,7 @@ from brain_agent.server.settings import ServerSettings
 
 def openapi_schema() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="brain-agent-openapi-") as tmp:
-        app = create_app(ServerSettings(db=Path(tmp) / "schema.db"))
+        app = create_app(ServerSettings(db=str(Path(tmp) / "schema.db")))
         schema = app.openapi()
         app.state.hub.store.close()
         return schema

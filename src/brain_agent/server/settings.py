@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from brain_agent.errors import ConfigError
 
@@ -28,7 +28,13 @@ class ServerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    db: Path = Field(description="The SQLite store file the pipeline writes.")
+    db: str = Field(description="The store the pipeline writes: a SQLite file or a postgresql:// URL.")
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _location(cls, value: object) -> object:
+        return str(value) if isinstance(value, Path) else value
+
     host: str = Field(
         default="127.0.0.1", description="Bind address; anything but loopback requires a token."
     )

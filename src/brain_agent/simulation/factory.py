@@ -33,7 +33,7 @@ def local_backend(knowledge_pack: KnowledgePack | Path | None = None) -> Simulat
     return LocalBackend(knowledge_pack=pack)
 
 
-def brain_backend(brain_url: str | None, interactive_login: bool, db_path: Path) -> SimulationBackend:
+def brain_backend(brain_url: str | None, interactive_login: bool, db_path: Path | None) -> SimulationBackend:
     try:
         from brain_agent.simulation.brain import BrainBackend
     except ImportError as exc:
@@ -56,7 +56,7 @@ def close_backend(backend: SimulationBackend) -> None:
 def make_backend(
     name: str,
     *,
-    db_path: Path,
+    db_path: Path | None,
     knowledge_pack: KnowledgePack | Path | None = None,
     brain_url: str | None = None,
     interactive_login: bool = False,

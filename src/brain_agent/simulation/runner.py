@@ -32,8 +32,8 @@ from brain_agent.simulation.backend import (
 )
 from brain_agent.simulation.metrics import pnl_correlation, self_correlation_check
 from brain_agent.simulation.result import AlphaResult
-from brain_agent.storage.simulation_store import Finish, SimulationStore
-from brain_agent.storage.sqlite_store import SQLiteStore
+from brain_agent.storage import Store
+from brain_agent.storage.simulation_store import Finish
 from brain_agent.telemetry import events as ev
 
 STEP = "simulation"
@@ -96,7 +96,7 @@ class _Job:
 class _Runner:
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         backend: SimulationBackend,
         settings: SimulationSettings,
         clock: Clock,
@@ -104,7 +104,7 @@ class _Runner:
         max_in_flight: int | None,
     ) -> None:
         self.store = store
-        self.sims = SimulationStore(store)
+        self.sims = store.simulations
         self.backend = backend
         self.settings = settings
         self.key = settings_key(settings)
@@ -499,7 +499,7 @@ class _Runner:
 
 
 def simulate_candidates(
-    store: SQLiteStore,
+    store: Store,
     candidates: Sequence[dict[str, Any]],
     backend: SimulationBackend,
     settings: SimulationSettings,

@@ -2,11 +2,21 @@
 (``postgresql://…``) store with the same records, ledger and migrations. Nothing outside
 ``storage/`` knows which one it talks to; SQL lives only here."""
 
-from brain_agent.storage.factory import is_url, open_store
+from brain_agent.storage.factory import is_url, local_path, open_store
 from brain_agent.storage.records import Event, LLMCallRecord, RecordStore, new_id
 from brain_agent.storage.sqlite_store import SQLiteStore
 
 Store = RecordStore
 """What the rest of the code types a store as (either backend)."""
 
-__all__ = ["Event", "LLMCallRecord", "RecordStore", "SQLiteStore", "Store", "is_url", "new_id", "open_store"]
+__all__ = [
+    "Event",
+    "LLMCallRecord",
+    "RecordStore",
+    "SQLiteStore",
+    "Store",
+    "is_url",
+    "local_path",
+    "new_id",
+    "open_store",
+]

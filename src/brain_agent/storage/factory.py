@@ -21,6 +21,15 @@ def is_url(value: str | Path) -> bool:
     return isinstance(value, str) and _SCHEME.match(value) is not None
 
 
+def local_path(location: str | Path) -> Path | None:
+    """The file of a SQLite store location; None for a server database (nothing local to put
+    beside it)."""
+    text = str(location)
+    if text.startswith("sqlite:///"):
+        return Path(text[len("sqlite:///") - 1 :])
+    return None if _SCHEME.match(text) else Path(text)
+
+
 def open_store(location: str | Path) -> RecordStore:
     """The store at ``location`` (a SQLite file path or a database URL), migrated and ready."""
     text = str(location)

@@ -12,10 +12,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from brain_agent.errors import NotFoundError
 from brain_agent.storage.liveness import holder_dead, holder_id
+
+if TYPE_CHECKING:
+    from brain_agent.storage.ledger_store import LedgerStore
+    from brain_agent.storage.simulation_store import SimulationStore
 
 RUN_STALE_AFTER_S = 900.0
 """A running run with no heartbeat for this long is taken as dead (heartbeats come every minute)."""
@@ -125,6 +129,26 @@ class RecordStore:
 
     def _lock_events(self, conn: Any) -> None:
         """Make event ids commit in id order (a follower reading by id never skips one)."""
+
+    @property
+    def ledger(self) -> LedgerStore:
+        """The budget tables of this store (reservations, counters, calibration, deferred ideas…)."""
+        from brain_agent.storage.ledger_store import LedgerStore
+
+        found = self.__dict__.get("_ledger")
+        if found is None:
+            found = self.__dict__["_ledger"] = LedgerStore(self)
+        return cast("LedgerStore", found)
+
+    @property
+    def simulations(self) -> SimulationStore:
+        """The simulation rows of this store."""
+        from brain_agent.storage.simulation_store import SimulationStore
+
+        found = self.__dict__.get("_simulations")
+        if found is None:
+            found = self.__dict__["_simulations"] = SimulationStore(self)
+        return cast("SimulationStore", found)
 
     def checkpoint(self) -> None:
         """Housekeeping the heartbeat thread runs every few seconds (SQLite: fold the WAL in)."""

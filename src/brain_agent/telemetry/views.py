@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from brain_agent.storage.sqlite_store import Event
+from brain_agent.storage import Event
 from brain_agent.telemetry import events as ev
 
 VELOCITY_WINDOW_S = 60

@@ -24,8 +24,8 @@ from brain_agent.generation.budget.prices import PriceTable, from_pico, to_pico
 from brain_agent.generation.budget.tokens import CalibrationState, Estimate, TokenEstimator
 from brain_agent.llm.base import Usage
 from brain_agent.retrieval import TopK
-from brain_agent.storage import SQLiteStore
-from brain_agent.storage.ledger_store import PICO_USD, Charge, LedgerStore
+from brain_agent.storage import Store
+from brain_agent.storage.ledger_store import PICO_USD, Charge
 from brain_agent.telemetry import events as ev
 
 Emit = Callable[..., Any]
@@ -89,22 +89,22 @@ class ScopeStatus:
 @dataclass
 class BudgetGate:
     config: BudgetConfig
-    store: SQLiteStore
+    store: Store
     prices: PriceTable
     estimator: TokenEstimator = field(default_factory=TokenEstimator)
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
-        self.ledger = LedgerStore(self.store)
+        self.ledger = self.store.ledger
 
     @classmethod
     def open(
-        cls, config: BudgetConfig, store: SQLiteStore, prices: PriceTable, clock: Clock | None = None
+        cls, config: BudgetConfig, store: Store, prices: PriceTable, clock: Clock | None = None
     ) -> BudgetGate:
         """A gate whose estimator starts from the calibration persisted in the store."""
         calibration = {
             (model, method): CalibrationState(model, method, samples, mean)
-            for model, method, samples, mean in LedgerStore(store).load_calibration()
+            for model, method, samples, mean in store.ledger.load_calibration()
         }
         estimator = TokenEstimator(config.estimator, calibration, config.prompt_safety_margin)
         return cls(config, store, prices, estimator, clock or SystemClock())
