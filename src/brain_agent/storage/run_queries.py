@@ -51,7 +51,7 @@ def recent_runs(store: RecordStore, limit: int = 20) -> list[dict[str, Any]]:
         f"SELECT run_id, COUNT(DISTINCT idea_id) FROM ("
         f"  SELECT run_id, idea_id FROM events WHERE run_id IN ({marks}) AND idea_id IS NOT NULL"
         f"  UNION SELECT run_id, idea_id FROM candidates WHERE run_id IN ({marks}) AND idea_id IS NOT NULL"
-        f") GROUP BY run_id",
+        f") AS ideas GROUP BY run_id",
         [*ids, *ids],
     ):
         stats[run_id]["ideas"] = int(ideas)
