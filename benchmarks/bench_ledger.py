@@ -28,8 +28,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from brain_agent.storage.ledger_store import Charge, LedgerStore  # noqa: E402
-from brain_agent.storage.sqlite_store import SQLiteStore  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+
+from brain_agent.storage import open_store  # noqa: E402
+from brain_agent.storage.ledger_store import Charge  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CAP = 12_000_000
@@ -45,7 +47,7 @@ def worker(db: str, seconds: float, seed: int) -> None:
     """One process: reserve 1,000 tokens against day + week + batch, settle 600, until time is up."""
     import random
 
-    ledger = LedgerStore(SQLiteStore(db))
+    ledger = open_store(db).ledger
     rng = random.Random(seed)
     lat: list[float] = []
     admitted = refused = 0
@@ -74,10 +76,10 @@ def worker(db: str, seconds: float, seed: int) -> None:
     print(json.dumps({"admitted": admitted, "refused": refused, "lat": lat, "last_admit": last_admit}))
 
 
-def concurrent(processes: int, seconds: float) -> dict[str, Any]:
+def concurrent(backend: str, processes: int, seconds: float, new_db: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "ledger.db")
-        SQLiteStore(db).close()
+        db = str(Path(tmp) / "ledger.db") if backend == "sqlite" else new_db()
+        open_store(db).close()
         procs = [
             subprocess.Popen(
                 [sys.executable, __file__, "--worker", db, str(seconds), str(i)],
@@ -97,10 +99,11 @@ def concurrent(processes: int, seconds: float) -> dict[str, Any]:
             admitted += item["admitted"]
             refused += item["refused"]
             last = max(last, item["last_admit"])
-        ledger = LedgerStore(SQLiteStore(db))
-        usage = ledger.usage(["day:bench"], now=time.time())["day:bench"]
+        store = open_store(db)
+        usage = store.ledger.usage(["day:bench"], now=time.time())["day:bench"]
+        store.close()
     return {
-        "backend": "sqlite",
+        "backend": backend,
         "processes": processes,
         "reservations": admitted + refused,
         "per_second": round(admitted / max(last - started, 1e-9)),
@@ -115,11 +118,11 @@ def concurrent(processes: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def history(sizes: list[int], probes: int = 300) -> list[dict[str, Any]]:
+def history(backend: str, sizes: list[int], new_db: Any, probes: int = 300) -> list[dict[str, Any]]:
     rows = []
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            store = SQLiteStore(Path(tmp) / "h.db")
+            store = open_store(str(Path(tmp) / "h.db") if backend == "sqlite" else new_db())
             with store.transaction() as conn:  # a window with `size` settled calls, written in bulk
                 conn.executemany(
                     "INSERT INTO budget_reservations (reservation_id, state, holder, created_at, "
@@ -136,7 +139,7 @@ def history(sizes: list[int], probes: int = 300) -> list[dict[str, Any]]:
                     "('week:bench', ?, 0)",
                     (900 * size, 900 * size),
                 )
-            ledger = LedgerStore(store)
+            ledger = store.ledger
             lat = []
             for i in range(probes):
                 t0 = time.perf_counter()
@@ -148,7 +151,13 @@ def history(sizes: list[int], probes: int = 300) -> list[dict[str, Any]]:
                 )
                 lat.append((time.perf_counter() - t0) * 1000)
                 ledger.release(f"p{i}", now=time.time(), reason="bench")
-            rows.append({"settled_in_window": size, "reserve_p50_ms": round(statistics.median(lat), 3)})
+            rows.append(
+                {
+                    "backend": backend,
+                    "settled_in_window": size,
+                    "reserve_p50_ms": round(statistics.median(lat), 3),
+                }
+            )
             store.close()
     base = rows[0]["reserve_p50_ms"]
     for row in rows:
@@ -171,22 +180,45 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0, help="upper bound per run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     if args.worker:
         db, seconds, seed = args.worker
         worker(db, float(seconds), int(seed))
         return
-    runs = [concurrent(args.processes, args.seconds) for _ in range(args.runs)]
-    runs.sort(key=lambda r: r["per_second"])
-    median = runs[len(runs) // 2]
-    hist_runs = [history([0, 2_000, 20_000, 100_000]) for _ in range(args.runs)]
-    hist = []
-    for i, row in enumerate(hist_runs[0]):
-        values = sorted(h[i]["reserve_p50_ms"] for h in hist_runs)
-        hist.append({**row, "reserve_p50_ms": values[len(values) // 2]})
-    base = hist[0]["reserve_p50_ms"]
-    for row in hist:
-        row["vs_empty"] = round(row["reserve_p50_ms"] / base, 2)
+    backends = ["sqlite"]
+    server = None
+    new_db: Any = None
+    if not args.sqlite_only:
+        import pgserver
+
+        if pgserver.available():
+            server = pgserver.ThrowawayPostgres().start()
+            new_db = server.new_database
+            backends.append("postgresql")
+        else:
+            print("PostgreSQL is not installed here: SQLite only")
+    try:
+        medians, all_runs, hist = [], [], []
+        for backend in backends:  # side by side in one run
+            runs = sorted(
+                (concurrent(backend, args.processes, args.seconds, new_db) for _ in range(args.runs)),
+                key=lambda r: r["per_second"],
+            )
+            all_runs += runs
+            medians.append(runs[len(runs) // 2])
+            hist_runs = [history(backend, [0, 2_000, 20_000, 100_000], new_db) for _ in range(args.runs)]
+            rows = []
+            for i, row in enumerate(hist_runs[0]):
+                values = sorted(h[i]["reserve_p50_ms"] for h in hist_runs)
+                rows.append({**row, "reserve_p50_ms": values[len(values) // 2]})
+            for row in rows:
+                row["vs_empty"] = round(row["reserve_p50_ms"] / rows[0]["reserve_p50_ms"], 2)
+            hist += rows
+    finally:
+        if server is not None:
+            server.stop()
+    median = medians
     result = {
         "machine": {
             "python": platform.python_version(),
@@ -195,14 +227,11 @@ def main() -> None:
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "runs": args.runs,
         },
-        "concurrent": runs,
+        "concurrent": all_runs,
         "concurrent_median": median,
         "history": hist,
     }
-    table(
-        f"{args.processes} processes, {args.seconds:.0f} s each (median of {args.runs} runs by throughput)",
-        [median],
-    )
+    table(f"{args.processes} processes until the cap (median of {args.runs} runs by throughput)", median)
     table(f"reserve p50 vs settled calls in the window (median of {args.runs} runs)", hist)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "ledger.json"

@@ -26,6 +26,7 @@ from brain_agent.storage.records import RecordStore, Row
 
 HELD, SETTLED, RELEASED, EXPIRED = "held", "settled", "released", "expired"
 EXPIRE_LOCK = 0x62A0_0003
+EXPIRE_EVERY_S = 2.0
 TOKENS, PICO_USD = "tokens", "pico_usd"
 
 
@@ -79,6 +80,7 @@ class LedgerStore:
 
     def __init__(self, store: RecordStore) -> None:
         self.store = store
+        self._last_expire = 0.0
 
     # -- reservations --------------------------------------------------------------------------
     def reserve(
@@ -100,8 +102,16 @@ class LedgerStore:
         exists: reserving is idempotent) or the first :class:`Refusal`."""
         tokens = max((c.amount for c in charges if c.unit == TOKENS), default=0)
         pico = max((c.amount for c in charges if c.unit == PICO_USD), default=0)
-        if self._server:  # lapsed holds leave their counters in a transaction of their own
-            self.expire(now=now)
+        if self._server:
+            return self._reserve_server(
+                reservation_id,
+                charges,
+                now=now,
+                lease_seconds=lease_seconds,
+                meta=(run_id, batch_id, idea_id, lane, model, purpose, holder or holder_id()),
+                tokens=tokens,
+                pico=pico,
+            )
         with self.store.transaction() as conn:
             if conn.execute(
                 "SELECT 1 FROM budget_reservations WHERE reservation_id = ?", (reservation_id,)
@@ -158,6 +168,13 @@ class LedgerStore:
         second settle (or a settle after a release) changes nothing; returns whether this call
         settled it. A hold whose lease lapsed (its process looked dead) is still settled, honestly,
         and flagged ``late``."""
+        if self._server:
+            keys = list(actual)
+            row = self.store.conn.execute(  # one statement: its own transaction, one round trip
+                "SELECT brain_settle(?, ?, ?, ?, ?, ?)",
+                (reservation_id, keys, [int(actual[k]) for k in keys], now, tokens, pico),
+            ).fetchone()
+            return bool(row[0])
         with self.store.transaction() as conn:
             charges = self._charges_locked(conn, reservation_id)
             row = conn.execute(
@@ -194,6 +211,11 @@ class LedgerStore:
 
     def release(self, reservation_id: str, *, now: float, reason: str) -> bool:
         """Give a hold back (the call failed or never happened). Idempotent; never undoes a settle."""
+        if self._server:
+            row = self.store.conn.execute(
+                "SELECT brain_release(?, ?, ?)", (reservation_id, now, reason)
+            ).fetchone()
+            return bool(row[0])
         with self.store.transaction() as conn:
             charges = self._charges_locked(conn, reservation_id)
             row = conn.execute(
@@ -214,6 +236,41 @@ class LedgerStore:
                 (RELEASED, now, reason, reservation_id),
             )
         return True
+
+    def _reserve_server(
+        self,
+        reservation_id: str,
+        charges: Sequence[Charge],
+        *,
+        now: float,
+        lease_seconds: float,
+        meta: tuple[str | None, ...],
+        tokens: int,
+        pico: int,
+    ) -> Refusal | None:
+        """One round trip (``brain_reserve``): lock the counters in key order, check every cap
+        (lapsed holds already excluded), book. Lapsed holds are moved out of their counters by a
+        separate expiry at most every ``EXPIRE_EVERY_S`` per process."""
+        if now - self._last_expire >= EXPIRE_EVERY_S:
+            self._last_expire = now
+            self.expire(now=now)
+        # one statement: its own transaction (autocommit), one round trip
+        row = self.store.conn.execute(
+            "SELECT * FROM brain_reserve(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                reservation_id,
+                [c.scope_key for c in charges],
+                [c.unit for c in charges],
+                [c.amount for c in charges],
+                [c.limit for c in charges],
+                now,
+                lease_seconds,
+                *meta,
+                tokens,
+                pico,
+            ),
+        ).fetchone()
+        return None if row is None else Refusal(str(row[0]), int(row[1]), int(row[2]))
 
     # -- locking (PostgreSQL: one order for everyone — counters by key, then charges, then reservations)
     @property

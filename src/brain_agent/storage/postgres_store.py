@@ -202,7 +202,7 @@ class PostgresStore(RecordStore):
 
     # -- migrations ------------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        scripts = _migration_scripts()
+        scripts = _migration_scripts(server=True)
         known = {name for name, _ in scripts}
         applied_now: list[str] = []
         with self.transaction() as conn:
@@ -222,8 +222,11 @@ class PostgresStore(RecordStore):
             for name, script in scripts:
                 if name in done:
                     continue
-                for statement in _statements(script):
-                    conn.execute(pg_ddl(statement))
+                if "$$" in script:  # PL/pgSQL: the script as written, in one go
+                    conn.raw.execute(script)
+                else:
+                    for statement in _statements(script):
+                        conn.execute(pg_ddl(statement))
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
                 applied_now.append(name)
         return applied_now

@@ -42,10 +42,19 @@ def _file_problem(exc: sqlite3.DatabaseError) -> bool:
     )
 
 
-def _migration_scripts() -> list[tuple[str, str]]:
+def _migration_scripts(server: bool = False) -> list[tuple[str, str]]:
+    """The named migrations, in order. ``NNNN_name.sql`` run on both backends; ``NNNN_name.pg.sql``
+    only on a server database (PostgreSQL functions)."""
     folder = resources.files("brain_agent.storage") / "migrations"
-    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
-    return [(name.removesuffix(".sql"), (folder / name).read_text(encoding="utf-8")) for name in names]
+    names = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name.endswith(".sql") and (server or not p.name.endswith(".pg.sql"))
+    )
+    return [
+        (name.removesuffix(".sql").removesuffix(".pg"), (folder / name).read_text(encoding="utf-8"))
+        for name in names
+    ]
 
 
 def _statements(script: str) -> Iterator[str]:
