@@ -149,3 +149,61 @@ def test_a_follower_sees_every_event_once_with_concurrent_writers(pg_url: str) -
     assert len(total) == writers * per
     assert sorted(seen) == sorted(total) and len(seen) == len(set(seen))  # each exactly once
     store.close()
+
+
+def _billed_calls(url: str) -> tuple[int, int, int]:
+    """(real calls, distinct request keys, billed tokens) of successful non-cached calls."""
+    store = open_store(url)
+    calls = [c for c in store.llm_calls() if not c["cache_hit"] and c["error"] is None]
+    store.close()
+    billed = sum(c["uncached_input"] + c["output"] + c["reasoning"] + c["cached_input"] for c in calls)
+    return len(calls), len({c["request_key"] for c in calls}), billed
+
+
+@pytest.mark.slow
+def test_pay_once_on_postgresql(pg_url: str) -> None:
+    """Single flight and resume work the same on a server store: four identical batches in four
+    processes pay each prompt once; a resumed batch pays nothing for what was answered."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "brain_agent.cli",
+                "run-batch",
+                "--generate",
+                "3",
+                "--seed",
+                "5",
+                "--simulate",
+                "none",
+                "--latency",
+                "0.5",
+                "--no-deferred",
+                "--json",
+                "--db",
+                pg_url,
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        outs.append(json.loads(out))
+    real, distinct, before = _billed_calls(pg_url)
+    assert real == distinct
+    run_id = outs[0]["run_id"]
+    store = open_store(pg_url)
+    with store.transaction() as conn:
+        conn.execute("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", (run_id,))
+    store.close()
+    again = _cli("run-batch", "--resume", run_id, "--simulate", "none", "--json", "--db", pg_url)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["cache_hits"] >= 3
+    assert _billed_calls(pg_url)[2] == before

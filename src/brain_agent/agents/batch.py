@@ -194,6 +194,9 @@ class BatchOptions:
     """Called with (run_id, number of ideas) once the plan is known."""
     operator_level: Literal["BASE", "GENIUS"] = "BASE"
     """The account's BRAIN level: which operators retrieval may offer."""
+    exploration_counts: tuple[dict[str, int], dict[str, int]] | None = None
+    """Field and subcategory usage the explore lane ranks against; None = the store's now. A resumed
+    batch passes the counts its first run recorded, so its prompts (and cache keys) are the same."""
     simulate: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
     """Simulates a list of candidates (``simulation.runner.simulate_candidates`` bound to a backend);
     called after each idea with its new valid candidates, so simulation events interleave live."""
@@ -216,6 +219,7 @@ class _Batch:
         base = CallContext(run_id=run.run_id, batch_id=run.run_id, lane="exploit", purpose="alpha")
         self.llm = gated_provider(opts.provider, self.gate, base, emit=run.emit)
         self.report = BatchReport(run_id=run.run_id)
+        self.exploration = opts.exploration_counts or store.usage_counts()
         self.batch_id = run.run_id
 
     # -- helpers -------------------------------------------------------------------------------
@@ -252,7 +256,7 @@ class _Batch:
 
     # -- planning ------------------------------------------------------------------------------
     def plan(self, ideas: list[IdeaSpec]) -> list[_IdeaWork]:
-        fields_used, subs_used = self.store.usage_counts()
+        fields_used, subs_used = self.exploration
         works: dict[str, _IdeaWork] = {}
         planned: list[PlannedIdea] = []
         completion = self.config.max_completion_tokens
@@ -570,8 +574,11 @@ def _period_baseline(store: Store, opts: BatchOptions) -> dict[str, int | str]:
 def run_batch(store: Store, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchReport:
     """Run one batch; returns its report (also stored as the run summary and ``cycle_completed``)."""
     pipeline = Pipeline(store)
+    counts = opts.exploration_counts or store.usage_counts()
+    opts = replace(opts, exploration_counts=counts)
     metadata = {
         **opts.metadata,
+        "exploration_counts": {"fields": counts[0], "subcategories": counts[1]},
         "provider": opts.provider.name,
         "model": opts.provider.model,
         "batch_size": len(ideas),

@@ -110,8 +110,9 @@ def run_batch_command(
     cfg, prices, config_path = load_budget(config, model=provider.model)
     db_path = resolve_db(db)
     store = open_store(db_path)
+    counts: tuple[dict[str, int], dict[str, int]] | None = None
     if resume is not None:
-        idea_list, seed = _resumed_ideas(store, resume, seed)
+        idea_list, seed, counts = _resumed_ideas(store, resume, seed)
     elif ideas is not None:
         idea_list = load_ideas(ideas)
         require_known_subcategories(idea_list, knowledge.subcategories, str(ideas))
@@ -155,6 +156,7 @@ def run_batch_command(
         pace_s=pace,
         seed=seed,
         claim_deferred=not no_deferred and resume is None,
+        exploration_counts=counts,
         on_progress=on_progress,
         on_start=on_start,
         simulate=simulate_fn,
@@ -187,7 +189,9 @@ def run_batch_command(
         raise typer.Exit(3)
 
 
-def _resumed_ideas(store: Store, run_id: str, seed: int) -> tuple[list[IdeaSpec], int]:
+def _resumed_ideas(
+    store: Store, run_id: str, seed: int
+) -> tuple[list[IdeaSpec], int, tuple[dict[str, int], dict[str, int]] | None]:
     """The ideas (and the seed) an earlier batch ran, from its ``metadata_sync``; its process must
     be gone. The same ideas, seed and store usage render the same prompts: answered ones are cache hits."""
     store.reap_dead_runs(now=time.time())
@@ -200,7 +204,17 @@ def _resumed_ideas(store: Store, run_id: str, seed: int) -> tuple[list[IdeaSpec]
     if not isinstance(stored, list) or not stored:
         raise InputError(f"--resume {run_id}: the run did not record its ideas", key="resume")
     stored_seed = run["config"].get("seed")
-    return [IdeaSpec.model_validate(i) for i in stored], stored_seed if isinstance(stored_seed, int) else seed
+    counts = run["config"].get("exploration_counts")
+    exploration = (
+        (dict(counts["fields"]), dict(counts["subcategories"]))
+        if isinstance(counts, dict) and {"fields", "subcategories"} <= set(counts)
+        else None
+    )
+    return (
+        [IdeaSpec.model_validate(i) for i in stored],
+        stored_seed if isinstance(stored_seed, int) else seed,
+        exploration,
+    )
 
 
 def _simulator(
