@@ -92,10 +92,14 @@ def _file_problem(exc: sqlite3.DatabaseError) -> bool:
             "readonly",
             "read-only",
             "unable to open",
-            "disk i/o",
-            "locked",
         )
     )
+
+
+def _disk_problem(exc: sqlite3.Error) -> bool:
+    """True when SQLite could not write for lack of space or an I/O error (exit 4, not the file's fault)."""
+    text = str(exc).lower()
+    return "full" in text or "disk i/o" in text
 
 
 def _migration_scripts() -> list[tuple[str, str]]:
@@ -216,6 +220,11 @@ class SQLiteStore:
             try:
                 conn = self._connect()
             except sqlite3.Error as exc:
+                if _disk_problem(exc):
+                    raise WriteFailedError(
+                        f"{self.path}: cannot write to the store: {exc} (is the disk full?)",
+                        file=str(self.path),
+                    ) from None
                 raise StoreFileError(
                     f"{self.path}: cannot open the store: {exc}", file=str(self.path)
                 ) from None
@@ -247,7 +256,7 @@ class SQLiteStore:
             else:
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            if "full" in str(exc):
+            if _disk_problem(exc):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise WriteFailedError(
@@ -328,6 +337,10 @@ class SQLiteStore:
                     conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
                     applied_now.append(name)
         except sqlite3.DatabaseError as exc:
+            if _disk_problem(exc):
+                raise WriteFailedError(
+                    f"{self.path}: cannot write to the store: {exc} (is the disk full?)", file=str(self.path)
+                ) from None
             kind = StoreFileError if _file_problem(exc) else StoreError
             raise kind(f"{self.path}: cannot open the store: {exc}", file=str(self.path)) from None
         return applied_now
