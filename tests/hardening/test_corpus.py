@@ -436,6 +436,12 @@ def _option_cases() -> list[Case]:
         ("budget-validate-missing", ["budget", "validate", "MISSING"], "missing.json"),
         ("budget-status-missing", ["budget", "status", "--config", "MISSING"], "missing.json"),
         ("unknown-command", ["frobnicate"], "frobnicate"),
+        ("unknown-command-huge", ["f" * 100_000], "No such command"),
+        (
+            "option-value-huge",
+            ["run-idea-agent", "--input", "IDEA", "--output", "OUT", "--seed", "9x" * 50_000],
+            "--seed",
+        ),
         ("unknown-option", ["version", "--frobnicate"], "--frobnicate"),
         (
             "simulate-brain-url-password",
