@@ -22,7 +22,7 @@ from .conftest import EXAMPLE_IDEA, REPO, Outcome
 
 PACK_DIR = REPO / "data" / "meta" / "index"
 DOCUMENTED = {0, 2, 3, EXIT_WRITE_FAILED, EXIT_SOME_FAILED, EXIT_REMOTE_FAILED}
-HUGE = "H" * 2_000_000
+HUGE = "H" * 300_000
 MAX_STDERR = 6000
 
 # -- hostile content -------------------------------------------------------------------------------
