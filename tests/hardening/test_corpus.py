@@ -249,7 +249,7 @@ LEAD_CONFIG = pytest.mark.xfail(
 
 
 def _config_marks(label: str) -> list[Any]:
-    return [LEAD_CONFIG] if label in ("deep-array", "deep-object", "huge-int") else []
+    return [LEAD_CONFIG] if label in ("deep-array", "huge-int") else []
 
 
 def _store_cases() -> list[Case]:
