@@ -436,6 +436,14 @@ def _option_cases() -> list[Case]:
         ("budget-validate-missing", ["budget", "validate", "MISSING"], "missing.json"),
         ("budget-status-missing", ["budget", "status", "--config", "MISSING"], "missing.json"),
         ("unknown-command", ["frobnicate"], "frobnicate"),
+        ("long-input", ["run-idea-agent", "--input", "LONG", "--output", "OUT"], "too long"),
+        ("long-output", ["budget", "schema", "--output", "LONG"], "too long"),
+        ("long-db", ["events", "export", "--run", "x", "--db", "LONG"], "too long"),
+        ("long-file", ["validate-expression", "--file", "LONG"], "too long"),
+        ("long-pack", ["validate-expression", "x", "--knowledge-pack-dir", "LONG"], "too long"),
+        ("long-candidates", ["simulate-candidates", "--input", "LONG", "--output", "OUT"], "too long"),
+        ("long-retrieval", ["estimate-prompt-cost", "--retrieval-pack", "LONG"], "too long"),
+        ("long-config", ["budget", "status", "--config", "LONG"], "nnnnnnnn"),
         ("unknown-command-huge", ["f" * 100_000], "No such command"),
         (
             "option-value-huge",
@@ -468,6 +476,7 @@ def _option_cases() -> list[Case]:
                 "CAND": fx["candidate"],
                 "OUT": d / "out.json",
                 "MISSING": d / "missing.json",
+                "LONG": d / ("n" * 5000),
             }
             return [table.get(w, w) for w in words]
 

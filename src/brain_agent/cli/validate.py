@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import typer
 from brain_agent.cli.app import app, out_console, styled
 from brain_agent.errors import InputError, clip
 from brain_agent.expression import check
+from brain_agent.jsonio import probe
 from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
 from brain_agent.settings import default_knowledge_pack_dir
 
@@ -26,10 +28,11 @@ from brain_agent.settings import default_knowledge_pack_dir
 def _check_file(file: Path) -> None:
     """Refuse a missing file, a folder or bytes that are not UTF-8 before any result is written
     (one pass in 1 MiB chunks: the file is never held whole)."""
-    if not file.exists():
+    st = probe(file, "expression file")
+    if st is None:
         raise InputError(f"{file}: expression file does not exist", file=str(file))
-    if file.is_dir():
-        raise InputError(f"{file}: expression file is a folder", file=str(file))
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{file}: expression file is not a regular file", file=str(file))
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -139,9 +140,10 @@ class SQLiteStore:
         self.read_only = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise StoreFileError(
-                f"{self.path}: cannot create the store's folder: {exc.strerror or exc}", file=str(self.path)
+                f"{self.path}: cannot create the store's folder: {getattr(exc, 'strerror', None) or exc}",
+                file=str(self.path),
             ) from None
         self._check_file()
         self.migrate()
@@ -149,11 +151,16 @@ class SQLiteStore:
     def _check_file(self) -> None:
         """Refuse early what SQLite would only notice later (or would silently turn into a store)."""
         p = self.path
-        if p.is_dir():
-            raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
-        if not p.exists():
+        try:
+            st = p.stat()
+        except (FileNotFoundError, NotADirectoryError):
             return
-        if not p.is_file():
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise StoreFileError(f"{p}: cannot use this store path: {reason}", file=str(p)) from None
+        if stat.S_ISDIR(st.st_mode):
+            raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
+        if not stat.S_ISREG(st.st_mode):
             raise StoreFileError(f"{p}: the store path is not a regular file", file=str(p))
         try:
             with p.open("rb") as fh:
