@@ -9,9 +9,7 @@ sibling modules that reuse :meth:`SQLiteStore.transaction`.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import stat
 import threading
 import time
 import uuid
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from brain_agent.errors import NotFoundError, StoreError, StoreFileError, WriteFailedError
+from brain_agent.storage.store_file import check_schema, check_store_file, disk_problem, file_problem
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -82,27 +81,6 @@ class LLMCallRecord:
     error: str | None = None
 
 
-def _file_problem(exc: sqlite3.DatabaseError) -> bool:
-    """True when SQLite's complaint is about the file (the user's to fix), not our SQL."""
-    text = str(exc).lower()
-    return any(
-        word in text
-        for word in (
-            "not a database",
-            "malformed",
-            "readonly",
-            "read-only",
-            "unable to open",
-        )
-    )
-
-
-def _disk_problem(exc: sqlite3.Error) -> bool:
-    """True when SQLite could not write for lack of space or an I/O error (exit 4, not the file's fault)."""
-    text = str(exc).lower()
-    return "full" in text or "disk i/o" in text
-
-
 def _migration_scripts() -> list[tuple[str, str]]:
     folder = resources.files("brain_agent.storage") / "migrations"
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
@@ -119,9 +97,6 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
     if buffer.strip() and not buffer.strip().startswith("--"):
         yield buffer
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class SQLiteStore:
@@ -145,54 +120,8 @@ class SQLiteStore:
                 f"{self.path}: cannot create the store's folder: {getattr(exc, 'strerror', None) or exc}",
                 file=str(self.path),
             ) from None
-        self._check_file()
+        self.read_only = not check_store_file(self.path)
         self.migrate()
-
-    def _check_file(self) -> None:
-        """Refuse early what SQLite would only notice later (or would silently turn into a store)."""
-        p = self.path
-        try:
-            st = p.stat()
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise StoreFileError(f"{p}: cannot use this store path: {reason}", file=str(p)) from None
-        if stat.S_ISDIR(st.st_mode):
-            raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
-        if not stat.S_ISREG(st.st_mode):
-            raise StoreFileError(f"{p}: the store path is not a regular file", file=str(p))
-        try:
-            with p.open("rb") as fh:
-                header = fh.read(100)
-        except OSError as exc:
-            raise StoreFileError(f"{p}: cannot read the store: {exc.strerror or exc}", file=str(p)) from None
-        if not header:
-            return  # an empty file: SQLite makes a fresh database in it
-        if not header.startswith(SQLITE_HEADER):
-            raise StoreFileError(
-                f"{p}: not a SQLite database (wrong header); refusing to use it", file=str(p)
-            )
-        if len(header) < 100:
-            raise StoreFileError(f"{p}: the SQLite file is truncated ({len(header)} bytes)", file=str(p))
-        page_size = int.from_bytes(header[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        pages = int.from_bytes(header[28:32], "big")
-        size = p.stat().st_size
-        in_header_size_valid = header[24:28] == header[92:96]
-        if (
-            in_header_size_valid
-            and page_size
-            and pages
-            and size < page_size * pages
-            and not Path(f"{p}-wal").exists()
-        ):
-            raise StoreFileError(
-                f"{p}: the SQLite file is truncated ({size} bytes, its header says {page_size * pages})",
-                file=str(p),
-            )
-        if not (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)):
-            self.read_only = True
 
     # -- connection and transactions -------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -227,7 +156,7 @@ class SQLiteStore:
             try:
                 conn = self._connect()
             except sqlite3.Error as exc:
-                if _disk_problem(exc):
+                if disk_problem(exc):
                     raise WriteFailedError(
                         f"{self.path}: cannot write to the store: {exc} (is the disk full?)",
                         file=str(self.path),
@@ -263,7 +192,7 @@ class SQLiteStore:
             else:
                 conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            if _disk_problem(exc):
+            if disk_problem(exc):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise WriteFailedError(
@@ -277,43 +206,6 @@ class SQLiteStore:
             conn.close()
             self._local.conn = None
 
-    def _applied(self, conn: sqlite3.Connection) -> set[str] | None:
-        """Names in ``schema_migrations``; None when the table is missing."""
-        row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-        ).fetchone()
-        if row is None:
-            return None
-        return {str(r[0]) for r in conn.execute("SELECT name FROM schema_migrations")}
-
-    def _check_schema(self, conn: sqlite3.Connection, known: list[str]) -> set[str]:
-        applied = self._applied(conn)
-        if applied is None:
-            tables = [
-                str(r[0])
-                for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                    "ORDER BY name"
-                )
-            ]
-            if tables:
-                shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-                raise StoreFileError(
-                    f"{self.path}: a SQLite database of another application (tables: {shown}; no "
-                    "schema_migrations table); refusing to use it as a brain-agent store",
-                    file=str(self.path),
-                )
-            return set()
-        unknown = sorted(applied - set(known))
-        if unknown:
-            raise StoreFileError(
-                f"{self.path}: the store was migrated by a newer brain-agent (unknown migration "
-                f"{unknown[0]!r}); upgrade brain-agent or use another --db",
-                file=str(self.path),
-                migration=unknown[0],
-            )
-        return applied
-
     def migrate(self) -> list[str]:
         """Apply pending named migrations; returns the names applied now."""
         scripts = _migration_scripts()
@@ -321,7 +213,7 @@ class SQLiteStore:
         applied_now: list[str] = []
         try:
             if self.read_only:
-                done = self._check_schema(self.conn, known)
+                done = check_schema(self.conn, self.path, known)
                 pending = [name for name in known if name not in done]
                 if pending:
                     raise StoreFileError(
@@ -331,7 +223,7 @@ class SQLiteStore:
                     )
                 return []
             with self.transaction() as conn:
-                done = self._check_schema(conn, known)
+                done = check_schema(conn, self.path, known)
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
@@ -344,11 +236,11 @@ class SQLiteStore:
                     conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
                     applied_now.append(name)
         except sqlite3.DatabaseError as exc:
-            if _disk_problem(exc):
+            if disk_problem(exc):
                 raise WriteFailedError(
                     f"{self.path}: cannot write to the store: {exc} (is the disk full?)", file=str(self.path)
                 ) from None
-            kind = StoreFileError if _file_problem(exc) else StoreError
+            kind = StoreFileError if file_problem(exc) else StoreError
             raise kind(f"{self.path}: cannot open the store: {exc}", file=str(self.path)) from None
         return applied_now
 
