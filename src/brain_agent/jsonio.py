@@ -112,12 +112,28 @@ def parse_json(text: str | bytes, source: str, what: str = "input", *, max_depth
     return doc
 
 
+def probe(path: str | Path, what: str = "input") -> os.stat_result | None:
+    """``os.stat`` of ``path``, None when nothing is there; exit 2 naming the path when it cannot be
+    looked at (a name too long, a symlink loop, no permission) instead of an ``OSError``."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot use this {what} path: {exc.strerror or exc}", file=str(path)
+        ) from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise InputError(f"{shorten(str(path))}: not a usable {what} path: {exc}", file=str(path)) from None
+
+
 def read_text(path: str | Path, what: str = "input") -> str:
     """A UTF-8 text file's content; exit 2 naming the file when it is missing, not a file or not UTF-8."""
     p = Path(path)
-    if not p.exists():
+    st = probe(p, what)
+    if st is None:
         raise InputError(f"{p}: {what} file does not exist", file=str(p))
-    if not p.is_file():
+    if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{p}: {what} is not a file", file=str(p))
     try:
         raw = p.read_bytes()
@@ -170,8 +186,9 @@ def output_target(path: str | Path, what: str = "output") -> Path:
         raise OutputError(f"{what} path is empty", key="output")
     try:
         real = Path(os.path.realpath(p, strict=False)) if p.is_symlink() else p
-    except (OSError, RuntimeError) as exc:
-        raise OutputError(f"{p}: cannot resolve the {what} symlink: {exc}", file=str(p)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise OutputError(f"{p}: cannot use this {what} path: {reason}", file=str(p)) from None
     try:
         st = os.stat(real)
     except FileNotFoundError:

@@ -128,3 +128,36 @@ def test_stub_headers(cli: Any, tmp_path: Path, size: int) -> None:
     db = tmp_path / "store.db"
     db.write_bytes(b"SQLite format 3\x00\x10\x00"[:size].ljust(size, b"\x00"))
     _refused(cli("events", "export", "--run", "x", "--db", db), db)
+
+
+@pytest.mark.parametrize("tmpfs", ["8m"], indirect=True)
+def test_reading_commands_on_a_read_only_store(cli: Any, tmpfs: Path) -> None:
+    db = tmpfs / "store.db"
+    _real_store(db)
+    remount_readonly(tmpfs)
+    r = cli("budget", "status", "--db", db, "--json")
+    assert r.code == 0, r.err
+    assert "scopes" in r.out
+
+
+@pytest.mark.parametrize("tmpfs", ["2m"], indirect=True)
+def test_a_full_disk_under_the_store_is_exit_4(cli: Any, tmpfs: Path, tmp_path: Path) -> None:
+    from .conftest import fill
+
+    db = tmpfs / "store.db"
+    SQLiteStore(db).close()
+    fill(tmpfs)
+    r = cli(
+        "run-idea-agent",
+        "--llm-provider",
+        "mock",
+        "--input",
+        _idea(),
+        "--output",
+        tmp_path / "o.json",
+        "--db",
+        db,
+    )
+    assert r.code == 4, r.err
+    assert "internal error" not in r.err
+    assert str(db) in r.flat_err

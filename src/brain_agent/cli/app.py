@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -69,7 +70,9 @@ def run(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except click_exc.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)  # usage errors echo the bad value: cut it like our own messages
+        sys.stderr.write(clip(shown.getvalue(), MESSAGE_LIMIT).rstrip("\n") + "\n")
         return int(exc.exit_code)
     except typer.Abort:
         err_console.print("aborted")

@@ -1,9 +1,8 @@
 """Commands of the spec's §1.3 chain: run-idea-agent → build-retrieval-pack → run-alpha-maker, and
-validate-expression for checking expressions by hand or in bulk."""
+(validate-expression lives in ``cli/validate.py``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,11 +13,10 @@ from brain_agent.agents.pipeline import RunContext
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
 from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.errors import BudgetBlockedError, InputError, LLMOutputError
-from brain_agent.expression import check
 from brain_agent.generation.alpha_maker import NO_EXPRESSION, make_candidate
 from brain_agent.generation.budget import BudgetedProvider, BudgetGate, CallContext, gated_provider
 from brain_agent.ideas import IdeaSpec, load_ideas, refine_idea
-from brain_agent.ideas.spec import parse_ideas
+from brain_agent.ideas.spec import parse_ideas, require_known_subcategories
 from brain_agent.jsonio import read_json, write_json
 from brain_agent.knowledge import KnowledgePack, load_knowledge_pack
 from brain_agent.llm import make_provider
@@ -186,6 +184,7 @@ def build_retrieval_pack_command(
     level = operator_level_value(operator_level)
     spec = _one_idea(idea, idea_id)
     knowledge = _knowledge(knowledge_pack_dir)
+    require_known_subcategories([spec], knowledge.subcategories, str(idea))
     field_usage: dict[str, int] = {}
     sub_usage: dict[str, int] = {}
     if spec.lane == "explore":
@@ -275,60 +274,3 @@ def run_alpha_maker(
         )
         for d in candidate.diagnostics:
             err_console.print(f"  {d['code']}: {d['message']}")
-
-
-@app.command("validate-expression")
-def validate_expression(
-    expression: Annotated[str | None, typer.Argument(help="A Fast Expression (or use --file).")] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", help="One expression per line ('#' comments).")
-    ] = None,
-    knowledge_pack_dir: KnowledgeOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
-) -> None:
-    """Parse and validate expressions; exit 0 if all are valid, 2 if any is not."""
-    if (expression is None) == (file is None):
-        raise InputError("give either an EXPRESSION argument or --file, not both and not neither")
-    items: list[tuple[str, str]] = []
-    if file is not None:
-        try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{file}: cannot read: {exc}", file=str(file)) from None
-        items = [
-            (f"{file}:{n}", line.strip())
-            for n, line in enumerate(lines, 1)
-            if line.strip() and not line.lstrip().startswith("#")
-        ]
-    else:
-        items = [("argument", expression or "")]
-    knowledge = _knowledge(knowledge_pack_dir)
-    results: list[dict[str, Any]] = []
-    for where, text in items:
-        result = check(text, knowledge)
-        results.append(
-            {
-                "where": where,
-                "expression": text,
-                "ok": result.ok,
-                "errors": [d.to_dict() for d in result.diagnostics],
-            }
-        )
-    if as_json:
-        out_console.print_json(json.dumps(results))
-    else:
-        for r in results:
-            if r["ok"]:
-                out_console.print(f"[green]ok[/]   {r['where']}: {r['expression']}", soft_wrap=True)
-                continue
-            out_console.print(f"[red]FAIL[/] {r['where']}: {r['expression']}", soft_wrap=True)
-            for e in r["errors"]:
-                loc = e.get("location") or {}
-                out_console.print(
-                    f"     {e['code']} at {loc.get('start')}..{loc.get('end')}: {e['message']}",
-                    soft_wrap=True,
-                    markup=False,
-                )
-    bad = sum(1 for r in results if not r["ok"])
-    if bad:
-        raise typer.Exit(2)

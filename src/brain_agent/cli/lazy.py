@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Render the prompt from the pack, call the LLM, validate the expression, write the candidate.",
     ),
     "validate-expression": (
-        "brain_agent.cli.chain",
+        "brain_agent.cli.validate",
         "Parse and validate expressions; exit 0 if all are valid, 2 if any is not.",
     ),
     "run-batch": (

@@ -16,7 +16,9 @@ HEADER = (
     "# CLI reference\n\n"
     "Generated from the commands' own help by `python -m brain_agent.cli.reference > docs/cli.md`; "
     "do not edit by hand.\n\n"
-    "Exit codes: `0` ok, `1` internal error, `2` bad input or usage, `3` blocked by the budget.\n"
+    "Exit codes: `0` ok, `1` internal error, `2` bad input or usage, `3` blocked by the budget, "
+    "`4` output not written (disk full), `5` a candidate ended in ERROR, `6` a remote service failed "
+    "(see [errors.md](errors.md)).\n"
 )
 
 

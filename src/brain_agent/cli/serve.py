@@ -8,8 +8,11 @@ from typing import Annotated
 import typer
 
 from brain_agent.cli.app import DbOption, app, err_console, resolve_db
+from brain_agent.errors import InputError, shorten
 from brain_agent.server.settings import ENV_TOKEN
 from brain_agent.settings import repo_root
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def default_web_dir() -> Path:
@@ -36,6 +39,10 @@ def serve_command(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the dashboard API (OpenAPI at /docs), the WebSocket stream and the Reactor Core HUD."""
+    if log_level.lower() not in LOG_LEVELS:
+        raise InputError(
+            f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {shorten(log_level)}", key="log_level"
+        )
     import uvicorn
 
     from brain_agent.server import ServerSettings, create_app

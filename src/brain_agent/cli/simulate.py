@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
-from brain_agent.errors import EXIT_SOME_FAILED, InputError
+from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
 from brain_agent.jsonio import read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
@@ -28,6 +28,13 @@ def _candidates(path: Path) -> list[dict[str, Any]]:
             raise InputError(f"{path}: item {index} is not a JSON object (a candidate)", file=str(path))
         if not isinstance(item.get("candidate_id"), str) or not item["candidate_id"]:
             raise InputError(f"{path}: item {index}: key 'candidate_id' is missing or empty", file=str(path))
+        for key in ("expression", "idea_id", "run_id", "lane"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise InputError(
+                    f"{path}: item {index}: key '{key}' must be a string, got {shorten(item[key])}",
+                    file=str(path),
+                    key=key,
+                )
     return items
 
 

@@ -44,6 +44,7 @@ class Code(StrEnum):
     EXPECTED_VECTOR = "EXPECTED_VECTOR"
     UNUSED_ASSIGNMENT = "UNUSED_ASSIGNMENT"
     SHADOWS_FIELD = "SHADOWS_FIELD"
+    BAD_ARGUMENT = "BAD_ARGUMENT"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brain_agent.errors import ExpressionError
+from brain_agent.expression import domain
 from brain_agent.expression.ast import (
     Assign,
     Binary,
@@ -300,15 +301,19 @@ class _Walker:
     def _bound(self, plan: Plan, args: tuple[Node, ...], node: Node, keywords: tuple[Any, ...] = ()) -> None:
         owner = plan.operator.name
         if not keywords and plan.simple_from <= len(args) <= plan.simple_to:  # fast path, no problems
-            for param, arg in in_order(plan, args):
-                self._slot(param.kind, arg, (owner, param.name))
-            return
-        bound = bind(plan, args, keywords, node.start, node.end)
-        self.problems.extend(bound.problems)
-        for param, arg in bound.pairs:
+            pairs = in_order(plan, args)
+        else:
+            bound = bind(plan, args, keywords, node.start, node.end)
+            self.problems.extend(bound.problems)
+            pairs = bound.pairs
+            for arg in bound.unbound:
+                self._visit(arg)
+        for param, arg in pairs:
             self._slot(param.kind, arg, (owner, param.name))
-        for arg in bound.unbound:
-            self._visit(arg)
+        if owner in domain.EXACTLY_ONE:
+            problem = domain.check_exactly_one(owner, {param.name for param, _ in pairs})
+            if problem is not None:
+                self._report(Code.BAD_ARGUMENT, problem, node.start, node.end)
 
     # -- does a node fit a slot ----------------------------------------------------------------
 
@@ -377,6 +382,8 @@ class _Walker:
                     node.start,
                     node.end,
                 )
+            elif (problem := domain.check_lookback(literal[0])) is not None:
+                self._report(Code.BAD_LOOKBACK, f"{_place(where)} {problem}", node.start, node.end)
             return
         if literal is None and isinstance(node, String):
             literal = _numeric_string(node.value)  # BRAIN's own docs write kth_element(x, d, k="1")
@@ -400,6 +407,11 @@ class _Walker:
                 node.start,
                 node.end,
             )
+            return
+        value: object = node.value if isinstance(node, String | Bool) else (literal[0] if literal else None)
+        problem = domain.check_value(where[0], where[1], value)
+        if problem is not None:
+            self._report(Code.BAD_ARGUMENT, f"{_place(where)} {problem}", node.start, node.end)
 
 
 def _place(where: Where) -> str:

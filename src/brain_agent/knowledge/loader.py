@@ -7,6 +7,7 @@ Files: ``operators.json``, ``fields.json``, ``subcategories.json``; each a JSON 
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from brain_agent.errors import InputError, KnowledgePackError, clip, shorten
-from brain_agent.jsonio import parse_json
+from brain_agent.jsonio import parse_json, probe
 from brain_agent.knowledge.models import DataField, Operator, Subcategory
 
 OPERATORS_FILE = "operators.json"
@@ -48,7 +49,11 @@ class KnowledgePack:
 
 
 def _read_items(path: Path) -> tuple[list[Any], bytes]:
-    if not path.is_file():
+    try:
+        found = probe(path, "knowledge pack")
+    except InputError as exc:
+        raise KnowledgePackError(exc.message, **exc.details) from None
+    if found is None or not stat.S_ISREG(found.st_mode):
         raise KnowledgePackError(f"{path}: knowledge pack file is missing", file=str(path))
     try:
         raw = path.read_bytes()
@@ -94,7 +99,11 @@ def _parse(path: Path, items: list[Any], model: type[_M], key: str) -> dict[str,
 def load_knowledge_pack(directory: str | Path) -> KnowledgePack:
     """Read, validate and cross-check the pack in ``directory``."""
     root = Path(directory)
-    if not root.is_dir():
+    try:
+        found = probe(root, "knowledge pack")
+    except InputError as exc:
+        raise KnowledgePackError(exc.message, **exc.details) from None
+    if found is None or not stat.S_ISDIR(found.st_mode):
         raise KnowledgePackError(f"{root}: knowledge pack directory does not exist", file=str(root))
     digest = hashlib.sha256()
     op_items, raw = _read_items(root / OPERATORS_FILE)

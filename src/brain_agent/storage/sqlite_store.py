@@ -20,26 +20,10 @@ from pathlib import Path
 
 from brain_agent.errors import StoreError, StoreFileError, WriteFailedError
 from brain_agent.storage.records import Event, LLMCallRecord, RecordStore, new_id
+from brain_agent.storage.store_file import check_schema, check_store_file, disk_problem, file_problem
 
 _BUSY_TIMEOUT_MS = 30_000
 _INLINE_CHECKPOINT_EVERY = 2_000
-
-
-def _file_problem(exc: sqlite3.DatabaseError) -> bool:
-    """True when SQLite's complaint is about the file (the user's to fix), not our SQL."""
-    text = str(exc).lower()
-    return any(
-        word in text
-        for word in (
-            "not a database",
-            "malformed",
-            "readonly",
-            "read-only",
-            "unable to open",
-            "disk i/o",
-            "locked",
-        )
-    )
 
 
 def _migration_scripts(server: bool = False) -> list[tuple[str, str]]:
@@ -69,9 +53,6 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 class SQLiteStore(RecordStore):
     """A store on one SQLite file. Cheap to open; one connection per thread.
 
@@ -89,53 +70,13 @@ class SQLiteStore(RecordStore):
         self.read_only = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise StoreFileError(
-                f"{self.path}: cannot create the store's folder: {exc.strerror or exc}", file=str(self.path)
+                f"{self.path}: cannot create the store's folder: {getattr(exc, 'strerror', None) or exc}",
+                file=str(self.path),
             ) from None
-        self._check_file()
+        self.read_only = not check_store_file(self.path)
         self.migrate()
-
-    def _check_file(self) -> None:
-        """Refuse early what SQLite would only notice later (or would silently turn into a store)."""
-        p = self.path
-        if p.is_dir():
-            raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
-        if not p.exists():
-            return
-        if not p.is_file():
-            raise StoreFileError(f"{p}: the store path is not a regular file", file=str(p))
-        try:
-            with p.open("rb") as fh:
-                header = fh.read(100)
-        except OSError as exc:
-            raise StoreFileError(f"{p}: cannot read the store: {exc.strerror or exc}", file=str(p)) from None
-        if not header:
-            return  # an empty file: SQLite makes a fresh database in it
-        if not header.startswith(SQLITE_HEADER):
-            raise StoreFileError(
-                f"{p}: not a SQLite database (wrong header); refusing to use it", file=str(p)
-            )
-        if len(header) < 100:
-            raise StoreFileError(f"{p}: the SQLite file is truncated ({len(header)} bytes)", file=str(p))
-        page_size = int.from_bytes(header[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        pages = int.from_bytes(header[28:32], "big")
-        size = p.stat().st_size
-        in_header_size_valid = header[24:28] == header[92:96]
-        if (
-            in_header_size_valid
-            and page_size
-            and pages
-            and size < page_size * pages
-            and not Path(f"{p}-wal").exists()
-        ):
-            raise StoreFileError(
-                f"{p}: the SQLite file is truncated ({size} bytes, its header says {page_size * pages})",
-                file=str(p),
-            )
-        if not (os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)):
-            self.read_only = True
 
     # -- connection and transactions -------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -171,6 +112,11 @@ class SQLiteStore(RecordStore):
             try:
                 conn = self._connect()
             except sqlite3.Error as exc:
+                if disk_problem(exc):
+                    raise WriteFailedError(
+                        f"{self.path}: cannot write to the store: {exc} (is the disk full?)",
+                        file=str(self.path),
+                    ) from None
                 raise StoreFileError(
                     f"{self.path}: cannot open the store: {exc}", file=str(self.path)
                 ) from None
@@ -203,7 +149,7 @@ class SQLiteStore(RecordStore):
                 else:
                     conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                if "full" in str(exc):
+                if disk_problem(exc):
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise WriteFailedError(
@@ -274,43 +220,6 @@ class SQLiteStore(RecordStore):
             os.close(fd)
         self._local.lock_fd = None
 
-    def _applied(self, conn: sqlite3.Connection) -> set[str] | None:
-        """Names in ``schema_migrations``; None when the table is missing."""
-        row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-        ).fetchone()
-        if row is None:
-            return None
-        return {str(r[0]) for r in conn.execute("SELECT name FROM schema_migrations")}
-
-    def _check_schema(self, conn: sqlite3.Connection, known: list[str]) -> set[str]:
-        applied = self._applied(conn)
-        if applied is None:
-            tables = [
-                str(r[0])
-                for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                    "ORDER BY name"
-                )
-            ]
-            if tables:
-                shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-                raise StoreFileError(
-                    f"{self.path}: a SQLite database of another application (tables: {shown}; no "
-                    "schema_migrations table); refusing to use it as a brain-agent store",
-                    file=str(self.path),
-                )
-            return set()
-        unknown = sorted(applied - set(known))
-        if unknown:
-            raise StoreFileError(
-                f"{self.path}: the store was migrated by a newer brain-agent (unknown migration "
-                f"{unknown[0]!r}); upgrade brain-agent or use another --db",
-                file=str(self.path),
-                migration=unknown[0],
-            )
-        return applied
-
     def migrate(self) -> list[str]:
         """Apply pending named migrations; returns the names applied now."""
         scripts = _migration_scripts()
@@ -318,7 +227,7 @@ class SQLiteStore(RecordStore):
         applied_now: list[str] = []
         try:
             if self.read_only:
-                done = self._check_schema(self.conn, known)
+                done = check_schema(self.conn, self.path, known)
                 pending = [name for name in known if name not in done]
                 if pending:
                     raise StoreFileError(
@@ -328,7 +237,7 @@ class SQLiteStore(RecordStore):
                     )
                 return []
             with self.transaction() as conn:
-                done = self._check_schema(conn, known)
+                done = check_schema(conn, self.path, known)
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
@@ -341,7 +250,11 @@ class SQLiteStore(RecordStore):
                     conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
                     applied_now.append(name)
         except sqlite3.DatabaseError as exc:
-            kind = StoreFileError if _file_problem(exc) else StoreError
+            if disk_problem(exc):
+                raise WriteFailedError(
+                    f"{self.path}: cannot write to the store: {exc} (is the disk full?)", file=str(self.path)
+                ) from None
+            kind = StoreFileError if file_problem(exc) else StoreError
             raise kind(f"{self.path}: cannot open the store: {exc}", file=str(self.path)) from None
         return applied_now
 

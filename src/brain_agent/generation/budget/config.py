@@ -7,7 +7,6 @@ A bad file is a :class:`~brain_agent.errors.ConfigError` (exit 2) that names the
 from __future__ import annotations
 
 import itertools
-import json
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from brain_agent.errors import ConfigError
+from brain_agent.errors import ConfigError, InputError
+from brain_agent.jsonio import parse_json
 
 CONFIG_FILE_NAME = "llm_budget.json"
 MIN_LEASE_SECONDS = 5.0
@@ -298,11 +298,9 @@ def load_budget_config(path: str | Path, *, warn: bool = False) -> BudgetConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read budget config: {exc}", file=str(p)) from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", file=str(p)
-        ) from None
+        data = parse_json(text, str(p), "budget config")
+    except InputError as exc:  # depth limit, non-finite or huge numbers, bad JSON: a config error
+        raise ConfigError(exc.message, file=str(p)) from None
     return parse_budget_config(data, str(p), warn=warn)
 
 
