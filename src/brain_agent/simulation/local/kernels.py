@@ -899,6 +899,10 @@ def group_cartesian_product(g1: GroupValue, g2: GroupValue) -> GroupValue:
     return densify(GroupValue(codes=codes, n_groups=g1.n_groups * g2.n_groups))
 
 
+MAX_BUCKETS = 10_000
+"""Most groups ``bucket(range=...)`` may make (each group is a bin in every group pass)."""
+
+
 def _numbers(text: str, what: str) -> list[float]:
     try:
         return [float(p) for p in text.replace(" ", "").split(",") if p]
@@ -923,7 +927,12 @@ def bucket(
                 f'range must be "start,end,step" with end > start and step > 0, got {range_!r}'
             )
         start, end, step = parts
-        nb = max(round((end - start) / step), 1)
+        count = (end - start) / step
+        if not math.isfinite(count) or count > MAX_BUCKETS:
+            raise ArgumentError(
+                f"range {range_!r} makes {count:.3g} buckets; at most {MAX_BUCKETS} are allowed"
+            )
+        nb = max(round(count), 1)
         with quiet():
             raw = np.floor((x - start) / step)
         outside = (x < start) | (x > end)
