@@ -132,6 +132,14 @@ class LocalBackend:
             self._panel = synthetic_market(self._market or MarketSpec.from_env(), fields)
         return self._panel
 
+    def cache_stats(self) -> dict[str, int]:
+        """Cache counters summed over this process and its workers (``hits``, ``misses``...)."""
+        total = dict(self.cache.stats())
+        for stats in self._pool.cache_stats.values() if self._pool is not None else ():
+            for key in ("entries", "bytes", "hits", "misses", "evictions"):
+                total[key] += stats[key]
+        return total
+
     def close(self) -> None:
         """Stop the worker processes (if any were started)."""
         if self._pool is not None:

@@ -6,7 +6,9 @@ the expression: the panel (a token that changes whenever the panel's fields chan
 and the pasteurization and NaN-handling settings. Values are marked read-only when stored: a kernel
 that tried to write into a shared input would raise instead of corrupting another candidate.
 
-Only arrays and groups are kept (numbers and strings cost nothing to recompute). A value larger than
+Admission: a value is kept when it is known to be needed again (it occurs more than once in the
+batch) or when its key was computed before; a one-off intermediate leaves only its key behind. Only
+arrays and groups are kept (numbers and strings cost nothing to recompute). A value larger than
 the whole budget is not kept. ``max_bytes = 0`` turns the cache off.
 """
 
@@ -23,6 +25,8 @@ from brain_agent.errors import ConfigError
 from brain_agent.simulation.local.panel import GroupValue, VectorValue
 
 ENV_CACHE_MB = "BRAIN_AGENT_SIM_CACHE_MB"
+MAX_GHOSTS = 4096
+"""Keys of values computed once and not kept, remembered so that a second computation is kept."""
 DEFAULT_CACHE_MB = 192
 """Default budget: six 3000 × 1260 float64 matrices; the fields and motifs most candidates share."""
 
@@ -60,6 +64,7 @@ class SubexpressionCache:
             raise ConfigError(f"simulation cache size must be ≥ 0 bytes, got {max_bytes}", key="sim_cache_mb")
         self.max_bytes = int(max_bytes)
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._ghosts: OrderedDict[Hashable, None] = OrderedDict()
         self.bytes = 0
         self.hits = 0
         self.misses = 0
@@ -81,10 +86,19 @@ class SubexpressionCache:
         self.hits += 1
         return found[0]
 
-    def put(self, key: Hashable, value: Any) -> None:
+    def put(self, key: Hashable, value: Any, *, shared: bool = False) -> None:
+        """Keep ``value`` if it will be asked for again: ``shared`` (it occurs more than once in the
+        batch being evaluated) or its key was computed before (a repeat across batches). A value seen
+        once only leaves its key behind, so one-off intermediates do not push out the shared ones."""
         size = nbytes(value)
         if size == 0 or size > self.max_bytes or key in self._items:
             return
+        if not shared and key not in self._ghosts:
+            self._ghosts[key] = None
+            if len(self._ghosts) > MAX_GHOSTS:
+                self._ghosts.popitem(last=False)
+            return
+        self._ghosts.pop(key, None)
         _freeze(value)
         self._items[key] = (value, size)
         self.bytes += size
@@ -95,6 +109,7 @@ class SubexpressionCache:
 
     def clear(self) -> None:
         self._items.clear()
+        self._ghosts.clear()
         self.bytes = 0
         self.hits = self.misses = self.evictions = 0
 

@@ -187,7 +187,7 @@ class Evaluator:
                 return found
             value = self._eval(node)
             self.computed += 1
-            self.cache.put(key, value)
+            self.cache.put(key, value, shared=node in self._shared)
             return value
         shared = node in self._shared
         if shared and node in self._cache:

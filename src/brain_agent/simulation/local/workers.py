@@ -73,7 +73,7 @@ def _serve(backend: LocalBackend, conn: Connection) -> None:
         backend._done.clear()
         results = backend.run_jobs(batch)
         backend._done.clear()
-        conn.send(results)
+        conn.send((results, backend.cache.stats()))
 
 
 def _signature(expression: str) -> frozenset[int]:
@@ -98,6 +98,8 @@ class WorkerPool:
         self._procs: list[Any] = []
         self._conns: list[Connection] = []
         self._seen: list[set[int]] = []
+        self.cache_stats: dict[int, dict[str, int]] = {}
+        """Each worker's cache counters, as of its last batch."""
         self._start()
 
     def _start(self) -> None:
@@ -140,7 +142,9 @@ class WorkerPool:
         dead: list[int] = []
         for w in busy:
             try:
-                results.extend(self._conns[w].recv())
+                answer, stats = self._conns[w].recv()
+                results.extend(answer)
+                self.cache_stats[self._procs[w].pid] = stats
             except (EOFError, OSError):
                 dead.append(w)
                 for handle, job in parts[w]:
