@@ -250,7 +250,8 @@ class Evaluator:
             value = VectorValue(data=np.where(mask[:, :, None], raw.data, np.nan))
         else:
             value = np.where(mask, raw, np.nan)
-        self._fields[node.id] = value
+        if self.cache is None:  # with a cache, the cache holds fields (within its budget)
+            self._fields[node.id] = value
         return value
 
     def _call(self, node: Call) -> Value:

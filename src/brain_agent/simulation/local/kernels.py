@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import bottleneck as bn
@@ -185,12 +185,57 @@ def _joint(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     return xm, ym
 
 
+_COLUMN_BLOCK = 256
+"""Instruments per slice for time-series kernels with many temporaries: they are made for a slice at
+a time, so their memory is a twelfth of a full matrix's instead of a dozen matrices."""
+_ROW_BLOCK = 128
+"""Dates per slice for cross-sectional kernels with many temporaries (rows are independent)."""
+
+
+def by_columns(fn: Callable[..., FloatArray], arrays: tuple[FloatArray, ...], *rest: object) -> FloatArray:
+    """``fn(*arrays, *rest)`` computed ``_COLUMN_BLOCK`` columns at a time. Only for kernels whose
+    columns are independent (time series): each column is computed exactly as on the whole array."""
+    t, n = arrays[0].shape
+    if n <= _COLUMN_BLOCK or any(a.shape != (t, n) for a in arrays):
+        return fn(*arrays, *rest)
+    out = np.empty((t, n))
+    for j in range(0, n, _COLUMN_BLOCK):
+        out[:, j : j + _COLUMN_BLOCK] = fn(*(a[:, j : j + _COLUMN_BLOCK] for a in arrays), *rest)
+    return out
+
+
+def by_rows(fn: Callable[..., FloatArray], x: FloatArray, *rest: object) -> FloatArray:
+    """``fn(x, *rest)`` computed ``_ROW_BLOCK`` rows at a time, for kernels whose rows are
+    independent (cross-sectional); ``rest`` may hold groups, sliced alike."""
+    t = x.shape[0]
+    if t <= _ROW_BLOCK:
+        return fn(x, *rest)
+    out = np.empty(x.shape)
+    for a in range(0, t, _ROW_BLOCK):
+        part = [
+            GroupValue(np.broadcast_to(r.codes, x.shape)[a : a + _ROW_BLOCK], r.n_groups)
+            if isinstance(r, GroupValue)
+            else r
+            for r in rest
+        ]
+        out[a : a + _ROW_BLOCK] = fn(x[a : a + _ROW_BLOCK], *part)
+    return out
+
+
 def ts_covariance(y: FloatArray, x: FloatArray, d: int) -> FloatArray:
+    return by_columns(_ts_covariance, (y, x), d)
+
+
+def _ts_covariance(y: FloatArray, x: FloatArray, d: int) -> FloatArray:
     xm, ym = _joint(x, y)
     return ts_mean(xm * ym, d) - ts_mean(xm, d) * ts_mean(ym, d)
 
 
 def ts_corr(x: FloatArray, y: FloatArray, d: int) -> FloatArray:
+    return by_columns(_ts_corr, (x, y), d)
+
+
+def _ts_corr(x: FloatArray, y: FloatArray, d: int) -> FloatArray:
     xm, ym = _joint(x, y)
     mx, my = ts_mean(xm, d), ts_mean(ym, d)
     cov = ts_mean(xm * ym, d) - mx * my
@@ -824,6 +869,10 @@ def group_scale(x: FloatArray, g: GroupValue) -> FloatArray:
 
 def group_rank(x: FloatArray, g: GroupValue) -> FloatArray:
     """Rank within each (date, group) in ``[0, 1]``; ties average; a lone member → 0.5."""
+    return by_rows(_group_rank, x, g)
+
+
+def _group_rank(x: FloatArray, g: GroupValue) -> FloatArray:
     keys, ok, size = _keys(x, g)
     codes = np.broadcast_to(g.codes, x.shape)
     n_row = x.shape[1]
