@@ -294,6 +294,10 @@ def decay_linear(x: FloatArray, d: int, *, min_rows: int | None = None) -> Float
         raise ArgumentError(f"lookback must be a positive integer, got {d}")
     if d == 1:
         return x.copy()
+    return by_columns(lambda part: _decay_linear(part, d, min_rows), (x,))
+
+
+def _decay_linear(x: FloatArray, d: int, min_rows: int | None) -> FloatArray:
     t = x.shape[0]
     valid = ~np.isnan(x)
     x0 = np.where(valid, x, 0.0)

@@ -9,9 +9,10 @@ market move plus sector and industry moves plus idiosyncratic noise, and three p
   (``bookvalue_ps``, ``equity``, ``assets``...) are noisy reads of it.
 
 So sensible expressions (``rank(-ts_delta(close, 5))``, ``rank(bookvalue_ps / close)``) earn a positive
-Sharpe and random ones do not. Prices, OHLC, vwap, volume, adv20 and returns are made eagerly;
-cap, sharesout, dividend and split (no random draws) on first use; any other field a knowledge pack names is made on first use, deterministically from
-the seed and the field id, by type: MATRIX fields as noisy series linked to one latent driver
+Sharpe and random ones do not. Prices, OHLC, vwap, volume, adv20 and returns are made
+eagerly; cap, sharesout, dividend and split (no random draws) on first use; any other field a
+knowledge pack names is made on first use, deterministically from the seed and the field id, by
+type: MATRIX fields as noisy series linked to one latent driver
 (value, size, momentum, quality, volatility or none), GROUP fields as categorical codes, VECTOR
 fields as a few noisy values per cell.
 """
