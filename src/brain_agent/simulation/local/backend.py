@@ -132,6 +132,12 @@ class LocalBackend:
             self._panel = synthetic_market(self._market or MarketSpec.from_env(), fields)
         return self._panel
 
+    def set_workers(self, workers: int | None) -> None:
+        """Use ``workers`` processes from the next batch on (``None``: the environment's or default)."""
+        self.close()
+        self.workers = resolve_workers(workers)
+        self.max_in_flight = self.max_batch * self.workers
+
     def cache_stats(self) -> dict[str, int]:
         """Cache counters summed over this process and its workers (``hits``, ``misses``...)."""
         total = dict(self.cache.stats())

@@ -107,6 +107,16 @@ class SubexpressionCache:
             self.bytes -= dropped
             self.evictions += 1
 
+    def resize(self, max_bytes: int) -> None:
+        """A new budget; the least recently used values go until the cache fits."""
+        if max_bytes < 0:
+            raise ConfigError(f"simulation cache size must be ≥ 0 bytes, got {max_bytes}", key="sim_cache_mb")
+        self.max_bytes = int(max_bytes)
+        while self.bytes > self.max_bytes:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.bytes -= dropped
+            self.evictions += 1
+
     def clear(self) -> None:
         self._items.clear()
         self._ghosts.clear()

@@ -89,6 +89,17 @@ def _signature(expression: str) -> frozenset[int]:
     return frozenset(hash(n) for n in walk(tree) if isinstance(n, _CACHEABLE))
 
 
+def _died(part: Sequence[tuple[str, SimulationJob]]) -> list[Result]:
+    error = {
+        "code": "WORKER_DIED",
+        "message": "the simulation worker process died (killed or out of memory)",
+        "location": None,
+    }
+    return [
+        (handle, SimulationOutcome(job.candidate_id, "ERROR", error=dict(error)), 0.0) for handle, job in part
+    ]
+
+
 class WorkerPool:
     """``size`` forked copies of ``backend`` answering batches over pipes."""
 
@@ -131,33 +142,37 @@ class WorkerPool:
             self._seen[best] |= sig
         return parts
 
+    def _restart(self) -> None:
+        self.close()
+        self._procs, self._conns, self._seen, self.cache_stats = [], [], [], {}
+        self._start()
+
     def run(self, batch: Sequence[tuple[str, SimulationJob]]) -> list[Result]:
+        if not all(p.is_alive() for p in self._procs):
+            self._restart()  # a worker died between batches: replace the pool before sending work
         parts = self._route(batch)
-        busy: list[int] = []
-        for w, part in enumerate(parts):
-            if part:
-                self._conns[w].send(part)
-                busy.append(w)
+        sent: list[int] = []
         results: list[Result] = []
-        dead: list[int] = []
-        for w in busy:
+        dead = False
+        for w, part in enumerate(parts):
+            if not part:
+                continue
+            try:
+                self._conns[w].send(part)
+                sent.append(w)
+            except (OSError, ValueError):
+                dead = True
+                results.extend(_died(part))
+        for w in sent:
             try:
                 answer, stats = self._conns[w].recv()
                 results.extend(answer)
                 self.cache_stats[self._procs[w].pid] = stats
             except (EOFError, OSError):
-                dead.append(w)
-                for handle, job in parts[w]:
-                    error = {
-                        "code": "WORKER_DIED",
-                        "message": "the simulation worker process died (killed or out of memory)",
-                        "location": None,
-                    }
-                    results.append((handle, SimulationOutcome(job.candidate_id, "ERROR", error=error), 0.0))
+                dead = True
+                results.extend(_died(parts[w]))
         if dead:
-            self.close()
-            self._procs, self._conns, self._seen = [], [], []
-            self._start()
+            self._restart()
         return results
 
     def close(self) -> None:
