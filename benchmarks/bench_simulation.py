@@ -44,6 +44,7 @@ import pandas as pd
 
 from brain_agent.simulation.backend import SimulationJob, SimulationSettings
 from brain_agent.simulation.local.backend import SUB_UNIVERSE, LocalBackend
+from brain_agent.simulation.local.cache import SubexpressionCache
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
 from brain_agent.simulation.local.panel import GroupValue, Panel
 from brain_agent.simulation.result import AlphaResult
@@ -138,7 +139,7 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     panel = synthetic_market(MarketSpec(instruments=args.instruments, days=args.days, seed=7))
     build_s = time.perf_counter() - t0
-    backend = LocalBackend(panel, workers=1)
+    backend = LocalBackend(panel, workers=1, cache=SubexpressionCache(0))  # every run computes everything
     job = SimulationJob("bench", EXPRESSION, settings)
 
     def local() -> AlphaResult:
@@ -333,7 +334,6 @@ def batch_child(setup: str, args: argparse.Namespace) -> dict[str, Any]:
     import hashlib
     import tempfile
 
-    from brain_agent.simulation.local.cache import SubexpressionCache
     from brain_agent.simulation.local.corpus import llm_style_alphas
     from brain_agent.simulation.runner import simulate_candidates
     from brain_agent.storage.sqlite_store import SQLiteStore
