@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -199,6 +200,7 @@ class LocalBackend:
                 self.run_jobs(batch[:1])
                 batch = batch[1:]
                 self._pool = WorkerPool(self, self.workers)
+                weakref.finalize(self, self._pool.close)  # a backend dropped without close() stops them too
             if batch:
                 for handle, outcome, run_s in self._pool.run(batch):
                     self._done[handle] = (outcome, run_s)

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import sys
 import warnings
+import weakref
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -104,7 +105,7 @@ class WorkerPool:
     """``size`` forked copies of ``backend`` answering batches over pipes."""
 
     def __init__(self, backend: LocalBackend, size: int) -> None:
-        self.backend = backend
+        self._backend = weakref.ref(backend)  # the backend owns the pool, not the other way round
         self.size = size
         self._procs: list[Any] = []
         self._conns: list[Connection] = []
@@ -114,6 +115,9 @@ class WorkerPool:
         self._start()
 
     def _start(self) -> None:
+        backend = self._backend()
+        if backend is None:
+            raise RuntimeError("the local backend of this worker pool is gone")
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.size):
             parent, child = ctx.Pipe()
@@ -121,7 +125,7 @@ class WorkerPool:
                 # Python ≥ 3.12 warns about fork in a threaded process; the worker only computes
                 # and talks over its pipe, it takes none of the locks other threads may hold
                 warnings.simplefilter("ignore", DeprecationWarning)
-                proc = ctx.Process(target=_serve, args=(self.backend, child), daemon=True)
+                proc = ctx.Process(target=_serve, args=(backend, child), daemon=True)
                 proc.start()
             child.close()
             self._procs.append(proc)
