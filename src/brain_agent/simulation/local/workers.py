@@ -2,9 +2,10 @@
 
 The workers are forked from the process that built the market, once, and live as long as the
 backend: they share the market's arrays with it (copy-on-write pages that nobody writes), so the
-market is built once, not per worker. Each worker keeps its own sub-expression cache; a batch's jobs
-are routed to the worker that has already seen most of their sub-expressions (balanced so no worker
-gets more than its share), so repeated ``ts_mean(volume, 20)`` stay on one core and are computed once.
+market is built once, not per worker. Each worker keeps its own sub-expression cache (an equal share
+of the budget); a batch's jobs are routed to the worker that has already seen most of their
+sub-expressions (balanced so no worker gets more than its share), so repeated ``ts_mean(volume, 20)``
+stay on one core and are computed once.
 
 Results are the same as in one process: every job is computed the same way wherever it runs. A worker
 that dies (killed, out of memory) turns its jobs into ``WORKER_DIED`` errors and is replaced on the
@@ -62,8 +63,10 @@ def resolve_workers(workers: int | None) -> int:
     return workers if fork_available() else 1
 
 
-def _serve(backend: LocalBackend, conn: Connection) -> None:
-    """A worker's loop: a batch in, its results out, until told to stop (``None``) or the pipe closes."""
+def _serve(backend: LocalBackend, conn: Connection, share: int) -> None:
+    """A worker's loop: a batch in, its results out, until told to stop (``None``) or the pipe closes.
+    The worker's cache gets ``1/share`` of the budget, so all workers together stay within it."""
+    backend.cache.resize(backend.cache.max_bytes // share)
     while True:
         try:
             batch = conn.recv()
@@ -125,7 +128,7 @@ class WorkerPool:
                 # Python ≥ 3.12 warns about fork in a threaded process; the worker only computes
                 # and talks over its pipe, it takes none of the locks other threads may hold
                 warnings.simplefilter("ignore", DeprecationWarning)
-                proc = ctx.Process(target=_serve, args=(backend, child), daemon=True)
+                proc = ctx.Process(target=_serve, args=(backend, child, self.size), daemon=True)
                 proc.start()
             child.close()
             self._procs.append(proc)
