@@ -62,6 +62,26 @@ def simulate_candidates_command(
         Path | None,
         typer.Option("--knowledge-pack-dir", help="Knowledge pack whose fields the local market offers."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="local: worker processes a batch is spread over "
+            "(default $BRAIN_AGENT_SIM_WORKERS, else the CPUs up to 4).",
+        ),
+    ] = None,
+    sim_cache_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--sim-cache-mb",
+            min=0,
+            max=2**40,
+            help="local: MiB of evaluated sub-expressions kept for reuse across the batch "
+            "(default $BRAIN_AGENT_SIM_CACHE_MB, else 192; 0 turns the cache off).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Simulate candidates (local synthetic market or BRAIN) and write BRAIN-shaped results.
@@ -92,6 +112,16 @@ def simulate_candidates_command(
         except BaseException:
             close_backend(chosen)
             raise
+
+    if name == "local" and (workers is not None or sim_cache_mb is not None):
+        from brain_agent.simulation.local.backend import LocalBackend
+        from brain_agent.simulation.local.cache import process_cache
+
+        assert isinstance(chosen, LocalBackend)
+        if sim_cache_mb is not None:
+            process_cache().resize(int(sim_cache_mb * 2**20))
+        if workers is not None:
+            chosen.set_workers(workers)
 
     with Progress(
         TextColumn("[bold]simulate[/] {task.description}"),

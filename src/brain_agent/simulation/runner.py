@@ -8,6 +8,9 @@
   simulation (backend, settings, expression) already COMPLETEd is not simulated again.
 - Polling honours each answer's ``retry_after_s`` through an injectable :class:`Clock`.
 - Timings per job: ``queue_s`` (submitted → started), ``run_s`` (started → finished), ``total_s``.
+- A backend that raises while submitting or polling (a bug, an expression asking for more memory
+  than there is) ends its jobs with a final ERROR (``SUBMIT_FAILED``, ``SIMULATION_CRASHED`` or
+  ``OUT_OF_MEMORY``): a row never stays QUEUED or SUBMITTED because a simulation crashed.
 - SELF_CORRELATION is decided here for every backend: the new daily PnL against earlier completed
   results in the store.
 """
@@ -290,6 +293,10 @@ class _Runner:
                         job, {"code": "SUBMIT_FAILED", "message": exc.message, "location": None}, submitted_at
                     )
                 continue
+            except Exception as exc:  # a backend bug must not leave the rows QUEUED
+                for job in chunk:
+                    self._fail(job, crash_error("SUBMIT_FAILED", exc), submitted_at)
+                continue
             self.sims.mark_submitted(
                 [(j.row_id, h) for j, h in zip(chunk, handles, strict=True)], submitted_at
             )
@@ -328,6 +335,10 @@ class _Runner:
                 self._fail(
                     job, {"code": "POLL_FAILED", "message": exc.message, "location": None}, self.clock.now()
                 )
+                continue
+            except Exception as exc:  # the simulation itself raised: a final ERROR, never left SUBMITTED
+                in_flight.remove(job)
+                self._fail(job, crash_error("SIMULATION_CRASHED", exc), self.clock.now())
                 continue
             now = self.clock.now()
             if not poll.done:
@@ -496,6 +507,25 @@ class _Runner:
         self.store.set_candidate_status(cid, "simulation_failed")
         self.record(job.candidate, job.run_id, self.sims.get(job.row_id) or {"status": "ERROR"})
         self.report(cid, "ERROR")
+
+
+MAX_MESSAGE = 300
+"""Longest exception text copied into an error message (a poison value must not flood the store)."""
+
+
+def crash_error(code: str, exc: BaseException) -> dict[str, Any]:
+    """The ``{"code", "message", "location"}`` error for an exception a backend raised: ``OUT_OF_MEMORY``
+    for a ``MemoryError`` (e.g. an expression asking for petabytes), ``code`` otherwise."""
+    text = str(exc)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + "…"
+    if isinstance(exc, MemoryError):
+        return {
+            "code": "OUT_OF_MEMORY",
+            "message": f"the simulation needed more memory than there is ({text or 'MemoryError'})",
+            "location": None,
+        }
+    return {"code": code, "message": f"{type(exc).__name__}: {text}", "location": None}
 
 
 def simulate_candidates(

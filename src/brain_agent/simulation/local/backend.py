@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,10 +26,13 @@ from brain_agent.knowledge.loader import KnowledgePack
 from brain_agent.simulation.backend import Poll, SimulationJob, SimulationOutcome, SimulationSettings
 from brain_agent.simulation.errors import EvaluationError
 from brain_agent.simulation.local.book import Book, simulate_alpha, sub_universe_sharpe
+from brain_agent.simulation.local.cache import SubexpressionCache, process_cache
 from brain_agent.simulation.local.evaluator import Evaluator, inline, operator_count
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
 from brain_agent.simulation.local.panel import Panel
+from brain_agent.simulation.local.workers import WorkerPool, fork_available, resolve_workers
 from brain_agent.simulation.metrics import BOOK, Limits, standard_checks
+from brain_agent.simulation.runner import crash_error
 
 HANDLE_PREFIX = "local:"
 ENV_PANEL = "BRAIN_AGENT_SIM_PANEL"
@@ -79,7 +83,13 @@ def alpha_id(expression: str, settings: SimulationSettings, panel_name: str) -> 
 
 
 class LocalBackend:
-    """``SimulationBackend`` over a panel (default: the synthetic market, built on first use)."""
+    """``SimulationBackend`` over a panel (default: the synthetic market, built on first use).
+
+    ``cache``: where evaluated sub-expressions are kept (default: the process-wide cache, sized by
+    ``$BRAIN_AGENT_SIM_CACHE_MB``); ``workers``: processes a batch is spread over (default
+    ``$BRAIN_AGENT_SIM_WORKERS``, else the number of CPUs up to 4; 1 runs everything in this
+    process). Workers are forked once, after the market is built, so they share its arrays.
+    """
 
     name = "local"
     max_batch = 10
@@ -92,6 +102,8 @@ class LocalBackend:
         knowledge_pack: KnowledgePack | None = None,
         limits: Limits | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        cache: SubexpressionCache | None = None,
+        workers: int | None = None,
     ) -> None:
         self._panel = panel
         self._market = market
@@ -100,6 +112,11 @@ class LocalBackend:
         self._clock = clock
         self._pending: dict[str, SimulationJob] = {}
         self._done: dict[str, tuple[SimulationOutcome, float]] = {}
+        self.cache = cache if cache is not None else process_cache()
+        self.workers = resolve_workers(workers)
+        self.max_in_flight = self.max_batch * self.workers
+        """The runner keeps this many jobs submitted, so one poll spreads them over the workers."""
+        self._pool: WorkerPool | None = None
         self.batches = 0
         self.cache_hits = 0
 
@@ -115,6 +132,26 @@ class LocalBackend:
                 fields = [(f.id, f.type, f.dataset) for f in self._pack.fields.values()]
             self._panel = synthetic_market(self._market or MarketSpec.from_env(), fields)
         return self._panel
+
+    def set_workers(self, workers: int | None) -> None:
+        """Use ``workers`` processes from the next batch on (``None``: the environment's or default)."""
+        self.close()
+        self.workers = resolve_workers(workers)
+        self.max_in_flight = self.max_batch * self.workers
+
+    def cache_stats(self) -> dict[str, int]:
+        """Cache counters summed over this process and its workers (``hits``, ``misses``...)."""
+        total = dict(self.cache.stats())
+        for stats in self._pool.cache_stats.values() if self._pool is not None else ():
+            for key in ("entries", "bytes", "hits", "misses", "evictions"):
+                total[key] += stats[key]
+        return total
+
+    def close(self) -> None:
+        """Stop the worker processes (if any were started)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     # -- protocol ----------------------------------------------------------------------------------
     def submit(self, jobs: Sequence[SimulationJob]) -> list[str]:
@@ -152,15 +189,36 @@ class LocalBackend:
         return [self.poll(h).outcome or _lost(h) for h in handles]
 
     def _run_pending(self) -> None:
-        batch = dict(self._pending)
+        batch = list(self._pending.items())
         self._pending.clear()
         self.batches += 1
+        if self.workers > 1 and len(batch) > 1 and fork_available():
+            if self._pool is None:
+                # the first job runs here: it builds the market, universe and group bins (and fills the
+                # cache) before the workers are forked, so they share all of that instead of each
+                # building its own
+                self.run_jobs(batch[:1])
+                batch = batch[1:]
+                self._pool = WorkerPool(self, self.workers)
+                weakref.finalize(self, self._pool.close)  # a backend dropped without close() stops them too
+            if batch:
+                for handle, outcome, run_s in self._pool.run(batch):
+                    self._done[handle] = (outcome, run_s)
+                return
+        self.run_jobs(batch)
+
+    def run_jobs(
+        self, batch: Sequence[tuple[str, SimulationJob]]
+    ) -> list[tuple[str, SimulationOutcome, float]]:
+        """Simulate ``batch`` in this process (grouped by the settings that change the evaluation);
+        outcomes are also kept for ``poll``. Returns ``(handle, outcome, run_s)`` in batch order."""
         groups: dict[tuple[str, str, str], list[tuple[str, SimulationJob]]] = {}
-        for handle, job in batch.items():
+        for handle, job in batch:
             s = job.settings
             groups.setdefault((s.universe, s.pasteurization, s.nanHandling), []).append((handle, job))
         for (universe_name, pasteurization, nan_handling), members in groups.items():
             self._run_group(universe_name, pasteurization == "ON", nan_handling == "ON", members)
+        return [(handle, *self._done[handle]) for handle, _ in batch]
 
     def _run_group(
         self,
@@ -171,17 +229,28 @@ class LocalBackend:
     ) -> None:
         panel = self.panel
         universe = panel.universe_for(universe_name)
-        evaluator = Evaluator(panel, universe, pasteurize=pasteurize, nan_handling=nan_handling)
+        evaluator = Evaluator(
+            panel,
+            universe,
+            pasteurize=pasteurize,
+            nan_handling=nan_handling,
+            cache=self.cache,
+            universe_name=universe_name.upper(),
+        )
         trees: list[tuple[str, SimulationJob, Node]] = []
         for handle, job in members:
             started = self._clock()
             try:
                 trees.append((handle, job, inline(parse(job.expression))))
-            except ExpressionError as exc:
+            except (ExpressionError, RecursionError) as exc:
                 first = (
-                    exc.errors[0].to_dict()
-                    if exc.errors
-                    else {"code": "PARSE_ERROR", "message": exc.message, "location": None}
+                    (
+                        exc.errors[0].to_dict()
+                        if exc.errors
+                        else {"code": "PARSE_ERROR", "message": exc.message, "location": None}
+                    )
+                    if isinstance(exc, ExpressionError)
+                    else crash_error("PARSE_ERROR", exc)
                 )
                 self._done[handle] = (
                     SimulationOutcome(job.candidate_id, "ERROR", error=first),
@@ -210,6 +279,9 @@ class LocalBackend:
             sub = sub_universe_sharpe(prepared, self.panel, universe, fraction)
         except EvaluationError as exc:
             return SimulationOutcome(job.candidate_id, "ERROR", error=exc.to_error())
+        except (MemoryError, ArithmeticError, ValueError, RecursionError) as exc:
+            # a poison expression (petabytes of buckets, overflowing ranges): this job's final ERROR
+            return SimulationOutcome(job.candidate_id, "ERROR", error=crash_error("SIMULATION_CRASHED", exc))
         limits = self._limits or Limits.for_delay(job.settings.delay)
         checks = standard_checks(
             sharpe_=round(book.sharpe, 2),

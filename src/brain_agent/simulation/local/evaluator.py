@@ -1,9 +1,10 @@
-"""Evaluate a parsed Fast Expression over a panel, vectorised, with a per-batch sub-expression cache.
+"""Evaluate a parsed Fast Expression over a panel, vectorised, sharing repeated sub-expressions.
 
 Assignments are inlined first (``a = ts_mean(close, 5); rank(a)`` becomes ``rank(ts_mean(close, 5))``),
 so every sub-tree means the same thing wherever it appears. AST nodes compare and hash equal when
 their structure is equal (offsets excluded), so a batch counts its sub-trees and computes each one
-that occurs more than once only once.
+that occurs more than once only once. Given a :class:`SubexpressionCache`, every sub-tree's value
+goes there instead (LRU by bytes), so repeats are shared across batches and runs in the process.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from brain_agent.expression.ast import (
 )
 from brain_agent.simulation.errors import EvaluationError, UnsupportedOperatorError
 from brain_agent.simulation.local import kernels as k
+from brain_agent.simulation.local.cache import SubexpressionCache
 from brain_agent.simulation.local.operators import INFIX, OPERATORS, REQUIRED, UNSUPPORTED, OpSpec, Param
 from brain_agent.simulation.local.panel import BoolArray, FloatArray, GroupValue, Panel, VectorValue
 
@@ -107,13 +109,24 @@ class Evaluator:
     ``pasteurize``). One evaluator per (panel, universe, options); its cache lives for one batch."""
 
     def __init__(
-        self, panel: Panel, universe: BoolArray, *, pasteurize: bool = True, nan_handling: bool = False
+        self,
+        panel: Panel,
+        universe: BoolArray,
+        *,
+        pasteurize: bool = True,
+        nan_handling: bool = False,
+        cache: SubexpressionCache | None = None,
+        universe_name: str | None = None,
     ) -> None:
         self.panel = panel
         self.universe = universe
         self.pasteurize = pasteurize
         self.nan_handling = nan_handling
         self.shape = panel.shape
+        self.cache = cache if cache is not None and cache.max_bytes > 0 and universe_name else None
+        # what a value depends on besides its expression: the panel's fields (a token that changes
+        # whenever they do), the universe and the settings that change what fields look like
+        self._context = (panel.derived("cache_token", object), universe_name, pasteurize, nan_handling)
         self._fields: dict[str, Value] = {}
         self._cache: dict[Node, Value] = {}
         self._shared: set[Node] = set()
@@ -166,6 +179,16 @@ class Evaluator:
 
     # -- nodes -------------------------------------------------------------------------------------
     def eval(self, node: Node) -> Value:
+        if self.cache is not None and isinstance(node, _CACHEABLE):
+            key = (self._context, node)
+            found = self.cache.get(key)
+            if found is not None:
+                self.hits += 1
+                return found
+            value = self._eval(node)
+            self.computed += 1
+            self.cache.put(key, value, shared=node in self._shared)
+            return value
         shared = node in self._shared
         if shared and node in self._cache:
             self.hits += 1
@@ -227,7 +250,8 @@ class Evaluator:
             value = VectorValue(data=np.where(mask[:, :, None], raw.data, np.nan))
         else:
             value = np.where(mask, raw, np.nan)
-        self._fields[node.id] = value
+        if self.cache is None:  # with a cache, the cache holds fields (within its budget)
+            self._fields[node.id] = value
         return value
 
     def _call(self, node: Call) -> Value:

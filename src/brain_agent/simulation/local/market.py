@@ -9,9 +9,10 @@ market move plus sector and industry moves plus idiosyncratic noise, and three p
   (``bookvalue_ps``, ``equity``, ``assets``...) are noisy reads of it.
 
 So sensible expressions (``rank(-ts_delta(close, 5))``, ``rank(bookvalue_ps / close)``) earn a positive
-Sharpe and random ones do not. Prices, OHLC, vwap, volume, adv20, returns, cap and sharesout are
-made eagerly; any other field a knowledge pack names is made on first use, deterministically from
-the seed and the field id, by type: MATRIX fields as noisy series linked to one latent driver
+Sharpe and random ones do not. Prices, OHLC, vwap, volume, adv20 and returns are made
+eagerly; cap, sharesout, dividend and split (no random draws) on first use; any other field a
+knowledge pack names is made on first use, deterministically from the seed and the field id, by
+type: MATRIX fields as noisy series linked to one latent driver
 (value, size, momentum, quality, volatility or none), GROUP fields as categorical codes, VECTOR
 fields as a few noisy values per cell.
 """
@@ -159,6 +160,7 @@ class _Market:
         shocks = rng.normal(0.0, np.sqrt(1 - rho * rho), (t, n))
         for i in range(1, t):
             value[i] = rho * value[i - 1] + shocks[i]
+        del shocks  # temporaries go as soon as they are used: the build's peak is the process's peak
         self.value = value
         mkt = rng.normal(0.0003, 0.009, t)
         sec_f = rng.normal(0.0, 0.005, (t, _N_SECTORS))
@@ -181,6 +183,7 @@ class _Market:
             ret[i] = np.clip(common[i] + idio[i], -0.5, 1.0)
             cum_idio[i + 1] = cum_idio[i] + idio[i]
             cum_ret[i + 1] = cum_ret[i] + ret[i]
+        del eps, common, idio, cum_idio
         ret[~self.listed] = np.nan
         first = np.argmax(self.listed, axis=0)
         ret[first, np.arange(n)] = np.nan  # no return on a listing day
@@ -190,15 +193,18 @@ class _Market:
         p0 = np.exp(rng.normal(np.log(40.0), 0.8, n))
         growth = np.cumprod(1.0 + np.nan_to_num(ret), axis=0)
         close = p0 * growth
+        del growth
         close[~self.listed] = np.nan
         self.close = close
         prev = np.vstack([close[:1], close[:-1]])
         gap = rng.normal(0.0, 0.004, (t, n))
         open_ = prev * (1.0 + 0.3 * np.nan_to_num(ret) + gap)
         open_ = np.where(np.isnan(prev), close, open_)
+        del prev, gap
         wick = np.abs(rng.normal(0.0, 0.006, (t, 2, n)))
         high = np.maximum(open_, close) * (1.0 + wick[:, 0])
         low = np.minimum(open_, close) * (1.0 - wick[:, 1])
+        del wick
         vwap = (high + low + 2.0 * close) / 4.0
         base_volume = np.exp(13.0 + 0.8 * self.size + rng.normal(0.0, 0.3, n))
         volume = (
@@ -207,12 +213,6 @@ class _Market:
         volume[~self.listed] = np.nan
         with np.errstate(all="ignore"):
             adv20 = np.asarray(bn.move_mean(volume, 20, min_count=1, axis=0), dtype=np.float64)
-        sharesout = np.exp(4.0 + self.size)[None, :] * (1.0 + 0.0001 * np.arange(t))[:, None]
-        sharesout = np.where(self.listed, sharesout, np.nan)
-        dividend = np.where(
-            (np.arange(t)[:, None] % 63 == 40) & self.listed & (self.quality > 0), 0.002 * close, 0.0
-        )
-        dividend[~self.listed] = np.nan
         self.core: dict[str, FloatArray] = {
             "open": open_,
             "high": high,
@@ -222,11 +222,32 @@ class _Market:
             "volume": volume,
             "adv20": adv20,
             "returns": ret,
-            "cap": close * sharesout,
-            "sharesout": sharesout,
-            "dividend": dividend,
-            "split": np.where(self.listed, 1.0, np.nan),
         }
+        self._made: dict[str, FloatArray] = {}
+
+    def core_field(self, name: str) -> FloatArray:
+        """The core fields that need no random draws (sharesout, cap, dividend, split), made on first
+        use and kept: a market most expressions never ask for them in is 120 MB smaller."""
+        made = self._made.get(name)
+        if made is not None:
+            return made
+        t = self.close.shape[0]
+        if name == "sharesout":
+            sharesout = np.exp(4.0 + self.size)[None, :] * (1.0 + 0.0001 * np.arange(t))[:, None]
+            made = np.where(self.listed, sharesout, np.nan)
+        elif name == "cap":
+            made = self.close * self.core_field("sharesout")
+        elif name == "dividend":
+            made = np.where(
+                (np.arange(t)[:, None] % 63 == 40) & self.listed & (self.quality > 0), 0.002 * self.close, 0.0
+            )
+            made[~self.listed] = np.nan
+        elif name == "split":
+            made = np.where(self.listed, 1.0, np.nan)
+        else:
+            return self.core[name]
+        self._made[name] = made
+        return made
 
     # -- lazy fields -------------------------------------------------------------------------------
     def driver(self, name: str) -> FloatArray:
@@ -234,7 +255,7 @@ class _Market:
         if name == "value":
             return _zs(self.value)
         if name == "size":
-            return _zs(np.log(self.core["cap"]))
+            return _zs(np.log(self.core_field("cap")))
         if name == "momentum":
             mom = np.full((t, n), np.nan)
             mom[252:] = self.mom[231:-21] - self.mom[: t - 252]
@@ -264,7 +285,7 @@ class _Market:
         if name == "bookvalue_ps":
             out = self.close * 0.6 * np.exp(0.8 * z)
         elif name in _VALUE_FIELDS:
-            out = self.core["cap"] * 0.6 * np.exp(0.8 * z)
+            out = self.core_field("cap") * 0.6 * np.exp(0.8 * z)
         elif quarterly:
             out = np.exp(0.5 * self.size)[None, :] * 100.0 * np.exp(0.5 * z)
         else:
@@ -322,6 +343,8 @@ def synthetic_market(spec: MarketSpec | None = None, fields: Iterable[tuple[str,
         datasets[field_id] = dataset
 
     def source(name: str) -> FieldValue | None:
+        if name in CORE_FIELDS:
+            return market.core_field(name)
         kind = kinds.get(name)
         if kind == "GROUP":
             return market.group(name)

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar, cast
+from typing import TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
-Kind = Literal["MATRIX", "GROUP", "VECTOR"]
+from brain_agent.simulation.local.kernels.timeseries import ts_mean
+from brain_agent.simulation.local.types import BoolArray as BoolArray
+from brain_agent.simulation.local.types import FieldSource as FieldSource
+from brain_agent.simulation.local.types import FieldValue as FieldValue
+from brain_agent.simulation.local.types import FloatArray as FloatArray
+from brain_agent.simulation.local.types import GroupValue as GroupValue
+from brain_agent.simulation.local.types import IntArray as IntArray
+from brain_agent.simulation.local.types import Kind as Kind
+from brain_agent.simulation.local.types import VectorValue as VectorValue
+
 _D = TypeVar("_D")
 
 REQUIRED_FIELDS = ("close", "returns")
@@ -37,25 +43,6 @@ UNIVERSE_SIZES = {
     "TOP400": 400,
     "TOP200": 200,
 }
-
-
-@dataclass(frozen=True)
-class GroupValue:
-    """Group codes per cell (``-1`` = no group) and how many codes there can be."""
-
-    codes: IntArray
-    n_groups: int
-
-
-@dataclass(frozen=True)
-class VectorValue:
-    """A VECTOR field: ``(T, N, K)`` values; NaN marks an absent value."""
-
-    data: FloatArray
-
-
-FieldValue = FloatArray | GroupValue | VectorValue
-FieldSource = Callable[[str], FieldValue | None]
 
 
 @dataclass
@@ -181,7 +168,5 @@ def make_panel(
         panel._values[key] = value
     volume = values.get("volume")
     if "adv20" not in panel.kinds and isinstance(volume, np.ndarray):
-        from brain_agent.simulation.local.kernels import ts_mean
-
         panel.put("adv20", ts_mean(volume, 20), "MATRIX")
     return panel
