@@ -86,7 +86,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """The ASGI app. Opens (and migrates) the store now; the poller runs while the app is up."""
-    hub = Hub(settings.db, poll_interval_s=settings.poll_interval_s, heartbeat_s=settings.heartbeat_s)
+    hub = Hub(
+        settings.db,
+        poll_interval_s=settings.poll_interval_s,
+        heartbeat_s=settings.heartbeat_s,
+        checkpoint_every=settings.checkpoint_every,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

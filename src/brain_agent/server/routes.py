@@ -90,8 +90,24 @@ async def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
     }
 
 
-async def _status(request: Request, run_id: str, fmt: Format, extra: Extra | None) -> Response:
-    entry = await hub_of(request).entry(run_id)
+AtQ = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_CURSOR,
+        description="Replay: the view exactly as it was right after this event id (what the live view "
+        "showed then). Omit for now.",
+    ),
+]
+
+
+async def _status(
+    request: Request, run_id: str, fmt: Format, extra: Extra | None, at: int | None = None
+) -> Response:
+    hub = hub_of(request)
+    if at is not None:
+        return _json(await hub.status_at(run_id, at, fmt, extra))
+    entry = await hub.entry(run_id)
     return _json(entry.status_dict(time.time(), fmt, extra))
 
 
@@ -101,8 +117,8 @@ async def _status(request: Request, run_id: str, fmt: Format, extra: Extra | Non
     responses=ERRORS,
     summary="The reactor view (HUD and chart formats)",
 )
-async def reactor_status(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Response:
-    return await _status(request, run_id, fmt, None)
+async def reactor_status(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
+    return await _status(request, run_id, fmt, None, at)
 
 
 @router.get(
@@ -111,8 +127,8 @@ async def reactor_status(request: Request, run_id: RunId, fmt: FormatQ = "both")
     responses=ERRORS,
     summary="The reactor view plus the budget ledger summary",
 )
-async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Response:
-    return await _status(request, run_id, fmt, "budget")
+async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
+    return await _status(request, run_id, fmt, "budget", at)
 
 
 @router.get(
@@ -121,8 +137,8 @@ async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Resp
     responses=ERRORS,
     summary="The reactor view plus KPIs per batch",
 )
-async def kpi(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Response:
-    return await _status(request, run_id, fmt, "kpi")
+async def kpi(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
+    return await _status(request, run_id, fmt, "kpi", at)
 
 
 @router.get(

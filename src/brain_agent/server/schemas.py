@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):
@@ -101,9 +101,10 @@ class BestResult(_Strict):
 
 class SimulationSummary(_Strict):
     in_flight: int
-    done: int
-    failed: int
-    passed: int
+    done: int = Field(description="Completed simulations: passed + failed.")
+    passed: int = Field(description="Completed and passing the checks.")
+    failed: int = Field(description="Completed but not passing (below the thresholds).")
+    errors: int = Field(description="Could not be scored (simulation.failed).")
     latency_s: Latency
     best: BestResult | None
 
@@ -125,14 +126,20 @@ class Kpi(_Strict):
     coverage: int
     coverage_share: float
     novelty: float
-    structural_novelty: float
+    structural_novelty: float | None = Field(
+        description="From kpi.batch only; null before the run's first kpi.batch."
+    )
 
 
 class Reactor(_Strict):
     pressure: float
     pressure_by_scope: dict[str, float]
     velocity: Velocity
-    time_to_exhaustion_s: float | None
+    time_to_exhaustion_s: float | None = Field(
+        description="Seconds until exhaustion_scope runs out at its current velocity; null when "
+        "finished or idle."
+    )
+    exhaustion_scope: str | None = Field(description="The scope the forecast is about.")
     protection_mode: bool
     protection: Protection
     core: Core
@@ -217,6 +224,7 @@ class ReactorStatus(_Strict):
     flags: Flags | None = None
     budget: BudgetView | None = None
     kpi: KpiView | None = None
+    at: int | None = Field(default=None, description="Replay: the event id asked for with ?at=.")
 
 
 class Headline(_Strict):

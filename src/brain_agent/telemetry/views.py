@@ -207,8 +207,9 @@ class RunView:
         self.last_check_failed = False
         self.expansions = 0
         self.lane_tokens: dict[str, int] = {}
-        self._spend_ticks: deque[tuple[float, int]] = deque()  # (ts, tokens) within the velocity window
-        self._llm_ticks: deque[tuple[float, int]] = deque()
+        # (ts, tokens, rings drawn on) within the velocity window
+        self._spend_ticks: deque[tuple[float, int, tuple[str, ...]]] = deque()
+        self._llm_ticks: deque[tuple[float, int, tuple[str, ...]]] = deque()
         self.llm_lane_tokens: dict[str, int] = {}
         # protection
         self.protection: tuple[str, float, str | None] | None = None
@@ -247,7 +248,11 @@ class RunView:
         # simulations
         self.simulations: dict[str, dict[str, Any]] = {}
         self.in_flight: set[str] = set()
-        self.sim_counts = {"done": 0, "failed": 0, "passed": 0}
+        # done = completed (passed + failed); failed = completed below the thresholds; errors =
+        # simulation.failed (the backend could not score it). The CLI's closing table uses the same words.
+        self.sim_counts = {"done": 0, "passed": 0, "failed": 0, "errors": 0}
+        # radar sector per subcategory, unique among the subcategories in view (see _assign_sector)
+        self.sectors: dict[str, int] = {}
         self.latencies: deque[float] = deque(maxlen=MAX_LATENCIES)
         self.best: dict[str, Any] | None = None
         # chart series
@@ -302,8 +307,34 @@ class RunView:
     def _scan(self, subcategories: list[str]) -> None:
         for s in subcategories:
             self.feed.append(
-                f"Sector {sector_for(s)} ({subcategory_name(s, self.subcategory_names)}) Scanning..."
+                f"Sector {self._assign_sector(s)} ({subcategory_name(s, self.subcategory_names)}) Scanning..."
             )
+
+    def _in_view(self) -> list[str]:
+        """Distinct subcategories of the active ideas, most recently seen first (the radar's view)."""
+        seen: dict[str, None] = {}
+        for idea_id in reversed(self.active_ideas):
+            for s in self.ideas[idea_id].subcategories:
+                seen.setdefault(s, None)
+            if len(seen) >= SECTORS:
+                break
+        return list(seen)
+
+    def _assign_sector(self, subcategory: str) -> int:
+        """A sector for ``subcategory`` that no other subcategory in view holds: the hash's sector
+        (:func:`sector_for`) when free, else the next free one (1..12, wrapping). Sticky while free."""
+        taken = {self.sectors[s] for s in self._in_view() if s != subcategory and s in self.sectors}
+        current = self.sectors.get(subcategory)
+        if current is not None and current not in taken:
+            return current
+        start = sector_for(subcategory)
+        for i in range(SECTORS):
+            candidate = (start - 1 + i) % SECTORS + 1
+            if candidate not in taken:
+                self.sectors[subcategory] = candidate
+                return candidate
+        self.sectors[subcategory] = start  # more than 12 in view: cannot be unique (the radar shows 12)
+        return start
 
     def _protect(self, event: Event, reason: str | None) -> None:
         self.protection = (event.name, event.ts, reason)
@@ -341,9 +372,11 @@ class RunView:
         bucket.pressure_by_scope = {r["scope"]: r["pressure"] for r in rings}
         bucket.pressure = max(bucket.pressure_by_scope.values(), default=0.0)
 
-    def _add_spend(self, ts: float, lane: str | None, tokens: int, ledger: bool) -> None:
+    def _add_spend(
+        self, ts: float, lane: str | None, tokens: int, ledger: bool, rings: tuple[str, ...]
+    ) -> None:
         ticks = self._spend_ticks if ledger else self._llm_ticks
-        ticks.append((ts, tokens))
+        ticks.append((ts, tokens, rings))
         while ticks and ticks[0][0] < ts - VELOCITY_WINDOW_S:
             ticks.popleft()
         lanes = self.lane_tokens if ledger else self.llm_lane_tokens
@@ -354,7 +387,7 @@ class RunView:
             bucket.tokens[key] = bucket.tokens.get(key, 0) + tokens
 
     # -- derived numbers -------------------------------------------------------------------
-    def _spent(self) -> tuple[int, dict[str, int], deque[tuple[float, int]]]:
+    def _spent(self) -> tuple[int, dict[str, int], deque[tuple[float, int, tuple[str, ...]]]]:
         if self.ledger_seen:
             return self.spent_tokens, self.lane_tokens, self._spend_ticks
         llm_total = self.totals["prompt"] + self.totals["completion"]
@@ -429,7 +462,7 @@ class RunView:
         )
         out: dict[str, Any] = {"run_id": self.run_id, "status": status, "as_of": as_of, "cursor": self.cursor}
         if fmt in ("both", "reactor"):
-            out["reactor"] = self._reactor(as_of, rings, pressure, protection, blocked)
+            out["reactor"] = self._reactor(as_of, rings, pressure, protection, blocked, status in FINISHED)
         if fmt in ("both", "chart"):
             out["series"] = self._series()
             out["gauges"] = [
@@ -454,18 +487,44 @@ class RunView:
             out["kpi"] = {"current": self.kpi_view(), "per_batch": list(self.kpi_batches)}
         return out
 
+    @staticmethod
+    def _exhaustion(
+        rings: list[dict[str, Any]], window: list[tuple[int, tuple[str, ...]]], finished: bool
+    ) -> tuple[float, str] | None:
+        """Seconds until the first scope runs out at the current velocity, and which scope.
+
+        Only token scopes that the spend of the last 60 s actually drew on count: each scope's own
+        velocity (its share of that spend) divides its remaining tokens. A reserve nobody drew on
+        (e.g. an unused expansion scope) or a lane idle in the window cannot run out, so it is
+        ignored. ``None`` for a finished run and when nothing was spent in the window."""
+        if finished:
+            return None
+        best: tuple[float, str] | None = None
+        for r in rings:
+            scope = r["scope"]
+            if _money_scope(scope) or _request_scope(scope):
+                continue
+            rate = sum(n for n, rs in window if scope in rs) / VELOCITY_WINDOW_S
+            if rate <= 0:
+                continue
+            seconds = _round(max(0.0, r["limit"] - r["spent"] - r["reserved"]) / rate)
+            if best is None or seconds < best[0]:
+                best = (seconds, scope)
+        return best
+
     def _reactor(
-        self, as_of: float, rings: list[dict[str, Any]], pressure: float, protection: bool, blocked: bool
+        self,
+        as_of: float,
+        rings: list[dict[str, Any]],
+        pressure: float,
+        protection: bool,
+        blocked: bool,
+        finished: bool = False,
     ) -> dict[str, Any]:
         _, lane_tokens, ticks = self._spent()
-        window_tokens = sum(n for ts, n in ticks if as_of - VELOCITY_WINDOW_S < ts <= as_of)
-        velocity = window_tokens / VELOCITY_WINDOW_S
-        remaining = [
-            max(0.0, r["limit"] - r["spent"] - r["reserved"])
-            for r in rings
-            if not _money_scope(r["scope"]) and not _request_scope(r["scope"])
-        ]
-        tte = _round(min(remaining) / velocity) if velocity > 0 and remaining else None
+        window = [(n, rs) for ts, n, rs in ticks if as_of - VELOCITY_WINDOW_S < ts <= as_of]
+        velocity = sum(n for n, _ in window) / VELOCITY_WINDOW_S
+        exhaustion = self._exhaustion(rings, window, finished)
         if blocked:
             state = "blocked"
         elif pressure >= CRITICAL_PRESSURE:
@@ -491,7 +550,8 @@ class RunView:
             "pressure": pressure,
             "pressure_by_scope": {r["scope"]: r["pressure"] for r in rings},
             "velocity": {"tokens_per_s": _round(velocity), "window_s": VELOCITY_WINDOW_S},
-            "time_to_exhaustion_s": tte,
+            "time_to_exhaustion_s": exhaustion[0] if exhaustion else None,
+            "exhaustion_scope": exhaustion[1] if exhaustion else None,
             "protection_mode": protection,
             "protection": {
                 "window_s": PROTECTION_WINDOW_S,
@@ -517,13 +577,24 @@ class RunView:
 
     def _scanning(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        sectors: dict[str, int] = {}  # unique within this view, starting from the sticky assignment
+        for s in self._in_view():
+            want = self.sectors.get(s) or sector_for(s)
+            taken = set(sectors.values())
+            for i in range(SECTORS):
+                candidate = (want - 1 + i) % SECTORS + 1
+                if candidate not in taken:
+                    sectors[s] = candidate
+                    break
         for idea_id in reversed(self.active_ideas):  # most recently seen first; stops early
             idea = self.ideas[idea_id]
             for s in idea.subcategories:
+                if s not in sectors:
+                    continue
                 name = subcategory_name(s, self.subcategory_names)
                 out.append(
                     {
-                        "sector": sector_for(s),
+                        "sector": sectors[s],
                         "subcategory": s,
                         "name": name,
                         "lane": idea.lane,
@@ -569,13 +640,13 @@ class RunView:
         """The latest ``kpi.batch``; before the first one, coverage and novelty of the candidates so far."""
         if self.kpi is not None:
             return dict(self.kpi)
-        novelty = _round(len(self._combos) / self.candidates) if self.candidates else 0.0
+        novelty = _round(len(self._combos) / self.valid_candidates) if self.valid_candidates else 0.0
         seen = len(self._subcategories_seen)
         return {
             "coverage": seen,
             "coverage_share": _round(seen / self.subcategory_total) if self.subcategory_total else 0.0,
             "novelty": novelty,
-            "structural_novelty": novelty,
+            "structural_novelty": None,  # needs the store's history: only kpi.batch carries it
         }
 
     def budget_view(self) -> dict[str, Any]:
@@ -738,7 +809,7 @@ def _on_settled(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.spent_cost += cost
     for ring in rings:
         v.ring_spent[ring] = v.ring_spent.get(ring, 0.0) + (float(cost) if _money_scope(ring) else tokens)
-    v._add_spend(e.ts, e.lane, tokens, ledger=True)
+    v._add_spend(e.ts, e.lane, tokens, ledger=True, rings=tuple(rings))
     v._mark_pressure(e.ts)
 
 
@@ -779,7 +850,7 @@ def _on_llm_call(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
         {"event_id": e.id, "ts": e.ts, "cost": str(cost), "tokens": prompt + completion, "spike": spike}
     )
     v._bucket(e.ts).cost += cost
-    v._add_spend(e.ts, e.lane, prompt + completion, ledger=False)
+    v._add_spend(e.ts, e.lane, prompt + completion, ledger=False, rings=_default_rings(e.lane))
     if not v.ledger_seen:
         v._mark_pressure(e.ts)
 
@@ -791,7 +862,8 @@ def _on_cache_hit(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 
 def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     v.candidates += 1
-    if p.get("valid") is True:
+    valid = p.get("valid") is True
+    if valid:
         v.valid_candidates += 1
     idea = v._idea(e)
     cid = _str(p.get("candidate_id"))
@@ -803,9 +875,11 @@ def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
         expression = _str(p.get("expression"))
         if expression:
             v.expressions[cid] = expression
-    subs = _str_list(p.get("subcategories"))
-    v._subcategories_seen.update(subs)
-    v._combos.add((tuple(sorted(_str_list(p.get("fields")))), tuple(sorted(_str_list(p.get("operators"))))))
+    if valid:  # coverage and novelty count valid candidates only (as telemetry/kpi.py does)
+        v._subcategories_seen.update(_str_list(p.get("subcategories")))
+        v._combos.add(
+            (tuple(sorted(_str_list(p.get("operators")))), tuple(sorted(_str_list(p.get("fields")))))
+        )
 
 
 def _on_kpi(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
@@ -872,15 +946,14 @@ def _on_sim_finished(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     timing = {k: (_num(p.get(k)) if p.get(k) is not None else None) for k in ("queue_s", "run_s", "total_s")}
     record.update(finished_at=e.ts, progress=1.0, **timing)
     if e.name == ev.SIMULATION_FAILED:
-        v.sim_counts["failed"] += 1
+        v.sim_counts["errors"] += 1
         record.update(status="failed", error_code=_str(p.get("error_code")), message=_str(p.get("message")))
         v.feed.append(f"Simulation {cid} failed: {_str(p.get('error_code')) or 'error'}")
     else:
         v.sim_counts["done"] += 1
         sharpe = _num(p.get("sharpe"))
         passed = p.get("passed") is True
-        if passed:
-            v.sim_counts["passed"] += 1
+        v.sim_counts["passed" if passed else "failed"] += 1
         fitness = _num(p.get("fitness")) if p.get("fitness") is not None else None
         record.update(
             status="completed",
