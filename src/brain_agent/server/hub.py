@@ -34,6 +34,8 @@ SNAPSHOT_EVENTS = 200
 UPDATE_EVENTS = 2000
 STATUS_MAX_AGE_S = 0.25  # a running run's cached status is recomputed at least this often
 CHECKPOINT_EVERY = 5000  # run events between two stored checkpoints of the reducer
+LATEST_SCAN = 200  # runs looked at (newest first) to find the one "follow latest" shows
+NOT_FOLLOWED = frozenset({"estimate"})
 REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
 
 
@@ -198,6 +200,18 @@ def _replay_fold(
     return view
 
 
+def pick_latest(runs: list[dict[str, Any]]) -> str | None:
+    """The run "follow latest" shows: the newest ``batch`` run; with none, the newest run that is not
+    a one-off (``estimate``: ``estimate-prompt-cost`` runs are listed but never followed)."""
+    for row in runs:
+        if row.get("kind") == "batch":
+            return str(row["run_id"])
+    for row in runs:
+        if row.get("kind") not in NOT_FOLLOWED:
+            return str(row["run_id"])
+    return None
+
+
 class Hub:
     def __init__(
         self,
@@ -286,9 +300,9 @@ class Hub:
             entry.row = await asyncio.to_thread(self.store.get_run, run_id)
 
     async def _check_latest(self) -> None:
-        runs = await asyncio.to_thread(self.store.list_runs, 1)
-        latest = runs[0]["run_id"] if runs else None
-        if latest is None and self.cursor:
+        runs = await asyncio.to_thread(self.store.list_runs, LATEST_SCAN)
+        latest = pick_latest(runs)
+        if latest is None and not runs and self.cursor:
             tail = await asyncio.to_thread(self.store.events, None, self.cursor - 1, 1)
             latest = tail[0].run_id if tail else None
         if latest != self.latest_run_id:
