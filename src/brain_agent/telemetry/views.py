@@ -697,7 +697,7 @@ def _on_metadata(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     budget: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     limits = budget.get("limits")
     if isinstance(limits, Mapping):
-        for scope, limit in limits.items():
+        for scope, limit in sorted(limits.items()):  # one order whatever the JSON key order
             if limit is not None and _num(limit) > 0:
                 v.limits[str(scope)] = _num(limit)
     pack = p.get("knowledge_pack")
