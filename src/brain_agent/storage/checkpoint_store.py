@@ -36,7 +36,10 @@ class CheckpointStore:
 
     def nearest(self, run_id: str, version: str, at: int | None = None) -> Checkpoint | None:
         """The checkpoint with the largest cursor ``<= at`` (any cursor when ``at`` is None)."""
-        sql = "SELECT run_id, version, cursor, events, state FROM view_checkpoints WHERE run_id = ? AND version = ?"
+        sql = (
+            "SELECT run_id, version, cursor, events, state FROM view_checkpoints"
+            " WHERE run_id = ? AND version = ?"
+        )
         params: list[object] = [run_id, version]
         if at is not None:
             sql += " AND cursor <= ?"

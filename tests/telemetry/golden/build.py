@@ -28,21 +28,48 @@ def script() -> list[dict[str, Any]]:
     ) -> None:
         nonlocal t
         t += dt
-        rows.append({"id": len(rows) + 1, "run_id": RUN, "ts": t, "name": name, "step": name.split(".")[0],
-                     "idea_id": idea, "lane": lane, "payload": payload})  # fmt: skip
+        rows.append(
+            {
+                "id": len(rows) + 1,
+                "run_id": RUN,
+                "ts": t,
+                "name": name,
+                "step": name.split(".")[0],
+                "idea_id": idea,
+                "lane": lane,
+                "payload": payload,
+            }
+        )
 
-    add("metadata_sync", {
-        "budget": {"limits": {"request": 12000, "batch": 40000, "expansion": 4000, "day": 200000, "money_day": 5},
-                   "exploit_ratio": 0.7, "explore_ratio": 0.3},
-        "knowledge_pack": {"subcategories": 20}, "provider": "mock", "model": "mock-1",
-    })  # fmt: skip
+    add(
+        "metadata_sync",
+        {
+            "budget": {
+                "limits": {
+                    "request": 12000,
+                    "batch": 40000,
+                    "expansion": 4000,
+                    "day": 200000,
+                    "money_day": 5,
+                },
+                "exploit_ratio": 0.7,
+                "explore_ratio": 0.3,
+            },
+            "knowledge_pack": {"subcategories": 20},
+            "provider": "mock",
+            "model": "mock-1",
+        },
+    )
     names = {
         "option-volatility": "Volatility Index",
         "short-interest": "Short Interest",
         "price-momentum": "Momentum",
     }
-    ideas = [("i1", "exploit", ["option-volatility"]), ("i2", "explore", ["short-interest"]),
-             ("i3", "exploit", ["price-momentum", "option-volatility"])]  # fmt: skip
+    ideas = [
+        ("i1", "exploit", ["option-volatility"]),
+        ("i2", "explore", ["short-interest"]),
+        ("i3", "exploit", ["price-momentum", "option-volatility"]),
+    ]
     for n, (idea, lane, subs) in enumerate(ideas, 1):
         add("idea.refined", {"title": f"idea {n}", "subcategories": subs}, idea, lane)
         add("retrieval.pack_built", {"subcategories": subs, "subcategory_names": names}, idea, lane)
@@ -53,33 +80,116 @@ def script() -> list[dict[str, Any]]:
                 idea,
                 lane,
             )
-            add("budget.fallback_applied", {"stage": "fields", "from_k": 40, "to_k": 20, "tokens_before": 14000,
-                                            "tokens_after": 9000, "fallback_count": 1}, idea, lane)  # fmt: skip
+            add(
+                "budget.fallback_applied",
+                {
+                    "stage": "fields",
+                    "from_k": 40,
+                    "to_k": 20,
+                    "tokens_before": 14000,
+                    "tokens_after": 9000,
+                    "fallback_count": 1,
+                },
+                idea,
+                lane,
+            )
         add("budget.check_passed", {"prompt_tokens": 3000 + 500 * n, "completion_tokens": 800}, idea, lane)
-        add("budget.reserved", {"reservation_id": f"r{n}", "tokens": 4000 + 500 * n, "cost": "0.01",
-                                "scopes": ["batch", f"lane:b1:{lane}", "day:2027-01-15@UTC"]}, idea, lane)  # fmt: skip
+        add(
+            "budget.reserved",
+            {
+                "reservation_id": f"r{n}",
+                "tokens": 4000 + 500 * n,
+                "cost": "0.01",
+                "scopes": ["batch", f"lane:b1:{lane}", "day:2027-01-15@UTC"],
+            },
+            idea,
+            lane,
+        )
         prompt, completion = 3000 + 400 * n, 600 + 50 * n
-        add("llm.call", {"prompt_tokens": prompt, "completion_tokens": completion, "cost": f"0.00{n}",
-                         "cache_hit": False}, idea, lane)  # fmt: skip
-        add("budget.settled", {"reservation_id": f"r{n}", "prompt_tokens": prompt, "completion_tokens": completion,
-                               "total_tokens": prompt + completion, "cost": f"0.00{n}"}, idea, lane)  # fmt: skip
-        add("candidate.created", {"candidate_id": f"c{n}", "expression": f"rank(ts_mean(close, {n * 5}))",
-                                  "valid": True, "subcategories": subs, "fields": ["close"],
-                                  "operators": ["rank", "ts_mean"]}, idea, lane)  # fmt: skip
-    add("candidate.created", {"candidate_id": "c_bad", "expression": "rank(", "valid": False,
-                              "subcategories": ["news-sentiment"], "fields": [], "operators": []}, "i3", "exploit")  # fmt: skip
-    for n, outcome in ((1, "pass"), (2, "fail"), (3, "error")):
+        add(
+            "llm.call",
+            {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "cost": f"0.00{n}",
+                "cache_hit": False,
+            },
+            idea,
+            lane,
+        )
+        add(
+            "budget.settled",
+            {
+                "reservation_id": f"r{n}",
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+                "cost": f"0.00{n}",
+            },
+            idea,
+            lane,
+        )
+        add(
+            "candidate.created",
+            {
+                "candidate_id": f"c{n}",
+                "expression": f"rank(ts_mean(close, {n * 5}))",
+                "valid": True,
+                "subcategories": subs,
+                "fields": ["close"],
+                "operators": ["rank", "ts_mean"],
+            },
+            idea,
+            lane,
+        )
+    add(
+        "candidate.created",
+        {
+            "candidate_id": "c_bad",
+            "expression": "rank(",
+            "valid": False,
+            "subcategories": ["news-sentiment"],
+            "fields": [],
+            "operators": [],
+        },
+        "i3",
+        "exploit",
+    )
+    for n in (1, 2, 3):
         add("simulation.submitted", {"candidate_id": f"c{n}", "backend": "local"}, f"i{n}", ideas[n - 1][1])
     for n, outcome in ((1, "pass"), (2, "fail"), (3, "error")):
         if outcome == "error":
-            add("simulation.failed", {"candidate_id": f"c{n}", "error_code": "TIMEOUT", "message": "no answer",
-                                      "total_s": 4.0}, f"i{n}", ideas[n - 1][1])  # fmt: skip
+            add(
+                "simulation.failed",
+                {"candidate_id": f"c{n}", "error_code": "TIMEOUT", "message": "no answer", "total_s": 4.0},
+                f"i{n}",
+                ideas[n - 1][1],
+            )
         else:
-            add("simulation.completed", {"candidate_id": f"c{n}", "sharpe": 1.6 if n == 1 else 0.4,
-                                         "fitness": 1.2 if n == 1 else 0.2, "passed": outcome == "pass",
-                                         "total_s": 2.0 + n}, f"i{n}", ideas[n - 1][1])  # fmt: skip
-    add("kpi.batch", {"batch_id": "b1", "candidates": 4, "valid": 3, "coverage": 3, "coverage_share": 0.15,
-                      "novelty": 0.3333, "structural_novelty": 0.6667})  # fmt: skip
+            add(
+                "simulation.completed",
+                {
+                    "candidate_id": f"c{n}",
+                    "sharpe": 1.6 if n == 1 else 0.4,
+                    "fitness": 1.2 if n == 1 else 0.2,
+                    "passed": outcome == "pass",
+                    "total_s": 2.0 + n,
+                },
+                f"i{n}",
+                ideas[n - 1][1],
+            )
+    add(
+        "kpi.batch",
+        {
+            "batch_id": "b1",
+            "candidates": 4,
+            "valid": 3,
+            "coverage": 3,
+            "coverage_share": 0.15,
+            "novelty": 0.3333,
+            "structural_novelty": 0.6667,
+        },
+    )
     add("cycle_completed", {"status": "completed", "candidates": 4})
     return rows
 
