@@ -9,6 +9,8 @@ import { Api, wsBase } from "@/lib/api";
 import type { RunSummary } from "@/lib/api-types";
 import { fmtClock, fmtPct } from "@/lib/format";
 import { MAX_LEVEL } from "@/lib/governor";
+import { statusLabel } from "@/lib/labels";
+import { runStatus } from "@/lib/reducer";
 import { Replay } from "@/lib/replay";
 import { HudRuntime } from "@/lib/runtime";
 import { LiveStream, type SocketLike } from "@/lib/stream";
@@ -122,7 +124,7 @@ export default function Hud() {
         .allEvents(selected, (n) => !cancelled && setReplayLoad(`loading events… ${n}`))
         .then((events) => {
           if (cancelled) return;
-          rt.startReplay(new Replay(selected, events), true);
+          rt.startReplay(new Replay(selected, events, (id, at) => api.statusAt(id, at)), true);
           setReplayLoad(null);
         })
         .catch((e) => !cancelled && setReplayLoad(`replay failed: ${(e as Error).message}`));
@@ -215,7 +217,7 @@ function HudLayout({
           <div className="absolute left-3 top-2 pointer-events-none">
             <div className="panel-title">Holographic token gauge</div>
             <div className="num text-[10px] text-cyan-300/50 mt-1">
-              {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : (rt.state.server?.status ?? rt.state.acc.status)}
+              {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : statusLabel(runStatus(rt.state))}
             </div>
           </div>
           <div className="absolute left-3 bottom-3 w-[210px] pointer-events-none p-2 -m-2" style={{ background: "linear-gradient(90deg, rgba(3,10,20,0.75), rgba(3,10,20,0))" }}>

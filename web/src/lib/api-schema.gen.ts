@@ -377,8 +377,11 @@ export interface components {
             coverage_share: number;
             /** Novelty */
             novelty: number;
-            /** Structural Novelty */
-            structural_novelty: number;
+            /**
+             * Structural Novelty
+             * @description From kpi.batch only; null before the run's first kpi.batch.
+             */
+            structural_novelty: number | null;
         };
         /** KpiBatch */
         KpiBatch: {
@@ -475,6 +478,11 @@ export interface components {
         /** Reactor */
         Reactor: {
             core: components["schemas"]["Core"];
+            /**
+             * Exhaustion Scope
+             * @description The scope the forecast is about.
+             */
+            exhaustion_scope: string | null;
             /** Injections */
             injections: components["schemas"]["Injection"][];
             kpi: components["schemas"]["Kpi"];
@@ -494,7 +502,10 @@ export interface components {
             /** Rings */
             rings: components["schemas"]["Ring"][];
             simulation: components["schemas"]["SimulationSummary"];
-            /** Time To Exhaustion S */
+            /**
+             * Time To Exhaustion S
+             * @description Seconds until exhaustion_scope runs out at its current velocity; null when finished or idle.
+             */
             time_to_exhaustion_s: number | null;
             totals: components["schemas"]["Totals"];
             velocity: components["schemas"]["Velocity"];
@@ -506,6 +517,11 @@ export interface components {
         ReactorStatus: {
             /** As Of */
             as_of: number;
+            /**
+             * At
+             * @description Replay: the event id asked for with ?at=.
+             */
+            at?: number | null;
             budget?: components["schemas"]["BudgetView"] | null;
             /** Cursor */
             cursor: number;
@@ -655,14 +671,28 @@ export interface components {
         /** SimulationSummary */
         SimulationSummary: {
             best: components["schemas"]["BestResult"] | null;
-            /** Done */
+            /**
+             * Done
+             * @description Completed simulations: passed + failed.
+             */
             done: number;
-            /** Failed */
+            /**
+             * Errors
+             * @description Could not be scored (simulation.failed).
+             */
+            errors: number;
+            /**
+             * Failed
+             * @description Completed but not passing (below the thresholds).
+             */
             failed: number;
             /** In Flight */
             in_flight: number;
             latency_s: components["schemas"]["Latency"];
-            /** Passed */
+            /**
+             * Passed
+             * @description Completed and passing the checks.
+             */
             passed: number;
         };
         /** Totals */
@@ -841,6 +871,8 @@ export interface operations {
             query?: {
                 /** @description both (default), chart (series/gauges/flags) or reactor (HUD). */
                 format?: "both" | "chart" | "reactor";
+                /** @description Replay: the view exactly as it was right after this event id (what the live view showed then). Omit for now. */
+                at?: number | null;
             };
             header?: never;
             path: {
@@ -998,6 +1030,8 @@ export interface operations {
             query?: {
                 /** @description both (default), chart (series/gauges/flags) or reactor (HUD). */
                 format?: "both" | "chart" | "reactor";
+                /** @description Replay: the view exactly as it was right after this event id (what the live view showed then). Omit for now. */
+                at?: number | null;
             };
             header?: never;
             path: {
@@ -1051,6 +1085,8 @@ export interface operations {
             query?: {
                 /** @description both (default), chart (series/gauges/flags) or reactor (HUD). */
                 format?: "both" | "chart" | "reactor";
+                /** @description Replay: the view exactly as it was right after this event id (what the live view showed then). Omit for now. */
+                at?: number | null;
             };
             header?: never;
             path: {

@@ -60,6 +60,11 @@ export class Api {
     return (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/reactor_status?format=both`)) as ReactorStatus;
   }
 
+  /** What the live view showed right after event `at` (the server folds; the HUD only shows). */
+  async statusAt(runId: string, at: number): Promise<ReactorStatus> {
+    return (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/reactor_status?format=both&at=${at}`)) as ReactorStatus;
+  }
+
   async eventsPage(runId: string, after: number, limit = 1000): Promise<EventsPage> {
     const json = await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/events?after=${after}&limit=${limit}`);
     return normaliseEventsPage(json, after, limit);
