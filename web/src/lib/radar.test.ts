@@ -43,6 +43,8 @@ describe("placeLabels", () => {
         const blips = placeBlips(scans, 0.7, R);
         const labels = placeLabels(blips, size, (b) => polar(size / 2, b.radius, b.angle), measure);
         for (const l of labels) {
+          expect(l.y).toBeGreaterThanOrEqual(22); // clear of the EXPLOIT / EXPLORE headers
+          expect(l.y + l.h).toBeLessThanOrEqual(size - 18);
           expect(l.x).toBeGreaterThanOrEqual(0);
           expect(l.x + l.w).toBeLessThanOrEqual(size);
         }

@@ -53,6 +53,8 @@ export interface LabelBox {
 }
 
 const LABEL_H = 14;
+const BAND_TOP = 22;
+const BAND_BOTTOM = 18;
 const GAP = 13;
 const MAX_NAME = 18;
 
@@ -95,7 +97,8 @@ export function placeLabels(
         for (const dy of [0, -LABEL_H, LABEL_H, -2 * LABEL_H, 2 * LABEL_H]) {
           const left = side > 0 ? x + GAP : x - GAP - w;
           const box = { x: left, y: y + dy - LABEL_H / 2, w, h: LABEL_H };
-          if (box.x < 0 || box.x + w > size || box.y < 0 || box.y + LABEL_H > size) continue;
+          // inside the box, clear of the lane headers (top) and the target/in-flight line (bottom)
+          if (box.x < 0 || box.x + w > size || box.y < BAND_TOP || box.y + LABEL_H > size - BAND_BOTTOM) continue;
           if (placed.some((p) => hits(p, box))) continue;
           if (dots.some((d, i) => blips[i]!.key !== b.key && hits(d, box))) continue;
           done = { key: b.key, text, full, dx: left - x, dy, ...box };

@@ -265,7 +265,9 @@ export class HudRuntime {
       particles: this.particles.count,
       particlesSpawned: this.particles.totalSpawned,
       graphNodes: st.graph.size,
-      replay: this.replay ? { t: this.replay.t, t0: this.replay.t0, t1: this.replay.t1, applied: this.replay.applied, playing: this.playing } : null,
+      replay: this.replay
+        ? { t: this.replay.t, t0: this.replay.t0, t1: this.replay.t1, applied: this.replay.applied, at: this.replay.at, shownAt: this.replay.shownAt, playing: this.playing }
+        : null,
     };
   }
 }
