@@ -33,7 +33,7 @@ RECENT_EVENTS = 1000  # per run, for stream snapshots / updates
 SNAPSHOT_EVENTS = 200
 UPDATE_EVENTS = 2000
 STATUS_MAX_AGE_S = 0.25  # a running run's cached status is recomputed at least this often
-CHECKPOINT_EVERY = 5000  # run events between two stored checkpoints of the reducer
+CHECKPOINT_EVERY = 2500  # run events between two stored checkpoints of the reducer
 LATEST_SCAN = 200  # runs looked at (newest first) to find the one "follow latest" shows
 NOT_FOLLOWED = frozenset({"estimate"})
 REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
@@ -155,9 +155,10 @@ def _fold_range(
     checkpoint every ``CHECKPOINT_EVERY`` events when ``checkpoints`` is given (worker thread)."""
     last_saved = view.event_count
     while True:
-        page = store.events(view.run_id, after=view.cursor, limit=FOLD_PAGE)
-        if upto is not None:
-            page = [e for e in page if e.id <= upto]
+        if upto is None:
+            page = store.events(view.run_id, after=view.cursor, limit=FOLD_PAGE)
+        else:
+            page = CheckpointStore(store).events_between(view.run_id, view.cursor, upto, FOLD_PAGE)
         for event in page:
             view.apply(event)
             if on_event is not None:

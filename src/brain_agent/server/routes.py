@@ -182,10 +182,10 @@ async def list_candidates(request: Request, run_id: RunId) -> dict[str, Any]:
     "/runs/{run_id}/simulations",
     response_model=schemas.SimulationList,
     responses=ERRORS,
-    summary="The run's simulations (from simulation.* events), in submission order",
+    summary="The run's newest simulations (from simulation.* events; the view keeps 1,000), oldest first",
 )
 async def list_simulations(
-    request: Request, run_id: RunId, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+    request: Request, run_id: RunId, limit: Annotated[int, Query(ge=1, le=1000)] = 1000
 ) -> dict[str, Any]:
     entry = await hub_of(request).entry(run_id)
     reactor = entry.view.snapshot(time.time(), status=entry.status, fmt="reactor")["reactor"]

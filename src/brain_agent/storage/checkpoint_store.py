@@ -79,3 +79,11 @@ class CheckpointStore:
             (run_id, upto, limit),
         ).fetchall()
         return [event_from_row(row) for row in reversed(rows)]
+
+    def events_between(self, run_id: str, after: int, upto: int, limit: int) -> list[Event]:
+        """The run's events with ``after < id <= upto``, oldest first, at most ``limit``."""
+        rows = self.store.conn.execute(
+            "SELECT * FROM events WHERE run_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+            (run_id, after, upto, limit),
+        ).fetchall()
+        return [event_from_row(row) for row in rows]

@@ -47,6 +47,12 @@ FEED_SHOWN = 12
 MAX_SCANNING = 24
 MAX_LATENCIES = 1000
 MAX_KPI_BATCHES = 500
+# State is bounded by what is in flight, not by the run's length (so a checkpoint of a 1,000,000-event
+# run is as small as one of a 1,000-event run): finished ideas, simulations and candidates are
+# forgotten past these counts, newest kept.
+MAX_SIMULATIONS = 1000  # records kept for GET /simulations (its default limit)
+MAX_OPEN_CANDIDATES = 5000  # candidates not yet simulated (their idea and expression)
+MAX_FINISHED_IDEAS = 5000  # ids of finished ideas remembered (a late event does not count them again)
 SECTORS = 12
 
 Format = Literal["both", "chart", "reactor"]
@@ -162,8 +168,17 @@ class _Idea:
     lane: str | None
     subcategories: list[str] = field(default_factory=list)
     done: bool = False
-    candidates: set[str] = field(default_factory=set)
+    candidates: set[str] = field(default_factory=set)  # not yet simulated to the end
+    simulated: int = 0
     last_seen: int = 0
+
+
+def _put(d: dict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Insert as newest; drop the oldest entries past ``limit``."""
+    d.pop(key, None)
+    d[key] = value
+    while len(d) > limit:
+        del d[next(iter(d))]
 
 
 @dataclass
@@ -232,7 +247,8 @@ class RunView:
         self.pulse: deque[dict[str, Any]] = deque(maxlen=MAX_PULSE)
         self._recent_costs: deque[Decimal] = deque(maxlen=10)
         # ideas, radar
-        self.ideas: dict[str, _Idea] = {}
+        self.ideas: dict[str, _Idea] = {}  # ideas not finished yet
+        self._finished_ideas: dict[str, None] = {}  # the newest MAX_FINISHED_IDEAS finished ids
         self.active_ideas: dict[str, None] = {}  # not-done ideas, least recently seen first
         self.lane_ideas: dict[str, int] = {}
         self.feed: deque[str] = deque(maxlen=MAX_FEED)
@@ -287,7 +303,8 @@ class RunView:
         if idea is None:
             idea = _Idea(lane=event.lane)
             self.ideas[event.idea_id] = idea
-            if event.lane:
+            seen_before = self._finished_ideas.pop(event.idea_id, 0) is None  # e.g. a deferred idea retried
+            if event.lane and not seen_before:
                 self.lane_ideas[event.lane] = self.lane_ideas.get(event.lane, 0) + 1
         elif event.lane and not idea.lane:
             idea.lane = event.lane
@@ -299,9 +316,10 @@ class RunView:
         return idea
 
     def _finish_idea(self, idea_id: str) -> None:
-        idea = self.ideas.get(idea_id)
+        idea = self.ideas.pop(idea_id, None)
         if idea is not None:
             idea.done = True
+            _put(self._finished_ideas, idea_id, None, MAX_FINISHED_IDEAS)
         self.active_ideas.pop(idea_id, None)
 
     def _scan(self, subcategories: list[str]) -> None:
@@ -869,13 +887,15 @@ def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     cid = _str(p.get("candidate_id"))
     if cid:
         if e.idea_id:
-            v.candidate_idea[cid] = e.idea_id
+            _put(v.candidate_idea, cid, e.idea_id, MAX_OPEN_CANDIDATES)
         if idea is not None:
             idea.candidates.add(cid)
         expression = _str(p.get("expression"))
         if expression:
-            v.expressions[cid] = expression
-    if valid:  # coverage and novelty count valid candidates only (as telemetry/kpi.py does)
+            _put(v.expressions, cid, expression, MAX_OPEN_CANDIDATES)
+    if (
+        valid and v.kpi is None
+    ):  # coverage and novelty of valid candidates (as telemetry/kpi.py), until kpi.batch
         v._subcategories_seen.update(_str_list(p.get("subcategories")))
         v._combos.add(
             (tuple(sorted(_str_list(p.get("operators")))), tuple(sorted(_str_list(p.get("fields")))))
@@ -883,6 +903,8 @@ def _on_candidate(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
 
 
 def _on_kpi(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
+    v._subcategories_seen.clear()  # from now on kpi.batch carries coverage and novelty
+    v._combos.clear()
     v.kpi = {
         "coverage": _int(p.get("coverage")),
         "coverage_share": _num(p.get("coverage_share")),
@@ -914,7 +936,7 @@ def _sim(v: RunView, e: Event, cid: str) -> dict[str, Any]:
             "finished_at": None,
             "progress": 0.0,
         }
-        v.simulations[cid] = record
+        _put(v.simulations, cid, record, MAX_SIMULATIONS)
     return record
 
 
@@ -927,7 +949,8 @@ def _on_sim_submitted(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     expression = _str(p.get("expression"))
     if expression:
         record["expression"] = expression
-        v.expressions.setdefault(cid, expression)
+        if cid not in v.expressions:
+            _put(v.expressions, cid, expression, MAX_OPEN_CANDIDATES)
     v.in_flight.add(cid)
 
 
@@ -972,22 +995,21 @@ def _on_sim_finished(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
                 "expression": v.expressions.get(cid, ""),
             }
         v.feed.append(f"Simulation {cid}: Sharpe {sharpe:.2f} {'PASS' if passed else 'FAIL'}")
-    idea_id = v.candidate_idea.get(cid)
+    v.expressions.pop(cid, None)  # simulated to the end: the record (if kept) holds the expression
+    idea_id = v.candidate_idea.pop(cid, None)
     idea = v.ideas.get(idea_id) if idea_id else None
-    if (
-        idea_id
-        and idea is not None
-        and idea.candidates
-        and all(c in v.simulations and c not in v.in_flight for c in idea.candidates)
-    ):
-        v._finish_idea(idea_id)
+    if idea_id and idea is not None and cid in idea.candidates:
+        idea.candidates.discard(cid)
+        idea.simulated += 1
+        if not idea.candidates:  # every candidate of the idea is simulated to the end
+            v._finish_idea(idea_id)
 
 
 def _on_cycle(v: RunView, e: Event, p: Mapping[str, Any]) -> None:
     status = _str(p.get("status"))
     v.status = status if status in FINISHED else "completed"
-    for idea in v.ideas.values():
-        idea.done = True
+    for idea_id in list(v.ideas):
+        v._finish_idea(idea_id)
     v.active_ideas.clear()
     v.feed.append(f"Cycle {status or 'completed'} · {_int(p.get('candidates'))} candidates")
 

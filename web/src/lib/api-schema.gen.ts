@@ -147,7 +147,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The run's simulations (from simulation.* events), in submission order */
+        /** The run's newest simulations (from simulation.* events; the view keeps 1,000), oldest first */
         get: operations["list_simulations_api_runs__run_id__simulations_get"];
         put?: never;
         post?: never;
