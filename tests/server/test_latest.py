@@ -19,8 +19,10 @@ def test_latest_skips_estimate_runs(db: Path) -> None:
     store.append_event(est, ev.METADATA_SYNC, {"budget": {"limits": {"batch": 1000}}}, step="pipeline")
     store.close()
     with TestClient(make_app(db), base_url=BASE) as client:
-        listed = [r["run_id"] for r in client.get("/api/runs").json()["runs"]]
+        body = client.get("/api/runs").json()
+        listed = [r["run_id"] for r in body["runs"]]
         assert listed[0] == est  # newest in the list ...
+        assert body["follow"] == "run_live"  # ... the server names the run to follow
         with client.websocket_connect(f"{WS_BASE}/api/stream/latest?format=reactor") as ws:
             first = json.loads(ws.receive_text())
     assert first["run_id"] == "run_live"  # ... but the HUD follows the newest batch

@@ -76,7 +76,7 @@ async def list_runs(request: Request, limit: Annotated[int, Query(ge=1, le=200)]
         entry = await hub.entry(row["run_id"], fresh=False)
         entry.row = row
         runs.append(_summary(entry, row["run_id"], now))
-    return {"runs": runs}
+    return {"runs": runs, "follow": await hub.latest()}
 
 
 @router.get("/runs/{run_id}", response_model=schemas.RunDetail, responses=ERRORS, summary="One run")

@@ -256,6 +256,10 @@ class RunDetail(RunSummary):
 
 class RunList(_Strict):
     runs: list[RunSummary]
+    follow: str | None = Field(
+        default=None,
+        description='The run "follow latest" shows: the newest batch run (estimate runs are never followed).',
+    )
 
 
 class EventOut(_Strict):
@@ -327,3 +331,63 @@ class Health(_Strict):
     poller: bool
     runs_cached: int
     subscribers: int
+
+
+# -- WebSocket messages (not routes: published as components so the HUD's types are generated) ------
+class StreamSnapshot(_Strict):
+    """First message on ``/api/runs/{run_id}/stream`` and ``/api/stream/latest`` (and after a run switch)."""
+
+    type: Literal["snapshot"]
+    cursor: int
+    run_id: str | None
+    truncated: bool = Field(description="Older events were left out: page them with GET .../events.")
+    status: ReactorStatus | None
+    events: list[EventOut]
+
+
+class StreamUpdate(_Strict):
+    """Coalesced events since the previous message, with the status after them."""
+
+    type: Literal["update"]
+    cursor: int
+    run_id: str | None
+    truncated: bool
+    status: ReactorStatus | None
+    events: list[EventOut]
+
+
+class StreamRun(_Strict):
+    """``/api/stream/latest``: a newer batch started; a snapshot of it follows."""
+
+    type: Literal["run"]
+    run_id: str
+
+
+class StreamError(_Strict):
+    type: Literal["error"]
+    error: ErrorBody
+
+
+class ReplaySeek(_Strict):
+    """Client → server on ``/api/runs/{run_id}/replay``."""
+
+    at: int = Field(ge=0, description="An event id: the view right after it is sent back.")
+
+
+class ReplayFrame(_Strict):
+    """Server → client on ``/api/runs/{run_id}/replay``: exactly ``reactor_status?at=``."""
+
+    type: Literal["replay"]
+    run_id: str
+    at: int
+    status: ReactorStatus
+
+
+STREAM_MODELS: tuple[type[BaseModel], ...] = (
+    StreamSnapshot,
+    StreamUpdate,
+    StreamRun,
+    StreamError,
+    ReplaySeek,
+    ReplayFrame,
+)

@@ -18,9 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from brain_agent.errors import NotFoundError, StoreError
+
+if TYPE_CHECKING:
+    from brain_agent.telemetry.event_models import EventPayload
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -202,7 +205,7 @@ class SQLiteStore:
     def append_event(
         self,
         run_id: str,
-        name: str,
+        name: str | EventPayload,
         payload: dict[str, Any] | None = None,
         *,
         step: str | None = None,
@@ -210,7 +213,16 @@ class SQLiteStore:
         lane: str | None = None,
         ts: float | None = None,
     ) -> int:
-        """Append one event and return its id (the cursor). The one write path for events."""
+        """Append one event and return its id (the cursor). The one write path for events.
+        ``name`` may be a typed payload model (``telemetry/event_models.py``) instead of a name and a
+        payload; either way the payload is checked against its model first."""
+        from brain_agent.telemetry.event_models import EventPayload, check_event  # storage imports alone
+
+        if isinstance(name, EventPayload):
+            model = name
+            payload = model.payload()
+            name = model.name
+        check_event(name, payload)
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO events (run_id, ts, name, step, idea_id, lane, payload) "

@@ -536,6 +536,33 @@ export interface components {
             /** Status */
             status: string;
         };
+        /**
+         * ReplayFrame
+         * @description Server → client on ``/api/runs/{run_id}/replay``: exactly ``reactor_status?at=``.
+         */
+        ReplayFrame: {
+            /** At */
+            at: number;
+            /** Run Id */
+            run_id: string;
+            status: components["schemas"]["ReactorStatus"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "replay";
+        };
+        /**
+         * ReplaySeek
+         * @description Client → server on ``/api/runs/{run_id}/replay``.
+         */
+        ReplaySeek: {
+            /**
+             * At
+             * @description An event id: the view right after it is sent back.
+             */
+            at: number;
+        };
         /** Ring */
         Ring: {
             /** Limit */
@@ -573,6 +600,11 @@ export interface components {
         };
         /** RunList */
         RunList: {
+            /**
+             * Follow
+             * @description The run "follow latest" shows: the newest batch run (estimate runs are never followed).
+             */
+            follow?: string | null;
             /** Runs */
             runs: components["schemas"]["RunSummary"][];
         };
@@ -694,6 +726,71 @@ export interface components {
              * @description Completed and passing the checks.
              */
             passed: number;
+        };
+        /** StreamError */
+        StreamError: {
+            error: components["schemas"]["ErrorBody"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "error";
+        };
+        /**
+         * StreamRun
+         * @description ``/api/stream/latest``: a newer batch started; a snapshot of it follows.
+         */
+        StreamRun: {
+            /** Run Id */
+            run_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "run";
+        };
+        /**
+         * StreamSnapshot
+         * @description First message on ``/api/runs/{run_id}/stream`` and ``/api/stream/latest`` (and after a run switch).
+         */
+        StreamSnapshot: {
+            /** Cursor */
+            cursor: number;
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+            /** Run Id */
+            run_id: string | null;
+            status: components["schemas"]["ReactorStatus"] | null;
+            /**
+             * Truncated
+             * @description Older events were left out: page them with GET .../events.
+             */
+            truncated: boolean;
+            /**
+             * Type
+             * @constant
+             */
+            type: "snapshot";
+        };
+        /**
+         * StreamUpdate
+         * @description Coalesced events since the previous message, with the status after them.
+         */
+        StreamUpdate: {
+            /** Cursor */
+            cursor: number;
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+            /** Run Id */
+            run_id: string | null;
+            status: components["schemas"]["ReactorStatus"] | null;
+            /** Truncated */
+            truncated: boolean;
+            /**
+             * Type
+             * @constant
+             */
+            type: "update";
         };
         /** Totals */
         Totals: {

@@ -56,6 +56,12 @@ export class Api {
     return normaliseRuns(await this.get(`${this.base}/api/runs`));
   }
 
+  /** The run "follow latest" shows (the newest batch; never an estimate run), as the server decides. */
+  async follow(): Promise<string | null> {
+    const json = (await this.get(`${this.base}/api/runs?limit=1`)) as { follow?: string | null };
+    return typeof json?.follow === "string" ? json.follow : null;
+  }
+
   async status(runId: string): Promise<ReactorStatus> {
     return (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/reactor_status?format=both`)) as ReactorStatus;
   }
