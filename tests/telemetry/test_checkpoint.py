@@ -46,7 +46,7 @@ def test_round_trip_gives_the_same_snapshot() -> None:
 
 def test_checkpoint_size_is_bounded_by_what_is_in_flight() -> None:
     small, big = _run(1500), _run(6000)
-    assert big.sim_counts["done"] == 6000 and big.lane_ideas == {"exploit": 3000, "explore": 3000}
-    assert len(big.ideas) == 0  # every idea finished: none kept
-    assert len(big.simulations) == MAX_SIMULATIONS
+    assert big.sims.counts["done"] == 6000 and big.radar.lane_ideas == {"exploit": 3000, "explore": 3000}
+    assert len(big.radar.ideas) == 0  # every idea finished: none kept
+    assert len(big.sims.records) == MAX_SIMULATIONS
     assert len(checkpoint.encode(big)) < 1.3 * len(checkpoint.encode(small))

@@ -16,8 +16,9 @@ from importlib import resources
 from typing import Any
 
 from brain_agent.telemetry import views
+from brain_agent.telemetry.views import budget, calls, candidates, radar, reducer, series, simulations
 
-FORMAT = 1
+FORMAT = 2
 _ALLOWED = {
     ("collections", "deque"),
     ("decimal", "Decimal"),
@@ -28,16 +29,26 @@ _ALLOWED = {
     ("builtins", "tuple"),
     ("copyreg", "_reconstructor"),
     ("builtins", "object"),
-    (views.__name__, "RunView"),
-    (views.__name__, "_Idea"),
-    (views.__name__, "_Bucket"),
+    (reducer.__name__, "RunView"),
+    (budget.__name__, "Budget"),
+    (calls.__name__, "Calls"),
+    (candidates.__name__, "Candidates"),
+    (radar.__name__, "Radar"),
+    (radar.__name__, "Idea"),
+    (series.__name__, "Series"),
+    (series.__name__, "Bucket"),
+    (simulations.__name__, "Simulations"),
 }
 
 
 def _version() -> str:
     digest = hashlib.sha256()
-    for name in ("views.py", "checkpoint.py", "events.py"):
-        digest.update((resources.files("brain_agent.telemetry") / name).read_bytes())
+    package = resources.files("brain_agent.telemetry")
+    for name in ("checkpoint.py", "events.py"):
+        digest.update((package / name).read_bytes())
+    for part in sorted((package / "views").iterdir(), key=lambda p: p.name):
+        if part.name.endswith(".py"):
+            digest.update(part.name.encode() + part.read_bytes())
     return f"{FORMAT}-{digest.hexdigest()[:16]}"
 
 
