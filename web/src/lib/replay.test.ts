@@ -40,6 +40,22 @@ describe("Replay", () => {
     expect(r.shownAt).toBe(goldenEvents[9]!.id);
   });
 
+  it("a jump made while a step is in flight still snaps when its own answer arrives", async () => {
+    const pending: { at: number; resolve: (s: ReactorStatus) => void }[] = [];
+    const r = new Replay(golden.run_id, goldenEvents, (_id, at) => new Promise((resolve) => pending.push({ at, resolve })));
+    const snaps: boolean[] = [];
+    r.onChange = (snap) => snaps.push(snap);
+    r.seek(goldenEvents[0]!.ts); // playing from the start
+    r.seek(goldenEvents[1]!.ts); // a small step: not a jump
+    r.seekFraction(1); // the user jumps to the end while the first answer is out
+    pending[0]!.resolve(await goldenStatusAt(golden.run_id, pending[0]!.at));
+    await new Promise((res) => setTimeout(res, 10));
+    pending[1]!.resolve(await goldenStatusAt(golden.run_id, pending[1]!.at));
+    await r.settled();
+    expect(pending[1]!.at).toBe(goldenEvents.at(-1)!.id);
+    expect(snaps.at(-1)).toBe(true); // the end is shown at once, not glided to
+  });
+
   it("fires the overlay only while playing, not when jumping", async () => {
     const jump = new Replay(golden.run_id, goldenEvents, goldenStatusAt);
     jump.seek(jump.t0);

@@ -103,7 +103,8 @@ export class Replay {
       try {
         const status = await this.statusAt(this.runId, at);
         const snap = this.pendingSnap;
-        this.pendingSnap = false;
+        if (this.wanted?.at === at) this.pendingSnap = false; // an older answer must not use up the jump
+
         reduce(this.state, { type: "status", status, live });
         this.shownAt = at;
         this.onChange(snap);
