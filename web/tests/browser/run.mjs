@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Browser tests of the built HUD (web/out) in real headless Chromium with SwiftShader WebGL2.
- * Against HUD_BASE_URL when set (e.g. the Python server), else against scripts/fake-server.mjs.
+ * Against HUD_BASE_URL when set (the pytest browser test), else against `brain-agent demo`.
  * Waits on window.__hud (frame counter, state), never on sleeps. Screenshots → test-artifacts/.
  */
 import { writeFileSync } from "node:fs";
@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { layoutAt, SIZES } from "./layout.mjs";
 import { ARTIFACTS, assert, checks, decodePng, hudState, launch, pixelStats, startServer, waitFrames } from "./lib.mjs";
 
-const server = await startServer({ speed: Number(process.env.FAKE_SPEED ?? 2) });
-console.log(`HUD browser tests against ${server.url}${server.fake ? " (fake server)" : ""}`);
+const server = await startServer();
+console.log(`HUD browser tests against ${server.url}`);
 const { page, errors, close } = await launch({ width: 1280, height: 720 });
 const c = checks();
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, name) });
@@ -125,19 +125,6 @@ try {
     assert(status === 200, `favicon ${href} → HTTP ${status}`);
     return href;
   });
-
-  if (server.fake) {
-    await c.run("websocket reconnects with backoff and resumes (fake server drop)", async () => {
-      const before = await hudState(page);
-      await page.evaluate(async (u) => fetch(`${u}/__fake/drop`, { method: "POST" }), server.url);
-      await page.waitForFunction(() => window.__hud?.snapshot?.().conn !== "live", null, { timeout: 10000, polling: 20 });
-      const during = (await hudState(page)).conn;
-      await page.waitForFunction(() => window.__hud?.snapshot?.().conn === "live", null, { timeout: 30000, polling: 100 });
-      const after = await hudState(page);
-      assert(after.cursor >= before.cursor, "cursor kept");
-      return `live → ${during} → live, cursor ${before.cursor} → ${after.cursor}`;
-    });
-  }
 
   await c.run("the core heats toward red near the limit", async () => {
     // the end of a run: a block (or a critical pressure) holds for the 30 s protection window
