@@ -134,3 +134,17 @@ def test_unknown_run_ids_leave_nothing_behind(db: Path) -> None:
         hub = app.state.hub
         assert hub._fold_locks == {}
         assert len(hub.entries) == 0
+
+
+def test_without_a_usable_checkpoint_table_views_still_work(tmp_path: Path) -> None:
+    db = tmp_path / "nocp.db"
+    store = SQLiteStore(db)
+    realistic_run(store, "run_n", ideas=30)
+    ids = [e.id for e in store.events("run_n", limit=100_000)]
+    store.conn.execute("DROP TABLE view_checkpoints")  # e.g. a store another tool damaged
+    store.close()
+    with TestClient(make_app(db, checkpoint_every=100), base_url=BASE) as client:
+        live = client.get("/api/runs/run_n/reactor_status")
+        mid = client.get("/api/runs/run_n/reactor_status", params={"at": ids[len(ids) // 2]})
+    assert live.status_code == 200 and live.json()["reactor"]["totals"]["calls"] == 30
+    assert mid.status_code == 200 and mid.json() == _expected(db, "run_n", ids[len(ids) // 2])

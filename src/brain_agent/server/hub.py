@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brain_agent.errors import NotFoundError
+from brain_agent.errors import NotFoundError, StoreError
 from brain_agent.storage.checkpoint_store import CheckpointStore
 from brain_agent.storage.sqlite_store import Event, SQLiteStore
 from brain_agent.telemetry import checkpoint
@@ -134,7 +136,11 @@ class Subscriber:
 
 def _restore(checkpoints: CheckpointStore, run_id: str, at: int | None) -> RunView:
     """The reducer at the nearest stored checkpoint (``<= at``), else a fresh one."""
-    found = checkpoints.nearest(run_id, checkpoint.VERSION, at)
+    try:
+        found = checkpoints.nearest(run_id, checkpoint.VERSION, at)
+    except (sqlite3.Error, StoreError) as exc:
+        log.warning("run %s: checkpoints unavailable: %s", run_id, exc)
+        found = None
     if found is not None:
         try:
             return checkpoint.decode(found.state)
@@ -148,11 +154,13 @@ def _fold_range(
     checkpoints: CheckpointStore | None,
     view: RunView,
     upto: int | None,
-    on_event: Any = None,
+    on_event: Callable[[Event], None] | None = None,
     every: int = CHECKPOINT_EVERY,
 ) -> int:
     """Fold the run's events after ``view.cursor`` (up to id ``upto``) into ``view``; store a
-    checkpoint every ``CHECKPOINT_EVERY`` events when ``checkpoints`` is given (worker thread)."""
+    checkpoint every ``every`` events when ``checkpoints`` is given (worker thread). Returns the
+    event count at the last stored checkpoint. A checkpoint that cannot be written (the store busy
+    or read-only) is logged and skipped: it is an optimisation, never a reason to fail a read."""
     last_saved = view.event_count
     while True:
         if upto is None:
@@ -164,10 +172,18 @@ def _fold_range(
             if on_event is not None:
                 on_event(event)
             if checkpoints is not None and view.event_count - last_saved >= every:
-                checkpoints.save(
-                    view.run_id, checkpoint.VERSION, view.cursor, view.event_count, checkpoint.encode(view)
-                )
                 last_saved = view.event_count
+                try:
+                    checkpoints.save(
+                        view.run_id,
+                        checkpoint.VERSION,
+                        view.cursor,
+                        view.event_count,
+                        checkpoint.encode(view),
+                    )
+                except (sqlite3.Error, StoreError) as exc:
+                    log.warning("run %s: checkpoints off for this fold: %s", view.run_id, exc)
+                    checkpoints = None
         if len(page) < FOLD_PAGE or (upto is not None and view.cursor >= upto):
             return last_saved
 
@@ -235,7 +251,8 @@ class Hub:
         self._sync_lock = asyncio.Lock()
         self._fold_locks: dict[str, asyncio.Lock] = {}
         self.checkpoints = CheckpointStore(self.store)
-        self.checkpoints.drop_stale(checkpoint.VERSION)
+        with contextlib.suppress(sqlite3.Error, StoreError):  # derived data: a read-only store still serves
+            self.checkpoints.drop_stale(checkpoint.VERSION)
         self._replay_lock = asyncio.Lock()
         self._replay_views: dict[tuple[str, int], RunView] = {}  # (run_id, cursor) → view, LRU order
         self._known_runs: set[str] = set()
