@@ -1,9 +1,13 @@
 """Dashboard server speed: ``python benchmarks/bench_server.py [--events 1000000] [--clients 50]``.
 
 1. reactor_status latency on a run with N events (target p95 <= 20 ms), after the one-time fold.
-2. append-to-push latency with C WebSocket clients on a real uvicorn, events appended by another
+2. first look: the first reactor_status after a server (re)start, once with no checkpoints (the fold
+   that writes them) and then on several fresh servers that start from the stored checkpoints
+   (target <= 1 s); replay ``?at=`` at random events of the run (target p95 <= 200 ms).
+3. 20,000 requests for unknown run ids: the server's resident memory before and after.
+4. append-to-push latency with C WebSocket clients on a real uvicorn, events appended by another
    process (target p95 <= 100 ms). Latency = receive time - the event's ``ts`` (same host clock).
-3. events/s ingested by the server's poller while it serves those clients.
+5. events/s ingested by the server's poller while it serves those clients.
 Prints a table and writes JSON to benchmarks/results/bench_server.json.
 """
 
@@ -26,6 +30,7 @@ from typing import Any
 import httpx
 import websockets
 
+from brain_agent.storage.checkpoint_store import CheckpointStore
 from brain_agent.storage.sqlite_store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +97,67 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError("server did not start")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def first_look(db: Path, run_id: str, restarts: int, seeks: int) -> dict[str, Any]:
+    """First reactor_status per fresh server (from checkpoints) and ``?at=`` latency."""
+    import random
+
+    firsts: list[float] = []
+    at_ms: list[float] = []
+    rng = random.Random(7)
+    store = SQLiteStore(db)
+    lo, hi = store.events(run_id, limit=1)[0].id, store.last_event_id(run_id)
+    rows, size = CheckpointStore(store).size(run_id)
+    store.close()
+    for i in range(restarts):
+        port = free_port()
+        proc = start_server(db, port)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
+                t = time.perf_counter()
+                assert http.get(f"/api/runs/{run_id}/reactor_status").status_code == 200
+                firsts.append(time.perf_counter() - t)
+                if i == 0:
+                    for _ in range(seeks):
+                        at = rng.randint(lo, hi)
+                        t = time.perf_counter()
+                        r = http.get(f"/api/runs/{run_id}/reactor_status", params={"at": at})
+                        at_ms.append((time.perf_counter() - t) * 1000)
+                        assert r.status_code == 200 and r.json()["at"] == at
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return {
+        "checkpoints": rows,
+        "checkpoint_bytes": size,
+        "first_status_s": {"median": round(statistics.median(firsts), 3), "max": round(max(firsts), 3),
+                           "runs": [round(x, 3) for x in firsts]},
+        "at_ms": {"p50": round(pct(at_ms, 0.5), 1), "p95": round(pct(at_ms, 0.95), 1),
+                  "max": round(max(at_ms), 1), "n": len(at_ms)},
+    }  # fmt: skip
+
+
+def unknown_ids(base: str, pid: int, n: int) -> dict[str, Any]:
+    """n requests for run ids that do not exist: resident memory must not grow with n."""
+    before = rss_kb(pid)
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for i in range(n // 10):  # warm-up: allocator pools, route caches
+            http.get(f"/api/runs/warm{i}/reactor_status")
+        warm = rss_kb(pid)
+        for i in range(n):
+            assert http.get(f"/api/runs/missing{i}/reactor_status").status_code == 404
+        health = http.get("/api/health").json()
+    after = rss_kb(pid)
+    return {"requests": n, "rss_kb_start": before, "rss_kb_after_warmup": warm, "rss_kb_after": after,
+            "growth_kb": after - warm, "runs_cached": health["runs_cached"]}  # fmt: skip
 
 
 def bench_status(base: str, run_id: str, requests: int) -> dict[str, Any]:
@@ -174,6 +240,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--restarts", type=int, default=5, help="fresh servers for the first-look median")
+    parser.add_argument("--seeks", type=int, default=100, help="?at= requests at random events")
+    parser.add_argument("--unknown", type=int, default=20_000, help="requests for unknown run ids")
+    parser.add_argument("--skip-push", action="store_true", help="skip the WebSocket push benchmarks")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_server.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
@@ -185,12 +255,16 @@ def main() -> int:
         proc = start_server(db, port)
         try:
             status = bench_status(f"http://127.0.0.1:{port}", run_id, args.requests)
+            unknown = unknown_ids(f"http://127.0.0.1:{port}", proc.pid, args.unknown)
             ws_base = f"ws://127.0.0.1:{port}"
-            steady = asyncio.run(bench_push(ws_base, db, args.clients, 2000, 200.0))
-            flood = asyncio.run(bench_push(ws_base, db, args.clients, 20_000, 0.0))
+            steady = flood = None
+            if not args.skip_push:
+                steady = asyncio.run(bench_push(ws_base, db, args.clients, 2000, 200.0))
+                flood = asyncio.run(bench_push(ws_base, db, args.clients, 20_000, 0.0))
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+        look = first_look(db, run_id, args.restarts, args.seeks)
     result = {
         "machine": {
             "python": platform.python_version(),
@@ -199,6 +273,8 @@ def main() -> int:
         },
         "build_store_s": round(build_s, 1),
         "reactor_status": status,
+        "first_look": look,
+        "unknown_run_ids": unknown,
         "push_steady": steady,
         "push_flood": flood,
     }
@@ -210,15 +286,25 @@ def main() -> int:
             f"{status['both_ms']['p95']} ms",
         ),
         ("  p50 / format=reactor p95", f"{status['both_ms']['p50']} ms / {status['reactor_ms']['p95']} ms"),
-        ("  first request (one-time fold)", f"{status['first_request_fold_s']} s"),
-        (f"append->push p95, {steady['clients']} clients, 200 ev/s (target <= 100 ms)",
-         f"{steady['push_ms']['p95']} ms"),
-        ("  p50 / p99", f"{steady['push_ms']['p50']} / {steady['push_ms']['p99']} ms"),
-        (f"ingest while serving {flood['clients']} clients (writer flat out)",
-         f"{flood['delivered_events_per_s_per_client']} ev/s"),
-        ("  writer rate / push p95 under flood",
-         f"{flood['writer_events_per_s']} ev/s / {flood['push_ms']['p95']} ms"),
+        ("  first request, no checkpoints yet (folds, writes them)", f"{status['first_request_fold_s']} s"),
+        (f"first reactor_status, fresh server, median of {len(look['first_status_s']['runs'])} (<= 1 s)",
+         f"{look['first_status_s']['median']} s (max {look['first_status_s']['max']} s)"),
+        (f"?at= random event, p95 of {look['at_ms']['n']} (target <= 200 ms)",
+         f"{look['at_ms']['p95']} ms (p50 {look['at_ms']['p50']} ms)"),
+        ("  checkpoints stored", f"{look['checkpoints']} rows, {look['checkpoint_bytes'] / 1e6:.1f} MB"),
+        (f"{unknown['requests']} unknown run ids: RSS growth after warm-up",
+         f"{unknown['growth_kb']} kB (runs cached {unknown['runs_cached']})"),
     ]  # fmt: skip
+    if steady and flood:
+        rows += [
+            (f"append->push p95, {steady['clients']} clients, 200 ev/s (target <= 100 ms)",
+             f"{steady['push_ms']['p95']} ms"),
+            ("  p50 / p99", f"{steady['push_ms']['p50']} / {steady['push_ms']['p99']} ms"),
+            (f"ingest while serving {flood['clients']} clients (writer flat out)",
+             f"{flood['delivered_events_per_s_per_client']} ev/s"),
+            ("  writer rate / push p95 under flood",
+             f"{flood['writer_events_per_s']} ev/s / {flood['push_ms']['p95']} ms"),
+        ]  # fmt: skip
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

@@ -12,11 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from brain_agent import __version__
 from brain_agent.errors import BrainAgentError
-from brain_agent.server import routes, stream
+from brain_agent.server import routes, schemas, stream
 from brain_agent.server.hub import Hub
 from brain_agent.server.security import SecurityMiddleware
 from brain_agent.server.settings import ServerSettings
@@ -84,9 +85,35 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _publish_stream_models(app: FastAPI) -> None:
+    """Add the WebSocket message models to the OpenAPI components (they have no route of their own),
+    so docs/openapi.json describes them and the HUD's types are generated from it."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = base()
+        _, top = models_json_schema(
+            [(m, "serialization") for m in schemas.STREAM_MODELS], ref_template="#/components/schemas/{model}"
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in top.get("$defs", {}).items():
+            components.setdefault(name, definition)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The ASGI app. Opens (and migrates) the store now; the poller runs while the app is up."""
-    hub = Hub(settings.db, poll_interval_s=settings.poll_interval_s, heartbeat_s=settings.heartbeat_s)
+    hub = Hub(
+        settings.db,
+        poll_interval_s=settings.poll_interval_s,
+        heartbeat_s=settings.heartbeat_s,
+        checkpoint_every=settings.checkpoint_every,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +132,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.hub = hub
     app.state.settings = settings
+    _publish_stream_models(app)
     _install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(stream.router)

@@ -14,13 +14,16 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brain_agent.errors import NotFoundError
+from brain_agent.errors import NotFoundError, StoreError
 from brain_agent.storage import Store, open_store
+from brain_agent.storage.checkpoint_store import CheckpointStore
 from brain_agent.storage.records import Event
+from brain_agent.telemetry import checkpoint
 from brain_agent.telemetry import events as ev
 from brain_agent.telemetry.views import Extra, Format, RunView
 
@@ -32,6 +35,10 @@ RECENT_EVENTS = 1000  # per run, for stream snapshots / updates
 SNAPSHOT_EVENTS = 200
 UPDATE_EVENTS = 2000
 STATUS_MAX_AGE_S = 0.25  # a running run's cached status is recomputed at least this often
+CHECKPOINT_EVERY = 1000  # run events between two stored checkpoints of the reducer
+LATEST_SCAN = 200  # runs looked at (newest first) to find the one "follow latest" shows
+NOT_FOLLOWED = frozenset({"estimate"})
+REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
 
 
 def _dumps(value: Any) -> str:
@@ -61,6 +68,8 @@ class RunEntry:
     recent: deque[_Recent] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
     subscribers: set[Subscriber] = field(default_factory=set)
     _status: dict[str, tuple[int, float, str]] = field(default_factory=dict)
+    checkpointed_events: int = 0  # view.event_count at the last stored checkpoint
+    checkpoint_every: int = CHECKPOINT_EVERY
 
     def apply(self, event: Event) -> bool:
         if event.id <= self.view.cursor:
@@ -68,6 +77,10 @@ class RunEntry:
         self.view.apply(event)
         self.recent.append(_Recent(event))
         return True
+
+    @property
+    def checkpoint_due(self) -> bool:
+        return self.view.event_count - self.checkpointed_events >= self.checkpoint_every
 
     @property
     def status(self) -> str:
@@ -121,27 +134,111 @@ class Subscriber:
         self.wake = asyncio.Event()
 
 
-def _fold(store: Store, run_id: str) -> RunEntry:
-    """Fold a run's whole history once (worker thread)."""
+def _restore(checkpoints: CheckpointStore, run_id: str, at: int | None) -> RunView:
+    """The reducer at the nearest stored checkpoint (``<= at``), else a fresh one."""
+    try:
+        found = checkpoints.nearest(run_id, checkpoint.VERSION, at)
+    except StoreError as exc:
+        log.warning("run %s: checkpoints unavailable: %s", run_id, exc)
+        found = None
+    if found is not None:
+        try:
+            return checkpoint.decode(found.state)
+        except checkpoint.CheckpointError as exc:
+            log.warning("run %s: ignoring checkpoint at %d: %s", run_id, found.cursor, exc)
+    return RunView(run_id)
+
+
+def _fold_range(
+    store: Store,
+    checkpoints: CheckpointStore | None,
+    view: RunView,
+    upto: int | None,
+    on_event: Callable[[Event], None] | None = None,
+    every: int = CHECKPOINT_EVERY,
+) -> int:
+    """Fold the run's events after ``view.cursor`` (up to id ``upto``) into ``view``; store a
+    checkpoint every ``every`` events when ``checkpoints`` is given (worker thread). Returns the
+    event count at the last stored checkpoint. A checkpoint that cannot be written (the store busy
+    or read-only) is logged and skipped: it is an optimisation, never a reason to fail a read."""
+    last_saved = view.event_count
+    while True:
+        if upto is None:
+            page = store.events(view.run_id, after=view.cursor, limit=FOLD_PAGE)
+        else:
+            page = CheckpointStore(store).events_between(view.run_id, view.cursor, upto, FOLD_PAGE)
+        for event in page:
+            view.apply(event)
+            if on_event is not None:
+                on_event(event)
+            if checkpoints is not None and view.event_count - last_saved >= every:
+                last_saved = view.event_count
+                try:
+                    checkpoints.save(
+                        view.run_id,
+                        checkpoint.VERSION,
+                        view.cursor,
+                        view.event_count,
+                        checkpoint.encode(view),
+                    )
+                except StoreError as exc:
+                    log.warning("run %s: checkpoints off for this fold: %s", view.run_id, exc)
+                    checkpoints = None
+        if len(page) < FOLD_PAGE or (upto is not None and view.cursor >= upto):
+            return last_saved
+
+
+def _fold(store: Store, checkpoints: CheckpointStore, run_id: str, every: int) -> RunEntry:
+    """A run's live entry: the latest checkpoint plus the events after it (worker thread)."""
     try:
         row: dict[str, Any] | None = store.get_run(run_id)
     except NotFoundError:
         row = None
         if store.last_event_id(run_id) == 0:
             raise
-    entry = RunEntry(view=RunView(run_id), row=row)
-    after = 0
-    while True:
-        page = store.events(run_id, after=after, limit=FOLD_PAGE)
-        for event in page:
-            entry.apply(event)
-        if len(page) < FOLD_PAGE:
-            return entry
-        after = page[-1].id
+    view = _restore(checkpoints, run_id, None)
+    entry = RunEntry(view=view, row=row, checkpointed_events=view.event_count, checkpoint_every=every)
+    entry.recent.extend(_Recent(e) for e in checkpoints.events_before(run_id, view.cursor, RECENT_EVENTS))
+    entry.checkpointed_events = _fold_range(
+        store, checkpoints, view, None, lambda e: entry.recent.append(_Recent(e)), every
+    )
+    return entry
+
+
+def _replay_fold(
+    store: Store, checkpoints: CheckpointStore, run_id: str, at: int, warm: RunView | None
+) -> RunView:
+    """The reducer as it was right after event ``at``: from ``warm`` (a replay view at or before
+    ``at``) or the nearest checkpoint, whichever is closer, plus the events in between."""
+    view = _restore(checkpoints, run_id, at)
+    if warm is not None and view.cursor <= warm.cursor <= at:
+        view = warm
+    _fold_range(store, None, view, at)
+    return view
+
+
+def pick_latest(runs: list[dict[str, Any]]) -> str | None:
+    """The run "follow latest" shows: the newest ``batch`` run; with none, the newest run that is not
+    a one-off (``estimate``: ``estimate-prompt-cost`` runs are listed but never followed)."""
+    for row in runs:
+        if row.get("kind") == "batch":
+            return str(row["run_id"])
+    for row in runs:
+        if row.get("kind") not in NOT_FOLLOWED:
+            return str(row["run_id"])
+    return None
 
 
 class Hub:
-    def __init__(self, db: str | Path, *, poll_interval_s: float = 0.025, heartbeat_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: str | Path,
+        *,
+        poll_interval_s: float = 0.025,
+        heartbeat_s: float = 1.0,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+    ) -> None:
+        self.checkpoint_every = checkpoint_every
         self.store = open_store(db)
         self.poll_interval_s = poll_interval_s
         self.heartbeat_s = heartbeat_s
@@ -153,6 +250,11 @@ class Hub:
         self.poller_running = False
         self._sync_lock = asyncio.Lock()
         self._fold_locks: dict[str, asyncio.Lock] = {}
+        self.checkpoints = CheckpointStore(self.store)
+        with contextlib.suppress(StoreError):  # derived data: a read-only store still serves
+            self.checkpoints.drop_stale(checkpoint.VERSION)
+        self._replay_lock = asyncio.Lock()
+        self._replay_views: dict[tuple[str, int], RunView] = {}  # (run_id, cursor) → view, LRU order
         self._known_runs: set[str] = set()
         self._last_latest_check = 0.0
         self._last_heartbeat = 0.0
@@ -178,6 +280,8 @@ class Hub:
             self.ingested += len(page)
             for run_id in refresh_rows:
                 await self._refresh_row(run_id)
+            for run_id in touched:
+                await self._checkpoint(self.entries[run_id])
         now = time.monotonic()
         if now - self._last_latest_check >= self.heartbeat_s:
             self._last_latest_check = now
@@ -191,6 +295,21 @@ class Hub:
                     sub.wake.set()
         return len(page)
 
+    async def _checkpoint(self, entry: RunEntry) -> None:
+        """Store a checkpoint of a live view every ``CHECKPOINT_EVERY`` events (encoded on the loop,
+        where the view lives; written in a worker thread)."""
+        if not entry.checkpoint_due:
+            return
+        view = entry.view
+        blob = checkpoint.encode(view)
+        entry.checkpointed_events = view.event_count
+        try:
+            await asyncio.to_thread(
+                self.checkpoints.save, view.run_id, checkpoint.VERSION, view.cursor, view.event_count, blob
+            )
+        except Exception:  # a checkpoint is an optimisation: never fail the ingest over it
+            log.exception("run %s: could not store a checkpoint", view.run_id)
+
     async def _refresh_row(self, run_id: str) -> None:
         entry = self.entries.get(run_id)
         if entry is None:
@@ -199,9 +318,9 @@ class Hub:
             entry.row = await asyncio.to_thread(self.store.get_run, run_id)
 
     async def _check_latest(self) -> None:
-        runs = await asyncio.to_thread(self.store.list_runs, 1)
-        latest = runs[0]["run_id"] if runs else None
-        if latest is None and self.cursor:
+        runs = await asyncio.to_thread(self.store.list_runs, LATEST_SCAN)
+        latest = pick_latest(runs)
+        if latest is None and not runs and self.cursor:
             tail = await asyncio.to_thread(self.store.events, None, self.cursor - 1, 1)
             latest = tail[0].run_id if tail else None
         if latest != self.latest_run_id:
@@ -253,24 +372,56 @@ class Hub:
         entry = self.entries.get(run_id)
         if entry is None:
             lock = self._fold_locks.setdefault(run_id, asyncio.Lock())
-            async with lock:
-                entry = self.entries.get(run_id)
-                if entry is None:
-                    folded = await asyncio.to_thread(_fold, self.store, run_id)
-                    async with self._sync_lock:  # close the gap between the fold and the poller
-                        gap = await asyncio.to_thread(
-                            self.store.events, run_id, folded.view.cursor, 1_000_000
+            try:
+                async with lock:
+                    entry = self.entries.get(run_id)
+                    if entry is None:
+                        folded = await asyncio.to_thread(
+                            _fold, self.store, self.checkpoints, run_id, self.checkpoint_every
                         )
-                        for event in gap:
-                            folded.apply(event)
-                        self.entries[run_id] = entry = folded
-            self._fold_locks.pop(run_id, None)
+                        async with self._sync_lock:  # close the gap between the fold and the poller
+                            gap = await asyncio.to_thread(
+                                self.store.events, run_id, folded.view.cursor, 1_000_000
+                            )
+                            for event in gap:
+                                folded.apply(event)
+                            self.entries[run_id] = entry = folded
+            finally:  # also when the run is unknown: a lock per bad id must not pile up
+                if not lock.locked():
+                    self._fold_locks.pop(run_id, None)
             return entry
         if fresh:
             await self.sync()
             if entry.row is None or entry.row["status"] == "running":
                 await self._refresh_row(run_id)
         return entry
+
+    # -- replay ----------------------------------------------------------------------------
+    async def status_at(
+        self, run_id: str, at: int, fmt: Format = "both", extra: Extra | None = None
+    ) -> dict[str, Any]:
+        """What the live view showed right after event ``at``: the reducer folded up to ``at`` (from
+        the nearest checkpoint or a warm replay view), seen at that event's time. Status is what the
+        events say by then (``running`` until ``cycle_completed``)."""
+        entry = await self.entry(run_id, fresh=False)  # NotFoundError for an unknown run
+        async with self._replay_lock:
+            warm_key = max(
+                (k for k in self._replay_views if k[0] == run_id and k[1] <= at),
+                key=lambda k: k[1],
+                default=None,
+            )
+            warm = self._replay_views.pop(warm_key) if warm_key is not None else None
+            if warm is not None and warm.cursor == at:
+                view = warm
+            else:
+                view = await asyncio.to_thread(_replay_fold, self.store, self.checkpoints, run_id, at, warm)
+            self._replay_views[(run_id, view.cursor)] = view
+            while len(self._replay_views) > REPLAY_VIEWS:
+                self._replay_views.pop(next(iter(self._replay_views)))
+            status = view.status or (entry.status if view.cursor >= entry.view.cursor else "running")
+            out = view.snapshot(view.last_ts or 0.0, status=status, fmt=fmt, extra=extra)
+        out["at"] = at
+        return out
 
     # -- subscribers -----------------------------------------------------------------------
     def subscribe(self, sub: Subscriber) -> None:

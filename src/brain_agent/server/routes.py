@@ -76,7 +76,7 @@ async def list_runs(request: Request, limit: Annotated[int, Query(ge=1, le=200)]
         entry = await hub.entry(row["run_id"], fresh=False)
         entry.row = row
         runs.append(_summary(entry, row["run_id"], now))
-    return {"runs": runs}
+    return {"runs": runs, "follow": await hub.latest()}
 
 
 @router.get("/runs/{run_id}", response_model=schemas.RunDetail, responses=ERRORS, summary="One run")
@@ -90,8 +90,24 @@ async def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
     }
 
 
-async def _status(request: Request, run_id: str, fmt: Format, extra: Extra | None) -> Response:
-    entry = await hub_of(request).entry(run_id)
+AtQ = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=MAX_CURSOR,
+        description="Replay: the view exactly as it was right after this event id (what the live view "
+        "showed then). Omit for now.",
+    ),
+]
+
+
+async def _status(
+    request: Request, run_id: str, fmt: Format, extra: Extra | None, at: int | None = None
+) -> Response:
+    hub = hub_of(request)
+    if at is not None:
+        return _json(await hub.status_at(run_id, at, fmt, extra))
+    entry = await hub.entry(run_id)
     return _json(entry.status_dict(time.time(), fmt, extra))
 
 
@@ -101,8 +117,8 @@ async def _status(request: Request, run_id: str, fmt: Format, extra: Extra | Non
     responses=ERRORS,
     summary="The reactor view (HUD and chart formats)",
 )
-async def reactor_status(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Response:
-    return await _status(request, run_id, fmt, None)
+async def reactor_status(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
+    return await _status(request, run_id, fmt, None, at)
 
 
 @router.get(
@@ -111,8 +127,8 @@ async def reactor_status(request: Request, run_id: RunId, fmt: FormatQ = "both")
     responses=ERRORS,
     summary="The reactor view plus the budget ledger summary",
 )
-async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Response:
-    return await _status(request, run_id, fmt, "budget")
+async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
+    return await _status(request, run_id, fmt, "budget", at)
 
 
 @router.get(
@@ -121,8 +137,8 @@ async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Resp
     responses=ERRORS,
     summary="The reactor view plus KPIs per batch",
 )
-async def kpi(request: Request, run_id: RunId, fmt: FormatQ = "both") -> Response:
-    return await _status(request, run_id, fmt, "kpi")
+async def kpi(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
+    return await _status(request, run_id, fmt, "kpi", at)
 
 
 @router.get(
@@ -166,10 +182,10 @@ async def list_candidates(request: Request, run_id: RunId) -> dict[str, Any]:
     "/runs/{run_id}/simulations",
     response_model=schemas.SimulationList,
     responses=ERRORS,
-    summary="The run's simulations (from simulation.* events), in submission order",
+    summary="The run's newest simulations (from simulation.* events; the view keeps 1,000), oldest first",
 )
 async def list_simulations(
-    request: Request, run_id: RunId, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+    request: Request, run_id: RunId, limit: Annotated[int, Query(ge=1, le=1000)] = 1000
 ) -> dict[str, Any]:
     entry = await hub_of(request).entry(run_id)
     reactor = entry.view.snapshot(time.time(), status=entry.status, fmt="reactor")["reactor"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):
@@ -101,9 +101,10 @@ class BestResult(_Strict):
 
 class SimulationSummary(_Strict):
     in_flight: int
-    done: int
-    failed: int
-    passed: int
+    done: int = Field(description="Completed simulations: passed + failed.")
+    passed: int = Field(description="Completed and passing the checks.")
+    failed: int = Field(description="Completed but not passing (below the thresholds).")
+    errors: int = Field(description="Could not be scored (simulation.failed).")
     latency_s: Latency
     best: BestResult | None
 
@@ -125,14 +126,20 @@ class Kpi(_Strict):
     coverage: int
     coverage_share: float
     novelty: float
-    structural_novelty: float
+    structural_novelty: float | None = Field(
+        description="From kpi.batch only; null before the run's first kpi.batch."
+    )
 
 
 class Reactor(_Strict):
     pressure: float
     pressure_by_scope: dict[str, float]
     velocity: Velocity
-    time_to_exhaustion_s: float | None
+    time_to_exhaustion_s: float | None = Field(
+        description="Seconds until exhaustion_scope runs out at its current velocity; null when "
+        "finished or idle."
+    )
+    exhaustion_scope: str | None = Field(description="The scope the forecast is about.")
     protection_mode: bool
     protection: Protection
     core: Core
@@ -217,6 +224,7 @@ class ReactorStatus(_Strict):
     flags: Flags | None = None
     budget: BudgetView | None = None
     kpi: KpiView | None = None
+    at: int | None = Field(default=None, description="Replay: the event id asked for with ?at=.")
 
 
 class Headline(_Strict):
@@ -248,6 +256,10 @@ class RunDetail(RunSummary):
 
 class RunList(_Strict):
     runs: list[RunSummary]
+    follow: str | None = Field(
+        default=None,
+        description='The run "follow latest" shows: the newest batch run (estimate runs are never followed).',
+    )
 
 
 class EventOut(_Strict):
@@ -319,3 +331,63 @@ class Health(_Strict):
     poller: bool
     runs_cached: int
     subscribers: int
+
+
+# -- WebSocket messages (not routes: published as components so the HUD's types are generated) ------
+class StreamSnapshot(_Strict):
+    """First message on ``/api/runs/{run_id}/stream`` and ``/api/stream/latest`` (and after a run switch)."""
+
+    type: Literal["snapshot"]
+    cursor: int
+    run_id: str | None
+    truncated: bool = Field(description="Older events were left out: page them with GET .../events.")
+    status: ReactorStatus | None
+    events: list[EventOut]
+
+
+class StreamUpdate(_Strict):
+    """Coalesced events since the previous message, with the status after them."""
+
+    type: Literal["update"]
+    cursor: int
+    run_id: str | None
+    truncated: bool
+    status: ReactorStatus | None
+    events: list[EventOut]
+
+
+class StreamRun(_Strict):
+    """``/api/stream/latest``: a newer batch started; a snapshot of it follows."""
+
+    type: Literal["run"]
+    run_id: str
+
+
+class StreamError(_Strict):
+    type: Literal["error"]
+    error: ErrorBody
+
+
+class ReplaySeek(_Strict):
+    """Client → server on ``/api/runs/{run_id}/replay``."""
+
+    at: int = Field(ge=0, description="An event id: the view right after it is sent back.")
+
+
+class ReplayFrame(_Strict):
+    """Server → client on ``/api/runs/{run_id}/replay``: exactly ``reactor_status?at=``."""
+
+    type: Literal["replay"]
+    run_id: str
+    at: int
+    status: ReactorStatus
+
+
+STREAM_MODELS: tuple[type[BaseModel], ...] = (
+    StreamSnapshot,
+    StreamUpdate,
+    StreamRun,
+    StreamError,
+    ReplaySeek,
+    ReplayFrame,
+)

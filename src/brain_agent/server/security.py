@@ -3,7 +3,9 @@
 - Host check: on a loopback bind, a request whose ``Host`` is not a loopback name is refused (stops
   DNS-rebinding pages from reading the API).
 - Token: when the settings carry one, every ``/api/*`` route except ``/api/health`` needs
-  ``Authorization: Bearer <token>`` or ``?token=<token>`` (compared in constant time).
+  ``Authorization: Bearer <token>`` or ``?token=<token>`` (compared in constant time; a browser
+  cannot set headers on a WebSocket). A ``token`` query parameter is removed from the request before
+  anything else sees it, so the access log and the app never record it.
 - WebSocket origin: a browser WebSocket whose ``Origin`` is neither the served host nor in
   ``allowed_origins`` is refused before the handshake completes (HTTP 403).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,6 +32,19 @@ def _host_name(host_header: str) -> str:
     if host_header.startswith("["):
         return host_header[: host_header.find("]") + 1].lower()
     return host_header.rsplit(":", 1)[0].lower() if host_header.count(":") == 1 else host_header.lower()
+
+
+def _pop_query_tokens(scope: Scope) -> list[str]:
+    """Take every ``token`` query parameter out of the request (in place: the server's access log
+    reads the same scope) and return their values."""
+    raw: bytes = scope.get("query_string", b"")
+    if b"token" not in raw:
+        return []
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    tokens = [v for k, v in pairs if k == "token"]
+    if tokens:
+        scope["query_string"] = urlencode([(k, v) for k, v in pairs if k != "token"]).encode("latin-1")
+    return tokens
 
 
 def error_body(code: str, message: str, **details: Any) -> bytes:
@@ -59,8 +74,9 @@ class SecurityMiddleware:
             )
             return
         path: str = scope.get("path", "")
+        query_tokens = _pop_query_tokens(scope)
         needs_token = bool(self.settings.token) and path.startswith("/api/") and path not in OPEN_PATHS
-        if needs_token and not self._token_ok(scope, headers):
+        if needs_token and not self._token_ok(query_tokens, headers):
             message = "missing or wrong token: send 'Authorization: Bearer <token>' or '?token='"
             await self._deny(scope, receive, send, 401, "auth_error", message)
             return
@@ -69,13 +85,12 @@ class SecurityMiddleware:
             return
         await self.app(scope, receive, send)
 
-    def _token_ok(self, scope: Scope, headers: dict[str, str]) -> bool:
+    def _token_ok(self, query_tokens: list[str], headers: dict[str, str]) -> bool:
         expected = (self.settings.token or "").encode()
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer " and hmac.compare_digest(auth[7:].strip().encode(), expected):
             return True
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        return any(hmac.compare_digest(t.encode(), expected) for t in query.get("token", []))
+        return any(hmac.compare_digest(t.encode(), expected) for t in query_tokens)
 
     def _origin_ok(self, origin: str | None, host: str, scope: Scope) -> bool:
         if origin is None:  # not a browser: nothing to forge

@@ -55,6 +55,9 @@ class ServerSettings(BaseModel):
     stream_interval_s: float = Field(
         default=0.05, ge=0, le=5, description="Minimum gap between two stream messages."
     )
+    checkpoint_every: int = Field(
+        default=1000, ge=100, description="Run events between two stored checkpoints of the view."
+    )
     heartbeat_s: float = Field(
         default=1.0, gt=0, le=60, description="Refresh a running run's status this often when idle."
     )

@@ -124,3 +124,65 @@ async def run_stream(ws: WebSocket, run_id: str, after: AfterQ = 0, fmt: FormatQ
 @router.websocket("/stream/latest")
 async def latest_stream(ws: WebSocket, after: AfterQ = 0, fmt: FormatQ = "both") -> None:
     await _serve(ws, None, True, after, fmt)
+
+
+async def _replay_session(ws: WebSocket, hub: Hub, run_id: str, fmt: Format) -> None:
+    """Seeks in, views out. Seeks that arrive while one is being folded are coalesced: only the
+    newest is answered (a dragged scrubber sends many)."""
+    wanted: list[int] = []
+    wake = asyncio.Event()
+
+    async def read() -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                raw = await ws.receive_text()
+                try:
+                    at = json.loads(raw)["at"]
+                    if isinstance(at, bool) or not isinstance(at, int) or not 0 <= at < 2**63:
+                        raise ValueError
+                except (ValueError, KeyError, TypeError):
+                    message = 'send {"at": EVENT_ID} (a non-negative integer event id)'
+                    await ws.send_text(
+                        json.dumps({"type": "error", "error": {"code": "bad_seek", "message": message}})
+                    )
+                    continue
+                wanted[:] = [at]
+                wake.set()
+
+    async def answer() -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            while True:
+                await wake.wait()
+                wake.clear()
+                if not wanted:
+                    continue
+                at = wanted.pop()
+                status = await hub.status_at(run_id, at, fmt)
+                await ws.send_text(
+                    json.dumps({"type": "replay", "run_id": run_id, "at": at, "status": status})
+                )
+
+    async with anyio.create_task_group() as tg:
+
+        async def reader() -> None:
+            await read()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(reader)
+        tg.start_soon(answer)
+
+
+@router.websocket("/runs/{run_id}/replay")
+async def replay_stream(ws: WebSocket, run_id: str, fmt: FormatQ = "both") -> None:
+    """Scrubbed replay: send ``{"at": EVENT_ID}``, get ``{"type": "replay", "at", "status"}`` with
+    exactly what ``GET /api/runs/{run_id}/reactor_status?at=EVENT_ID`` returns."""
+    hub: Hub = ws.app.state.hub
+    try:
+        await hub.entry(run_id, fresh=False)
+    except NotFoundError as exc:
+        await ws.accept()
+        await ws.send_text(json.dumps({"type": "error", "error": exc.to_dict()}))
+        await ws.close(code=CLOSE_NOT_FOUND, reason="run not found")
+        return
+    await ws.accept()
+    await _replay_session(ws, hub, run_id, fmt)

@@ -20,6 +20,7 @@ from brain_agent.storage.liveness import holder_dead, holder_id
 if TYPE_CHECKING:
     from brain_agent.storage.ledger_store import LedgerStore
     from brain_agent.storage.simulation_store import SimulationStore
+    from brain_agent.telemetry.event_models import EventPayload
 
 RUN_STALE_AFTER_S = 900.0
 """A running run with no heartbeat for this long is taken as dead (heartbeats come every minute)."""
@@ -236,7 +237,7 @@ class RecordStore:
     def append_event(
         self,
         run_id: str,
-        name: str,
+        name: str | EventPayload,
         payload: dict[str, Any] | None = None,
         *,
         step: str | None = None,
@@ -244,7 +245,16 @@ class RecordStore:
         lane: str | None = None,
         ts: float | None = None,
     ) -> int:
-        """Append one event and return its id (the cursor). The one write path for events."""
+        """Append one event and return its id (the cursor). The one write path for events.
+        ``name`` may be a typed payload model (``telemetry/event_models.py``) instead of a name and a
+        payload; either way the payload is checked against its model first."""
+        from brain_agent.telemetry.event_models import EventPayload, check_event  # storage imports alone
+
+        if isinstance(name, EventPayload):
+            model = name
+            payload = model.payload()
+            name = model.name
+        check_event(name, payload)
         with self.transaction() as conn:
             self._lock_events(conn)
             row = conn.execute(

@@ -136,7 +136,7 @@ export default function Constellation({ width, height }: { width: number; height
         }}
         rendererConfig={RENDERER_CONFIG}
       />
-      <div className="absolute left-2 bottom-1 flex gap-3 text-[10px] tracking-[0.12em] uppercase pointer-events-none">
+      <div className="absolute left-2 right-2 bottom-1 flex flex-wrap gap-x-3 gap-y-0 text-[10px] tracking-[0.12em] uppercase pointer-events-none">
         {(
           [
             ["exploit", COLORS.exploit],
@@ -153,7 +153,7 @@ export default function Constellation({ width, height }: { width: number; height
           </span>
         ))}
       </div>
-      <div className="absolute right-2 top-1 num text-[10px] text-cyan-300/50 pointer-events-none">
+      <div className="absolute right-2 top-7 num text-[10px] text-cyan-300/50 pointer-events-none">
         {data.nodes.length} nodes{paused ? " · idle" : ""}
       </div>
     </div>

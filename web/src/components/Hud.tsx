@@ -9,6 +9,8 @@ import { Api, wsBase } from "@/lib/api";
 import type { RunSummary } from "@/lib/api-types";
 import { fmtClock, fmtPct } from "@/lib/format";
 import { MAX_LEVEL } from "@/lib/governor";
+import { statusLabel } from "@/lib/labels";
+import { runStatus } from "@/lib/reducer";
 import { Replay } from "@/lib/replay";
 import { HudRuntime } from "@/lib/runtime";
 import { LiveStream, type SocketLike } from "@/lib/stream";
@@ -22,6 +24,10 @@ const ReactorScene = dynamic(() => import("./ReactorScene"), { ssr: false, loadi
 const Constellation = dynamic(() => import("./Constellation"), { ssr: false, loading: () => <Booting label="mapping constellation" /> });
 
 const LATEST = "__latest__";
+/** Side columns and the reactor's readout strip scale with the window (1024×640 … 2560×1440). */
+const SIDE_LEFT = "clamp(232px, 23vw, 380px)";
+const SIDE_RIGHT = "clamp(240px, 24vw, 420px)";
+const STRIP = "clamp(176px, 34%, 200px)";
 
 function Booting({ label }: { label: string }) {
   return <div className="absolute inset-0 grid place-items-center num text-[11px] text-cyan-300/50 tracking-[0.3em] uppercase blink">{label}…</div>;
@@ -122,7 +128,7 @@ export default function Hud() {
         .allEvents(selected, (n) => !cancelled && setReplayLoad(`loading events… ${n}`))
         .then((events) => {
           if (cancelled) return;
-          rt.startReplay(new Replay(selected, events), true);
+          rt.startReplay(new Replay(selected, events, (id, at) => api.statusAt(id, at)), true);
           setReplayLoad(null);
         })
         .catch((e) => !cancelled && setReplayLoad(`replay failed: ${(e as Error).message}`));
@@ -198,49 +204,55 @@ function HudLayout({
   const state = r.core.state;
   const glitching = state === "critical" || state === "blocked" || rt.burst > 0;
   return (
-    <div className="h-screen w-screen flex flex-col p-2 gap-2 text-cyan-50 min-w-[1100px] min-h-[640px]" data-testid="hud">
+    <div className="h-screen w-screen overflow-hidden flex flex-col p-2 gap-2 text-cyan-50" data-testid="hud">
       <TopBar runs={runs} selected={selected} onSelect={onSelect} error={error} />
-      <div className="flex-1 min-h-0 grid gap-2" style={{ gridTemplateColumns: "300px minmax(0,1fr) 320px" }}>
-        <section className="panel p-3 min-h-0 overflow-hidden flex flex-col gap-2">
+      <div className="flex-1 min-h-0 grid gap-2" style={{ gridTemplateColumns: `${SIDE_LEFT} minmax(0,1fr) ${SIDE_RIGHT}` }}>
+        <section data-panel="telemetry" className="panel p-3 min-h-0 overflow-hidden flex flex-col gap-2">
           <div className="panel-title">Telemetry</div>
           <Readouts />
         </section>
         <section ref={centerRef} className={`relative min-h-0 overflow-hidden ${glitching ? "dom-glitch" : ""}`} data-testid="reactor">
-          <div className="absolute inset-0">
+          {/* the core and its rings draw above the readout strip, so no figure sits on a ring */}
+          <div className="absolute inset-x-0 top-0" style={{ bottom: STRIP }}>
             {off.has("scene") ? null : <ReactorScene rt={rt} />}
           </div>
           {/* scanlines: a composited layer over the animated canvas; under software compositing it
               costs ~5 ms a frame, so it is only drawn at the Bloom levels (a real GPU) */}
           {off.has("overlay") || !rt.quality.bloom ? null : <div className="scanlines" />}
-          <div className="absolute left-3 top-2 pointer-events-none">
-            <div className="panel-title">Holographic token gauge</div>
-            <div className="num text-[10px] text-cyan-300/50 mt-1">
-              {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : (rt.state.server?.status ?? rt.state.acc.status)}
+          <div className="absolute left-3 top-2 pointer-events-none max-w-[55%] min-w-0" data-testid="gauge-title">
+            <div className="panel-title truncate">Holographic token gauge</div>
+            <div className="num text-[10px] text-cyan-300/50 mt-1 truncate" title={rt.state.runId ?? ""}>
+              {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : statusLabel(runStatus(rt.state))}
             </div>
           </div>
-          <div className="absolute left-3 bottom-3 w-[210px] pointer-events-none p-2 -m-2" style={{ background: "linear-gradient(90deg, rgba(3,10,20,0.75), rgba(3,10,20,0))" }}>
-            <ScopeLegend />
+          <div
+            className="@container absolute inset-x-0 bottom-0 px-3 pb-2 pt-1 flex items-end gap-3 pointer-events-none border-t border-cyan-400/10"
+            style={{ height: STRIP, background: "linear-gradient(0deg, rgba(3,10,20,0.85), rgba(3,10,20,0.35))" }}
+          >
+            <div className="min-w-0 w-[min(230px,48%)] shrink-0">
+              <ScopeLegend />
+            </div>
+            <CoreReadout />
+            <LaneReadout />
           </div>
-          <LaneReadout />
-          <CoreReadout />
           <ProtectionOverlay />
           {replayLoad ? <Booting label={replayLoad} /> : null}
         </section>
-        <section className="panel p-3 min-h-0 overflow-hidden flex flex-col gap-1">
+        <section data-panel="radar" className="panel p-3 min-h-0 overflow-hidden flex flex-col gap-1">
           <div className="panel-title">Exploit / explore radar</div>
           <div ref={radarRef} className="flex-1 min-h-0">
             {radarSize.w > 0 && !off.has("radar") ? <Radar size={Math.min(radarSize.w, Math.max(200, radarSize.h - 112))} /> : null}
           </div>
         </section>
       </div>
-      <div className="h-[178px] grid gap-2" style={{ gridTemplateColumns: "300px minmax(0,1fr)" }}>
-        <section className="panel p-0 overflow-hidden relative">
+      <div className="grid gap-2 shrink-0" style={{ height: "clamp(140px, 24vh, 260px)", gridTemplateColumns: `${SIDE_LEFT} minmax(0,1fr)` }}>
+        <section data-panel="constellation" className="panel p-0 overflow-hidden relative">
           <div className="absolute left-3 top-2 z-10 panel-title pointer-events-none">Alpha constellation</div>
           <div ref={constRef} className="absolute inset-0">
             {showGraph && !off.has("graph") && constSize.w > 0 ? <Constellation width={constSize.w} height={constSize.h} /> : null}
           </div>
         </section>
-        <section className="panel px-2 pt-1 pb-1 overflow-hidden flex flex-col">
+        <section data-panel="pulse" className="panel px-2 pt-1 pb-1 overflow-hidden flex flex-col">
           <div ref={pulseRef} className="flex-1 min-h-0">
             {pulseSize.w > 0 && !off.has("pulse") ? <CostPulse width={pulseSize.w} height={pulseSize.h} /> : null}
           </div>
@@ -257,7 +269,7 @@ function LaneReadout() {
   const r = rt.reactor;
   const v = useSmoothText<HTMLSpanElement>("velocity", (x) => x.toFixed(1));
   return (
-    <div className="absolute right-3 bottom-3 w-[170px] text-right pointer-events-none flex flex-col gap-1" data-testid="flow-readout">
+    <div className="hidden @min-[640px]:flex w-[170px] shrink-0 text-right pointer-events-none flex-col gap-1" data-testid="flow-readout">
       <div className="panel-title text-[11px]">Energy flow</div>
       <div className="num text-[22px] leading-6 text-cyan-100 glow">
         <span ref={v} className="layer inline-block">0</span>
@@ -281,9 +293,10 @@ function CoreReadout() {
   const hot = state !== "nominal";
   const color = state === "nominal" ? "text-cyan-100 glow" : state === "warning" ? "text-amber-200 glow" : "text-red-200 glow-red";
   return (
-    <div className="absolute inset-x-0 bottom-3 flex flex-col items-center pointer-events-none layer" data-testid="core-readout">
-      <div className="text-[10px] tracking-[0.35em] text-cyan-300/60 font-semibold">BUDGET PRESSURE</div>
-      <span ref={pct} data-testid="core-pressure" className={`num text-[40px] leading-[44px] font-semibold ${color} ${state === "blocked" ? "dom-glitch-text" : ""}`}>
+    <div className="flex-1 min-w-0 flex justify-center pointer-events-none layer">
+    <div className="flex flex-col items-center" data-testid="core-readout">
+      <div className="text-[10px] tracking-[0.35em] text-cyan-300/60 font-semibold whitespace-nowrap">BUDGET PRESSURE</div>
+      <span ref={pct} data-testid="core-pressure" className={`num text-[clamp(26px,3.2vw,44px)] leading-[1.1] font-semibold ${color} ${state === "blocked" ? "dom-glitch-text" : ""}`}>
         0%
       </span>
       <div
@@ -295,6 +308,7 @@ function CoreReadout() {
       >
         CORE {state.toUpperCase()}
       </div>
+    </div>
     </div>
   );
 }
@@ -320,29 +334,29 @@ function TopBar({ runs, selected, onSelect, error }: { runs: RunSummary[]; selec
   const q = rt.quality;
   const fx = [q.bloom && "bloom", q.glitch && "glitch", q.multisampling ? `msaa${q.multisampling}` : null].filter(Boolean).join("+") || "lite";
   return (
-    <header className="panel h-[46px] flex items-center gap-4 px-4">
-      <div className="flex items-baseline gap-2">
-        <span className="text-[20px] font-bold tracking-[0.28em] text-cyan-100 glow">REACTOR CORE</span>
-        <span className="text-[11px] tracking-[0.3em] text-cyan-400/70">BRAIN ENERGY FLOW</span>
+    <header data-panel="top" className="panel h-[46px] shrink-0 flex items-center gap-4 px-4 min-w-0">
+      <div className="flex items-baseline gap-2 shrink-0">
+        <span data-testid="hud-title" className="text-[20px] font-bold tracking-[0.28em] text-cyan-100 glow whitespace-nowrap">REACTOR CORE</span>
+        <span className="text-[11px] tracking-[0.3em] text-cyan-400/70 whitespace-nowrap hidden xl:inline">BRAIN ENERGY FLOW</span>
       </div>
       <div className="flex-1" />
-      <label className="flex items-center gap-2 text-[11px] tracking-[0.2em] text-cyan-300/70 uppercase">
+      <label className="flex items-center gap-2 text-[11px] tracking-[0.2em] text-cyan-300/70 uppercase min-w-0 flex-1 max-w-[560px]">
         Run
-        <select className="hud-select" data-testid="run-picker" value={selected} onChange={(e) => onSelect(e.target.value)}>
+        <select className="hud-select min-w-0 w-full truncate" data-testid="run-picker" value={selected} onChange={(e) => onSelect(e.target.value)}>
           <option value={LATEST}>◉ follow latest (live)</option>
           {runs.map((r) => (
             <option key={r.run_id} value={r.run_id}>
-              {r.run_id} · {r.status}
+              {r.run_id} · {r.kind === "estimate" ? "estimate · " : ""}{r.status}
               {r.started_at ? ` · ${fmtClock(r.started_at)}` : ""}
             </option>
           ))}
         </select>
       </label>
-      <span className="flex items-center gap-2 text-[11px] tracking-[0.2em] uppercase" data-testid="conn-state" data-conn={conn}>
+      <span className="flex items-center gap-2 text-[11px] tracking-[0.2em] uppercase shrink-0" data-testid="conn-state" data-conn={conn}>
         <i className={`inline-block w-2 h-2 rounded-full ${connColor} ${conn === "live" ? "blink" : ""}`} style={{ boxShadow: "0 0 8px currentColor" }} />
         {conn}
       </span>
-      <span className="num text-[11px] text-cyan-200/70 layer" title="adaptive quality level">
+      <span className="num text-[11px] text-cyan-200/70 layer whitespace-nowrap" title="adaptive quality level">
         Q{q.level} {fx} · <span ref={fpsRef}>— fps</span>
       </span>
       <span ref={clockRef} className="num text-[12px] text-cyan-100/80 w-[64px] text-right layer">

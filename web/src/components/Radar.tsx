@@ -4,7 +4,7 @@
  * per subcategory of each idea in flight (it flares as the beam passes), and typed feedback.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
-import { placeBlips, type Blip } from "@/lib/radar";
+import { placeBlips, placeLabels, type Blip } from "@/lib/radar";
 import { fmtPct } from "@/lib/format";
 import { useHudFrame, useHudVersion, useRuntime } from "./runtime-context";
 
@@ -25,6 +25,24 @@ function wedge(cx: number, cy: number, r0: number, r1: number, a0: number, a1: n
   return `M${x0},${y0} A${r1},${r1} 0 ${large} 1 ${x1},${y1} L${x2},${y2} A${r0},${r0} 0 ${large} 0 ${x3},${y3} Z`;
 }
 
+
+let measureCtx: CanvasRenderingContext2D | null = null;
+let fontsHooked = false;
+/** Width of a radar label in px, measured with the label's own font. */
+function measureLabel(text: string): number {
+  if (typeof document === "undefined") return text.length * 6.6;
+  if (!measureCtx) {
+    measureCtx = document.createElement("canvas").getContext("2d");
+    if (!fontsHooked) {
+      fontsHooked = true;
+      void document.fonts?.ready.then(() => {
+        measureCtx = null; // measure again with the web font once it has loaded
+      });
+    }
+    if (measureCtx) measureCtx.font = `600 11px ${getComputedStyle(document.body).fontFamily}`;
+  }
+  return measureCtx ? measureCtx.measureText(text).width : text.length * 6.6;
+}
 
 function TypedLine({ text }: { text: string }) {
   const [n, setN] = useState(0);
@@ -54,6 +72,10 @@ export default function Radar({ size }: { size: number }) {
   const exploitShare = (laneTokens >= 3000 ? r.lanes.exploit.actual_share : r.lanes.exploit.target_share) || 0.7;
   const exploitSpan = 360 * Math.min(0.95, Math.max(0.05, exploitShare));
   const blips = useMemo(() => placeBlips(r.radar.scanning, exploitShare, R), [r.radar.scanning, exploitShare, R]);
+  const labels = useMemo(() => {
+    const out = placeLabels(blips, size, (b) => polar(c, c, b.radius, b.angle), measureLabel);
+    return new Map(out.map((l) => [l.key, l]));
+  }, [blips, size, c]);
   const blipAngles = useRef<Blip[]>(blips);
   blipAngles.current = blips;
 
@@ -68,7 +90,7 @@ export default function Radar({ size }: { size: number }) {
       const behind = (angleRef.current - b.angle + 360) % 360; // degrees since the beam passed
       el.style.opacity = Math.max(0.35, 1 - behind / 300).toFixed(3);
       // labels are revealed by the beam and fade out behind it, so a busy radar stays legible
-      const label = el.lastElementChild as HTMLElement | null;
+      const label = el.querySelector<HTMLElement>('[data-testid="radar-label"]');
       if (label) label.style.opacity = (blipAngles.current.length <= 6 ? 1 : Math.max(0, 1 - behind / 75)).toFixed(3);
     }
   });
@@ -117,24 +139,23 @@ export default function Radar({ size }: { size: number }) {
           {blips.length} in flight
         </text>
       </svg>
+      {/* the rotating beam sits in a round clip, so its turning square never spills out of the panel */}
+      <div className="absolute pointer-events-none overflow-hidden rounded-full" style={{ left: c - R, top: c - R, width: 2 * R, height: 2 * R }}>
       <div
         ref={sweep}
         data-off={OFF.has("sweep") ? "1" : undefined}
-        className="absolute pointer-events-none"
+        className="absolute inset-0 pointer-events-none"
         style={{
-          left: c - R,
-          top: c - R,
-          width: 2 * R,
-          height: 2 * R,
           borderRadius: "50%",
           background: "conic-gradient(from 0deg, rgba(63,240,255,0) 0deg, rgba(63,240,255,0) 300deg, rgba(63,240,255,0.08) 330deg, rgba(63,240,255,0.32) 359deg, rgba(200,250,255,0.9) 360deg)",
           willChange: "transform",
         }}
       />
+      </div>
       {blips.filter(() => !OFF.has("blips")).map((b) => {
         const [x, y] = polar(c, c, b.radius, b.angle);
         const col = b.lane === "explore" ? "#c4b5fd" : "#67e8f9";
-        const left = x > c;
+        const label = labels.get(b.key);
         return (
           <div
             key={b.key}
@@ -144,8 +165,10 @@ export default function Radar({ size }: { size: number }) {
             }}
             data-testid="radar-blip"
             data-subcategory={b.subcategory}
+            data-sector={b.sector}
             data-lane={b.lane ?? ""}
             className="absolute pointer-events-none"
+            title={`S${b.sector} · ${b.name}`}
             style={{ left: x, top: y, willChange: "opacity" }}
           >
             <span
@@ -153,13 +176,16 @@ export default function Radar({ size }: { size: number }) {
               style={{ left: -4, top: -4, width: 8, height: 8, background: col, boxShadow: `0 0 6px 2px ${col}` }}
             />
             <span className="absolute rounded-full" style={{ left: -9, top: -9, width: 18, height: 18, border: `1px solid ${col}`, opacity: 0.5 }} />
-            <span
-              className="absolute whitespace-nowrap text-[11px] font-semibold"
-              style={{ color: col, top: -8, willChange: "opacity", textShadow: "0 0 4px #02060d, 0 0 2px #02060d", ...(left ? { right: 13 } : { left: 13 }) }}
-            >
-              S{b.sector} · {b.name}
-              {b.ideas > 1 ? ` ×${b.ideas}` : ""}
-            </span>
+            {label ? (
+              <span
+                data-testid="radar-label"
+                title={label.full}
+                className="absolute whitespace-nowrap text-[11px] leading-[14px] font-semibold"
+                style={{ color: col, left: label.dx, top: label.dy - 7, width: label.w, willChange: "opacity", textShadow: "0 0 4px #02060d, 0 0 2px #02060d" }}
+              >
+                {label.text}
+              </span>
+            ) : null}
           </div>
         );
       })}

@@ -1,18 +1,39 @@
 "use client";
 /** Numeric readouts (counting smoothly per frame) and one bar per budget scope. */
-import { fmtCompact, fmtDuration, fmtInt, fmtPct, fmtUsd } from "@/lib/format";
+import { figures } from "@/lib/figures";
+import { fmtCompact, fmtInt, fmtPct, fmtUsd } from "@/lib/format";
+import { scopeLabel } from "@/lib/labels";
 import { useHudFrame, useHudVersion, useRuntime, useSmoothText } from "./runtime-context";
 import { useRef } from "react";
 
-function Stat({ label, k, fmt, sub, testid, accent }: { label: string; k: string; fmt: (v: number) => string; sub?: React.ReactNode; testid: string; accent?: string }) {
+function Stat({ label, k, fmt, sub, testid, accent }: { label: string; k: string; fmt: (v: number) => string; sub?: string; testid: string; accent?: string }) {
   const ref = useSmoothText<HTMLDivElement>(k, fmt);
   return (
     <div className="min-w-0">
-      <div className="text-[10px] tracking-[0.2em] uppercase text-cyan-300/60 font-semibold">{label}</div>
-      <div ref={ref} data-testid={testid} className={`num text-[17px] leading-[21px] glow layer ${accent ?? "text-cyan-100"}`}>
+      <div className="text-[10px] tracking-[0.2em] uppercase text-cyan-300/60 font-semibold truncate">{label}</div>
+      <div ref={ref} data-testid={testid} className={`num text-[17px] leading-[21px] glow layer truncate ${accent ?? "text-cyan-100"}`}>
         —
       </div>
-      {sub ? <div className="num text-[10px] text-cyan-200/50 truncate">{sub}</div> : null}
+      {sub ? (
+        <div className="num text-[10px] text-cyan-200/50 truncate" title={sub} data-testid={`${testid}-sub`}>
+          {sub}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A readout whose text is not a number to count towards (e.g. "—" for a finished run). */
+function TextStat({ label, text, sub, testid, accent }: { label: string; text: string; sub: string; testid: string; accent?: string }) {
+  return (
+    <div className="min-w-0">
+      <div className="text-[10px] tracking-[0.2em] uppercase text-cyan-300/60 font-semibold truncate">{label}</div>
+      <div data-testid={testid} className={`num text-[17px] leading-[21px] glow layer truncate ${accent ?? "text-cyan-100"}`}>
+        {text}
+      </div>
+      <div className="num text-[10px] text-cyan-200/50 truncate" title={sub} data-testid={`${testid}-sub`}>
+        {sub}
+      </div>
     </div>
   );
 }
@@ -31,7 +52,7 @@ function ScopeBar({ scope, limit, unit }: { scope: string; limit: number; unit: 
   return (
     <div data-testid={`scope-${scope}`} className="layer">
       <div className="flex justify-between text-[9px] leading-[12px] tracking-[0.14em] uppercase">
-        <span className="text-cyan-300/70 font-semibold whitespace-nowrap">{scope.replace("_", "/")}</span>
+        <span className="text-cyan-300/70 font-semibold whitespace-nowrap truncate" title={scopeLabel(scope)}>{scopeLabel(scope)}</span>
         <span className="num text-cyan-100/80 whitespace-nowrap">
           <span ref={pct}>0%</span> <span className="text-cyan-300/40">of {unit === "usd" ? fmtUsd(limit) : fmtCompact(limit)}</span>
         </span>
@@ -56,7 +77,7 @@ export function ScopeLegend() {
       {rings.map((g) => (
         <ScopeBar key={g.scope} scope={g.scope} limit={g.limit} unit={g.scope.startsWith("money") ? "usd" : "tok"} />
       ))}
-      {rings.length === 0 ? <div className="num text-[11px] text-cyan-200/40">awaiting metadata_sync…</div> : null}
+      {rings.length === 0 ? <div className="num text-[11px] text-cyan-200/40">{rt.state.server ? "no budget limits in this run" : "waiting for the run's budget…"}</div> : null}
     </div>
   );
 }
@@ -65,31 +86,25 @@ export default function Readouts() {
   const rt = useRuntime();
   useHudVersion(rt);
   const r = rt.reactor;
+  const f = figures(rt.state.server, r);
   const best = r.simulation.best;
   return (
     <div className="flex flex-col gap-2" data-testid="readouts">
       <div className="grid grid-cols-2 gap-x-3 gap-y-[6px]">
-        <Stat label="Tokens" k="tokens" fmt={fmtInt} testid="ro-tokens" sub={`${fmtCompact(r.totals.prompt_tokens)} in · ${fmtCompact(r.totals.completion_tokens)} out`} />
+        <Stat label="Tokens" k="tokens" fmt={fmtInt} testid="ro-tokens" sub={f.tokensSub} />
         <Stat label="Cost" k="cost" fmt={fmtUsd} testid="ro-cost" sub={`${r.totals.calls} call${r.totals.calls === 1 ? "" : "s"}`} />
         <Stat label="Velocity" k="velocity" fmt={(v) => `${v.toFixed(1)}/s`} testid="ro-velocity" sub={`tokens · ${r.velocity.window_s}s window`} />
-        <Stat
-          label="Exhaustion"
-          k="tte"
-          fmt={(v) => (v < 0 ? "∞" : fmtDuration(v))}
-          testid="ro-tte"
-          sub="tightest scope"
-          accent={r.time_to_exhaustion_s != null && r.time_to_exhaustion_s < 60 ? "text-red-300 glow-red" : undefined}
-        />
+        <TextStat label="Exhaustion" text={f.exhaustion} sub={f.exhaustionSub} testid="ro-tte" accent={f.exhaustionUrgent ? "text-red-300 glow-red" : undefined} />
         <Stat label="Fallbacks" k="fallbacks" fmt={fmtInt} testid="ro-fallbacks" sub={`${r.totals.blocked} blocked · ${r.totals.deferred} deferred`} accent="text-amber-200" />
         <Stat label="Cache" k="cacheHits" fmt={(v) => `${fmtInt(v)} hits`} testid="ro-cache" sub={`${fmtCompact(r.totals.tokens_saved)} tok saved`} />
         <Stat label="Coverage" k="coverage" fmt={(v) => `${fmtInt(v)} sub`} testid="ro-coverage" sub={`${fmtPct(r.kpi.coverage_share)} of catalogue`} />
-        <Stat label="Novelty" k="novelty" fmt={(v) => fmtPct(v, 1)} testid="ro-novelty" sub={`structural ${fmtPct(r.kpi.structural_novelty)}`} />
+        <Stat label="Novelty" k="novelty" fmt={(v) => fmtPct(v, 1)} testid="ro-novelty" sub={f.noveltySub} />
         <Stat
           label="Simulations"
           k="simDone"
           fmt={(v) => `${fmtInt(v)} done`}
           testid="ro-sims"
-          sub={`${r.simulation.passed} pass · ${r.simulation.failed} fail · ${r.simulation.in_flight} live`}
+          sub={f.simulationsSub}
         />
         <Stat
           label="Best Sharpe"

@@ -147,7 +147,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The run's simulations (from simulation.* events), in submission order */
+        /** The run's newest simulations (from simulation.* events; the view keeps 1,000), oldest first */
         get: operations["list_simulations_api_runs__run_id__simulations_get"];
         put?: never;
         post?: never;
@@ -377,8 +377,11 @@ export interface components {
             coverage_share: number;
             /** Novelty */
             novelty: number;
-            /** Structural Novelty */
-            structural_novelty: number;
+            /**
+             * Structural Novelty
+             * @description From kpi.batch only; null before the run's first kpi.batch.
+             */
+            structural_novelty: number | null;
         };
         /** KpiBatch */
         KpiBatch: {
@@ -475,6 +478,11 @@ export interface components {
         /** Reactor */
         Reactor: {
             core: components["schemas"]["Core"];
+            /**
+             * Exhaustion Scope
+             * @description The scope the forecast is about.
+             */
+            exhaustion_scope: string | null;
             /** Injections */
             injections: components["schemas"]["Injection"][];
             kpi: components["schemas"]["Kpi"];
@@ -494,7 +502,10 @@ export interface components {
             /** Rings */
             rings: components["schemas"]["Ring"][];
             simulation: components["schemas"]["SimulationSummary"];
-            /** Time To Exhaustion S */
+            /**
+             * Time To Exhaustion S
+             * @description Seconds until exhaustion_scope runs out at its current velocity; null when finished or idle.
+             */
             time_to_exhaustion_s: number | null;
             totals: components["schemas"]["Totals"];
             velocity: components["schemas"]["Velocity"];
@@ -506,6 +517,11 @@ export interface components {
         ReactorStatus: {
             /** As Of */
             as_of: number;
+            /**
+             * At
+             * @description Replay: the event id asked for with ?at=.
+             */
+            at?: number | null;
             budget?: components["schemas"]["BudgetView"] | null;
             /** Cursor */
             cursor: number;
@@ -519,6 +535,33 @@ export interface components {
             series?: components["schemas"]["Series"] | null;
             /** Status */
             status: string;
+        };
+        /**
+         * ReplayFrame
+         * @description Server → client on ``/api/runs/{run_id}/replay``: exactly ``reactor_status?at=``.
+         */
+        ReplayFrame: {
+            /** At */
+            at: number;
+            /** Run Id */
+            run_id: string;
+            status: components["schemas"]["ReactorStatus"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "replay";
+        };
+        /**
+         * ReplaySeek
+         * @description Client → server on ``/api/runs/{run_id}/replay``.
+         */
+        ReplaySeek: {
+            /**
+             * At
+             * @description An event id: the view right after it is sent back.
+             */
+            at: number;
         };
         /** Ring */
         Ring: {
@@ -557,6 +600,11 @@ export interface components {
         };
         /** RunList */
         RunList: {
+            /**
+             * Follow
+             * @description The run "follow latest" shows: the newest batch run (estimate runs are never followed).
+             */
+            follow?: string | null;
             /** Runs */
             runs: components["schemas"]["RunSummary"][];
         };
@@ -655,15 +703,94 @@ export interface components {
         /** SimulationSummary */
         SimulationSummary: {
             best: components["schemas"]["BestResult"] | null;
-            /** Done */
+            /**
+             * Done
+             * @description Completed simulations: passed + failed.
+             */
             done: number;
-            /** Failed */
+            /**
+             * Errors
+             * @description Could not be scored (simulation.failed).
+             */
+            errors: number;
+            /**
+             * Failed
+             * @description Completed but not passing (below the thresholds).
+             */
             failed: number;
             /** In Flight */
             in_flight: number;
             latency_s: components["schemas"]["Latency"];
-            /** Passed */
+            /**
+             * Passed
+             * @description Completed and passing the checks.
+             */
             passed: number;
+        };
+        /** StreamError */
+        StreamError: {
+            error: components["schemas"]["ErrorBody"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "error";
+        };
+        /**
+         * StreamRun
+         * @description ``/api/stream/latest``: a newer batch started; a snapshot of it follows.
+         */
+        StreamRun: {
+            /** Run Id */
+            run_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "run";
+        };
+        /**
+         * StreamSnapshot
+         * @description First message on ``/api/runs/{run_id}/stream`` and ``/api/stream/latest`` (and after a run switch).
+         */
+        StreamSnapshot: {
+            /** Cursor */
+            cursor: number;
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+            /** Run Id */
+            run_id: string | null;
+            status: components["schemas"]["ReactorStatus"] | null;
+            /**
+             * Truncated
+             * @description Older events were left out: page them with GET .../events.
+             */
+            truncated: boolean;
+            /**
+             * Type
+             * @constant
+             */
+            type: "snapshot";
+        };
+        /**
+         * StreamUpdate
+         * @description Coalesced events since the previous message, with the status after them.
+         */
+        StreamUpdate: {
+            /** Cursor */
+            cursor: number;
+            /** Events */
+            events: components["schemas"]["EventOut"][];
+            /** Run Id */
+            run_id: string | null;
+            status: components["schemas"]["ReactorStatus"] | null;
+            /** Truncated */
+            truncated: boolean;
+            /**
+             * Type
+             * @constant
+             */
+            type: "update";
         };
         /** Totals */
         Totals: {
@@ -841,6 +968,8 @@ export interface operations {
             query?: {
                 /** @description both (default), chart (series/gauges/flags) or reactor (HUD). */
                 format?: "both" | "chart" | "reactor";
+                /** @description Replay: the view exactly as it was right after this event id (what the live view showed then). Omit for now. */
+                at?: number | null;
             };
             header?: never;
             path: {
@@ -998,6 +1127,8 @@ export interface operations {
             query?: {
                 /** @description both (default), chart (series/gauges/flags) or reactor (HUD). */
                 format?: "both" | "chart" | "reactor";
+                /** @description Replay: the view exactly as it was right after this event id (what the live view showed then). Omit for now. */
+                at?: number | null;
             };
             header?: never;
             path: {
@@ -1051,6 +1182,8 @@ export interface operations {
             query?: {
                 /** @description both (default), chart (series/gauges/flags) or reactor (HUD). */
                 format?: "both" | "chart" | "reactor";
+                /** @description Replay: the view exactly as it was right after this event id (what the live view showed then). Omit for now. */
+                at?: number | null;
             };
             header?: never;
             path: {

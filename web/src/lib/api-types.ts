@@ -1,13 +1,15 @@
 /**
  * API types for the Reactor Core HUD (docs/reactor-contract.md, docs/events.md).
  *
- * The REST shapes are generated from the server's OpenAPI document: `npm run gen:api` reads
- * ../docs/openapi.json and writes src/lib/api-schema.gen.ts (openapi-typescript; checked in, and
- * src/lib/api-schema.test.ts fails when it is stale). Every other module imports API shapes only
- * from this file. The WebSocket messages are not in OpenAPI and are written by hand below.
+ * Nothing here is hand-written: the REST and WebSocket shapes are generated from the server's
+ * OpenAPI document (`npm run gen:api`: ../docs/openapi.json → src/lib/api-schema.gen.ts) and the
+ * event payloads from the published event schema (`npm run gen:events`: ../docs/event-schema.json →
+ * src/lib/events.gen.ts). Both are checked in; api-schema.test.ts and events-schema.test.ts fail
+ * when either is stale. Every other module imports API shapes only from this file.
  */
 
 import type { components } from "./api-schema.gen";
+import type { components as eventComponents } from "./events.gen";
 
 type Schemas = components["schemas"];
 
@@ -33,24 +35,22 @@ export type Gauge = Schemas["Gauge"];
 export type Flags = Schemas["Flags"];
 /** Envelope of GET /api/runs/{run_id}/reactor_status (also /budget, /kpi). */
 export type ReactorStatus = Schemas["ReactorStatus"];
-/** One row of the events table (docs/events.md). */
+/** One row of the events table (docs/events.md), as on the wire. */
 export type HudEvent = Schemas["EventOut"];
+/** Every event name (docs/event-schema.json). */
+export type EventName = eventComponents["schemas"]["EventName"];
+/** Event name → payload (keys may be absent on the wire, extra keys allowed). */
+export type EventPayloads = { [N in EventName]: Partial<eventComponents["schemas"]["EventPayloads"][N]> };
+/** An event whose payload type follows its name (narrow with `switch (e.name)`). */
+export type TypedEvent = { [N in EventName]: Omit<HudEvent, "name" | "payload"> & { name: N; payload: EventPayloads[N] } }[EventName];
+/** The wire event seen through its name's payload type (no runtime conversion). */
+export const typed = (e: HudEvent): TypedEvent => e as unknown as TypedEvent;
 /** One entry of GET /api/runs (`{runs: [...]}`); older/other servers may send a bare list. */
 export type RunSummary = Pick<Schemas["RunSummary"], "run_id" | "status" | "started_at"> & Partial<Schemas["RunSummary"]>;
 export type EventsPage = Schemas["EventsPage"];
 
-/** WebSocket messages (`/api/runs/{id}/stream`, `/api/stream/latest`): not described by OpenAPI. */
-export interface StreamFrame {
-  cursor: number;
-  /** null before any run exists (`/api/stream/latest` on an empty store). */
-  run_id?: string | null;
-  /** true when older events were left out (resume from further back with REST paging). */
-  truncated?: boolean;
-  status: ReactorStatus | null;
-  events: HudEvent[];
-}
-export type StreamMessage =
-  | ({ type: "snapshot" } & StreamFrame)
-  | ({ type: "update" } & StreamFrame)
-  | { type: "run"; run_id: string }
-  | { type: "error"; error: { code: string; message: string; details?: Record<string, unknown> } };
+/** WebSocket messages (`/api/runs/{id}/stream`, `/api/stream/latest`, `/api/runs/{id}/replay`),
+ * published in the OpenAPI components by the server (server/schemas.py: StreamSnapshot, …). */
+export type StreamFrame = Omit<Schemas["StreamSnapshot"], "type">;
+export type StreamMessage = Schemas["StreamSnapshot"] | Schemas["StreamUpdate"] | Schemas["StreamRun"] | Schemas["StreamError"];
+export type ReplayMessage = Schemas["ReplayFrame"] | Schemas["StreamError"];

@@ -56,8 +56,19 @@ export class Api {
     return normaliseRuns(await this.get(`${this.base}/api/runs`));
   }
 
+  /** The run "follow latest" shows (the newest batch; never an estimate run), as the server decides. */
+  async follow(): Promise<string | null> {
+    const json = (await this.get(`${this.base}/api/runs?limit=1`)) as { follow?: string | null };
+    return typeof json?.follow === "string" ? json.follow : null;
+  }
+
   async status(runId: string): Promise<ReactorStatus> {
     return (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/reactor_status?format=both`)) as ReactorStatus;
+  }
+
+  /** What the live view showed right after event `at` (the server folds; the HUD only shows). */
+  async statusAt(runId: string, at: number): Promise<ReactorStatus> {
+    return (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/reactor_status?format=both&at=${at}`)) as ReactorStatus;
   }
 
   async eventsPage(runId: string, after: number, limit = 1000): Promise<EventsPage> {

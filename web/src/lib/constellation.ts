@@ -3,7 +3,7 @@
  * `candidate.created` and coloured by lane and by simulation result. A fold over events, so live
  * and replay share it.
  */
-import { laneOf, type HudEvent, type Lane } from "./api-types";
+import { laneOf, typed, type HudEvent, type Lane } from "./api-types";
 
 export type NodeKind = "idea" | "candidate" | "field" | "operator";
 export type CandidateResult = "pending" | "simulating" | "passed" | "failed" | "invalid" | "error";
@@ -65,9 +65,10 @@ export class GraphAcc {
   apply(ev: HudEvent): void {
     if (ev.id <= this.cursor) return;
     this.cursor = ev.id;
-    const p = ev.payload ?? {};
+    const e = typed(ev);
+    const p = (e.payload ?? {}) as Record<string, unknown>; // payloads are checked at runtime too (old stores)
     const cid = typeof p.candidate_id === "string" ? p.candidate_id : null;
-    switch (ev.name) {
+    switch (e.name) {
       case "idea.refined": {
         if (!ev.idea_id) return;
         const id = `idea:${ev.idea_id}`;

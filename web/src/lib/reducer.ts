@@ -1,15 +1,15 @@
 /**
- * The stream reducer: WebSocket messages, REST polls and event pages go in; the HUD's display
- * state comes out. Live and replay both feed events through the same folds (derive.ts,
- * constellation.ts), so the view can be rebuilt from events alone when the server status for a
- * moment is not available.
+ * The stream reducer: WebSocket messages, REST polls, replay answers and event pages go in; the
+ * HUD's display state comes out. Every number shown comes from the server's `ReactorStatus` (live
+ * or `?at=` replay): the HUD interpolates and draws, it never derives a figure from events. Events
+ * only feed the constellation graph (a drawing) and the live-event counter.
  *
  * For speed the reducer updates `state` in place and bumps `state.version`; callers treat a state
- * as owned by one reducer (see HudStore).
+ * as owned by one reducer (see HudRuntime).
  */
 import type { HudEvent, Reactor, ReactorStatus, StreamMessage } from "./api-types";
 import { GraphAcc } from "./constellation";
-import { applyEvent, emptyAcc, snapshot, type DeriveAcc } from "./derive";
+import { protectionLabel } from "./labels";
 
 const MAX_RECENT = 400;
 
@@ -17,15 +17,17 @@ export interface HudState {
   runId: string | null;
   cursor: number;
   server: ReactorStatus | null;
-  acc: DeriveAcc;
   graph: GraphAcc;
   recent: HudEvent[];
-  /** Incremented whenever the protection overlay should flash (fallback / protection rising). */
+  /** The newest event time seen (server clock), for the display clock before a status arrives. */
+  lastTs: number;
+  /** Incremented whenever the protection overlay should flash (a new protection while live). */
   protectionSeq: number;
   protectionReason: string | null;
-  /** Incremented on every live `budget.blocked`: drives the glitch burst. */
+  /** Incremented when the blocked count rises while live: drives the glitch burst. */
   blockSeq: number;
-  lastProtectionMode: boolean;
+  lastProtectionAt: number | null;
+  lastBlocked: number;
   /** Number of events that arrived live (after the first snapshot). */
   liveEvents: number;
   version: number;
@@ -34,7 +36,7 @@ export interface HudState {
 export type HudAction =
   | { type: "reset"; runId: string | null }
   | { type: "message"; msg: StreamMessage }
-  | { type: "status"; status: ReactorStatus }
+  | { type: "status"; status: ReactorStatus; live?: boolean }
   | { type: "events"; events: HudEvent[]; live: boolean };
 
 export function initialState(runId: string | null = null): HudState {
@@ -42,30 +44,17 @@ export function initialState(runId: string | null = null): HudState {
     runId,
     cursor: 0,
     server: null,
-    acc: emptyAcc(),
     graph: new GraphAcc(),
     recent: [],
+    lastTs: 0,
     protectionSeq: 0,
     protectionReason: null,
     blockSeq: 0,
-    lastProtectionMode: false,
+    lastProtectionAt: null,
+    lastBlocked: 0,
     liveEvents: 0,
     version: 0,
   };
-}
-
-function protectionReason(ev: HudEvent): string {
-  const p = ev.payload ?? {};
-  switch (ev.name) {
-    case "budget.fallback_applied":
-      return `Top-K fallback · ${String(p.stage ?? "topk")} ${String(p.from_k ?? "?")}→${String(p.to_k ?? "?")}`;
-    case "budget.blocked":
-      return `Request blocked · ${String(p.failure_code ?? "BUDGET")}`;
-    case "budget.explore_floor_preserved":
-      return `Explore floor preserved · ${String(p.explore_count ?? "?")}/${String(p.min_explore ?? "?")}`;
-    default:
-      return "Budget cap exceeded";
-  }
 }
 
 function applyEvents(state: HudState, events: readonly HudEvent[], live: boolean): void {
@@ -74,33 +63,32 @@ function applyEvents(state: HudState, events: readonly HudEvent[], live: boolean
     if (ev.id <= state.cursor) continue;
     if (state.runId && ev.run_id && ev.run_id !== state.runId) continue;
     state.cursor = ev.id;
-    applyEvent(state.acc, ev);
+    state.lastTs = Math.max(state.lastTs, ev.ts);
     state.graph.apply(ev);
     state.recent.push(ev);
-    if (live) {
-      state.liveEvents++;
-      if (ev.name === "budget.fallback_applied" || ev.name === "budget.blocked" || ev.name === "budget.explore_floor_preserved") {
-        state.protectionSeq++;
-        state.protectionReason = protectionReason(ev);
-      }
-      if (ev.name === "budget.blocked") state.blockSeq++;
-    }
+    if (live) state.liveEvents++;
   }
   if (state.recent.length > MAX_RECENT) state.recent.splice(0, state.recent.length - MAX_RECENT);
 }
 
-function applyStatus(state: HudState, status: ReactorStatus | null, live: boolean): void {
+/** Take the server's view. `live`: a step forward in time (stream update, replay playing), so a
+ * protection that is new since the previous view flashes the overlay and a new block glitches. */
+function applyStatus(state: HudState, status: ReactorStatus | null, live: boolean, replay = false): void {
   if (!status) return;
   if (state.runId && status.run_id && status.run_id !== state.runId) return;
-  if (state.server && status.cursor < state.server.cursor) return; // stale poll
-  state.server = status;
-  const pm = status.reactor?.protection_mode ?? status.flags?.protection_mode ?? false;
-  if (pm && !state.lastProtectionMode && live) {
-    state.protectionSeq++;
-    state.protectionReason ??= status.reactor?.protection?.reason ?? "Budget protection engaged";
-    if (status.reactor?.protection?.reason) state.protectionReason = status.reactor.protection.reason;
+  if (!replay && state.server && status.cursor < state.server.cursor) return; // stale poll
+  const r = status.reactor;
+  if (r) {
+    const at = r.protection.at ?? null;
+    if (live && state.server && at != null && at !== state.lastProtectionAt) {
+      state.protectionSeq++;
+      state.protectionReason = protectionLabel(r.protection.last_event, r.protection.reason);
+    }
+    if (live && state.server && r.totals.blocked > state.lastBlocked) state.blockSeq++;
+    state.lastProtectionAt = at;
+    state.lastBlocked = r.totals.blocked;
   }
-  state.lastProtectionMode = pm;
+  state.server = status;
 }
 
 export function reduce(state: HudState, action: HudAction): HudState {
@@ -111,7 +99,7 @@ export function reduce(state: HudState, action: HudAction): HudState {
       applyEvents(state, action.events, action.live);
       break;
     case "status":
-      applyStatus(state, action.status, true);
+      applyStatus(state, action.status, action.live ?? true, action.live !== undefined);
       break;
     case "message": {
       const msg = action.msg;
@@ -134,13 +122,52 @@ export function reduce(state: HudState, action: HudAction): HudState {
   return state;
 }
 
-/** The reactor view to display: the server's when it has one, else rebuilt from events. */
-export function currentReactor(state: HudState, now?: number): Reactor {
-  return state.server?.reactor ?? snapshot(state.acc, now ?? state.acc.lastTs);
+/** What the HUD draws before the server has answered: zeros, no scopes. Not a derivation. */
+export function emptyReactor(): Reactor {
+  return {
+    pressure: 0,
+    pressure_by_scope: {},
+    velocity: { tokens_per_s: 0, window_s: 60 },
+    time_to_exhaustion_s: null,
+    exhaustion_scope: null,
+    protection_mode: false,
+    protection: { window_s: 30, last_event: null, at: null, reason: null },
+    core: { heat: 0, state: "nominal" },
+    rings: [],
+    injections: [],
+    pulse: [],
+    lanes: {
+      exploit: { target_share: 0.7, actual_share: 0, tokens: 0, ideas: 0 },
+      explore: { target_share: 0.3, actual_share: 0, tokens: 0, ideas: 0 },
+    },
+    radar: { scanning: [], feed: [] },
+    simulation: { in_flight: 0, done: 0, passed: 0, failed: 0, errors: 0, latency_s: { p50: null, p95: null }, best: null },
+    totals: {
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      total_tokens: 0,
+      cost: "0",
+      calls: 0,
+      cache_hits: 0,
+      tokens_saved: 0,
+      fallbacks: 0,
+      blocked: 0,
+      deferred: 0,
+    },
+    kpi: { coverage: 0, coverage_share: 0, novelty: 0, structural_novelty: null },
+  };
 }
 
+const EMPTY = emptyReactor();
+
+/** The reactor view to display: the server's, or the empty one before it has answered. */
+export function currentReactor(state: HudState): Reactor {
+  return state.server?.reactor ?? EMPTY;
+}
+
+/** The run's status as the server says it; "waiting" before it has answered. */
 export function runStatus(state: HudState): string {
-  return state.server?.status ?? state.acc.status;
+  return state.server?.status ?? "waiting";
 }
 
 /** Injections newer than `lastId`, for the particle system (fires each injection once). */

@@ -71,7 +71,7 @@ export class HudRuntime {
     const switched = this.live.runId !== before;
     const status: ReactorStatus | null = this.live.server;
     if (status?.as_of) this.clock.observe(status.as_of, this.time);
-    else if (this.live.acc.lastTs) this.clock.observe(this.live.acc.lastTs, this.time);
+    else if (this.live.lastTs) this.clock.observe(this.live.lastTs, this.time);
     this.refresh(switched);
   }
 
@@ -101,15 +101,17 @@ export class HudRuntime {
     this.mode = "replay";
     this.replay = replay;
     this.playing = play;
+    replay.onChange = (snap) => {
+      if (this.replay === replay) this.refresh(snap);
+    };
     replay.seek(replay.t0);
     this.refresh(true);
   }
 
   seekFraction(f: number): void {
     if (!this.replay) return;
-    const back = this.replay.t0 + f * this.replay.duration < this.replay.t;
     this.replay.seekFraction(f);
-    this.refresh(back || Math.abs(f - this.replay.progress) > 0.05);
+    this.bump();
   }
 
   setPlaying(p: boolean): void {
@@ -126,12 +128,12 @@ export class HudRuntime {
   /** The server-clock time the display is at. */
   displayNow(): number {
     if (this.mode === "replay" && this.replay) return this.replay.t;
-    return this.clock.now(this.time) ?? this.state.acc.lastTs;
+    return this.clock.now(this.time) ?? this.state.lastTs;
   }
 
   private refresh(snap: boolean): void {
     const st = this.state;
-    this.reactor = currentReactor(st, this.mode === "replay" ? this.replay!.t : undefined);
+    this.reactor = currentReactor(st);
     if (snap) {
       this.particles.clear();
       this.lastInjectionId = this.reactor.injections.reduce((m, i) => Math.max(m, i.event_id), 0);
@@ -200,9 +202,9 @@ export class HudRuntime {
     }
     if (this.mode === "replay" && this.replay && this.playing) {
       const before = this.replay.t;
-      this.replay.seek(before + Math.min(dt, 0.25) * this.speed);
+      this.replay.seek(before + Math.min(dt, 0.25) * this.speed); // the server's answer refreshes
       if (this.replay.progress >= 1) this.playing = false;
-      this.refresh(false);
+      this.bump();
     }
     this.smooth.step(dt);
     this.clock.step(dt);
@@ -263,7 +265,9 @@ export class HudRuntime {
       particles: this.particles.count,
       particlesSpawned: this.particles.totalSpawned,
       graphNodes: st.graph.size,
-      replay: this.replay ? { t: this.replay.t, t0: this.replay.t0, t1: this.replay.t1, applied: this.replay.applied, playing: this.playing } : null,
+      replay: this.replay
+        ? { t: this.replay.t, t0: this.replay.t0, t1: this.replay.t1, applied: this.replay.applied, at: this.replay.at, shownAt: this.replay.shownAt, playing: this.playing }
+        : null,
     };
   }
 }

@@ -1,9 +1,7 @@
-/** Radar sectors: a stable mapping from a subcategory id to a sector number (1..SECTORS) and a
- * display name. The server sends both in `reactor.radar.scanning`; this is what the view uses when it
- * is rebuilt from events alone. */
-export const SECTORS = 12;
+/** Radar helpers. Sector numbers and names come from the server (`reactor.radar.scanning`), which
+ * keeps them unique among the subcategories in view; the HUD only needs a stable hash for jitter. */
 
-/** FNV-1a, so the mapping is the same in every browser and in tests. */
+/** FNV-1a, so a layout is the same in every browser and in tests. */
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -11,19 +9,4 @@ export function hash32(s: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
-}
-
-export function sectorFor(subcategory: string): number {
-  return (hash32(subcategory) % SECTORS) + 1;
-}
-
-/** The knowledge pack's name (sent with `retrieval.pack_built`), else the id made readable. */
-export function subcategoryName(subcategory: string, names: ReadonlyMap<string, string>): string {
-  const known = names.get(subcategory);
-  if (known) return known;
-  return subcategory
-    .split(/[-_\s.]+/)
-    .filter(Boolean)
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join(" ");
 }

@@ -37,6 +37,7 @@ function makeApi() {
       done: true,
     })),
     runs: vi.fn(async () => [{ run_id: "r1", status: "running", started_at: 1 }]),
+    follow: vi.fn(async () => "r1"),
   };
 }
 

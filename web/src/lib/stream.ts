@@ -27,7 +27,7 @@ export interface Timers {
 export interface StreamOptions {
   wsBase: string;
   target: StreamTarget;
-  api: Pick<Api, "status" | "eventsPage" | "runs">;
+  api: Pick<Api, "status" | "eventsPage" | "runs" | "follow">;
   socket: SocketFactory;
   onMessage(msg: StreamMessage): void;
   onState?(state: ConnState, detail: { attempt: number; delayMs?: number }): void;
@@ -179,9 +179,9 @@ export class LiveStream {
   /** One REST round: status + events after the cursor, delivered as an `update` message. */
   async pollOnce(): Promise<void> {
     if (!this.runId) {
-      const runs = await this.opts.api.runs();
-      if (!runs[0]) return;
-      this.runId = runs[0].run_id;
+      const follow = await this.opts.api.follow(); // the server decides which run "latest" is
+      if (!follow) return;
+      this.runId = follow;
     }
     const runId = this.runId;
     const [status, page] = await Promise.all([this.opts.api.status(runId), this.opts.api.eventsPage(runId, this.cursor, 500)]);
@@ -190,6 +190,6 @@ export class LiveStream {
     const type = this.cursor === 0 ? "snapshot" : "update";
     this.cursor = cursor;
     this.messages++;
-    this.opts.onMessage({ type, cursor, status, events: page.events });
+    this.opts.onMessage({ type, cursor, run_id: runId, truncated: false, status, events: page.events });
   }
 }

@@ -3,7 +3,7 @@
  * HUD benchmark: frame rate at 1280×720 under headless Chromium + SwiftShader with adaptive
  * quality, frame-time percentiles, and the gzipped size of the exported JS. Prints a summary and
  * writes ../benchmarks/results/hud.json. Frames are counted with requestAnimationFrame in the page;
- * no sleeps. Against HUD_BASE_URL when set, else the fake server.
+ * no sleeps. Against HUD_BASE_URL when set, else `brain-agent demo`.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -86,7 +86,7 @@ async function measure(page, url, frames) {
   return { ...stats(d), quality_level: info.level, quality: info.detail, governor_history: info.history };
 }
 
-const server = await startServer({ speed: 1 });
+const server = await startServer();
 const { page, close, context } = await launch({ width: 1280, height: 720 });
 const version = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
 const results = { adaptive: null, pinned: {} };
@@ -109,7 +109,7 @@ const out = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, loadavg_at_end: loadavg(), node: process.version, chromium: version, gl: "SwiftShader (--use-angle=swiftshader)" },
   viewport: { width: 1280, height: 720, device_scale_factor: 1 },
-  server: process.env.HUD_BASE_URL ? "external" : "fake-server.mjs",
+  server: process.env.HUD_BASE_URL ? "external" : "brain-agent demo",
   ...results,
   js,
 };

@@ -1,10 +1,11 @@
 /**
- * Shared helpers for the browser tests and the benchmark: start the fake server (unless
+ * Shared helpers for the browser tests and the benchmark: start `brain-agent demo` (unless
  * HUD_BASE_URL points at a real one), launch Debian Chromium with SwiftShader WebGL2 exactly as
  * reference/toolchain-notes.md measured it, decode PNG screenshots, wait on window.__hud.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,30 +30,59 @@ export const CHROMIUM_ARGS = [
   "--disable-dev-shm-usage",
 ];
 
-/** Base URL of the server under test; starts scripts/fake-server.mjs when HUD_BASE_URL is unset. */
-export async function startServer({ speed = 1 } = {}) {
+/**
+ * Base URL of the server under test. With HUD_BASE_URL set (the pytest browser test: a real server and
+ * a live batch), that; otherwise `brain-agent demo` on a free port (the real server, a fresh store and
+ * paced mock batches). There is no stand-in server: the Python server is the only authority.
+ */
+export async function startServer({ ideas = 40, pace = 1.0 } = {}) {
   if (process.env.HUD_BASE_URL) return { url: process.env.HUD_BASE_URL.replace(/\/$/, ""), fake: false, stop: async () => {} };
-  const child = spawn(process.execPath, [join(WEB, "scripts/fake-server.mjs")], {
-    env: { ...process.env, PORT: "0", FAKE_SPEED: String(speed) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise((ok, fail) => {
-    let buf = "";
-    child.stdout.on("data", (d) => {
-      buf += d;
-      const m = buf.match(/listening on (http:\/\/[^\s]+)/);
-      if (m) ok(m[1]);
-    });
-    child.on("exit", (code) => fail(new Error(`fake server exited with ${code}`)));
-  });
+  const repo = resolve(WEB, "..");
+  const venv = join(repo, ".venv", "bin", "python");
+  const python = existsSync(venv) ? venv : "python3";
+  const port = await freePort();
+  const workdir = mkdtempSync(join(tmpdir(), "hud-demo-"));
+  const child = spawn(
+    python,
+    ["-m", "brain_agent.cli", "demo", "--port", String(port), "--batches", "3", "--ideas", String(ideas), "--pace", String(pace), "--dir", join(workdir, "demo")],
+    { cwd: repo, stdio: ["ignore", "ignore", "inherit"], detached: true },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (child.exitCode != null) throw new Error(`brain-agent demo exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error("brain-agent demo did not start within 60 s");
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return {
     url,
-    fake: true,
+    fake: false,
     stop: async () => {
-      child.kill("SIGTERM");
+      try {
+        process.kill(-child.pid, "SIGTERM"); // the demo and the server and batch it started
+      } catch {
+        /* already gone */
+      }
       await new Promise((r) => (child.exitCode != null ? r() : child.once("exit", r)));
+      rmSync(workdir, { recursive: true, force: true });
     },
   };
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
 }
 
 /** A fresh Chromium profile each time; returns {context, page, close}. */

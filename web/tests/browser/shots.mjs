@@ -1,7 +1,7 @@
 // Dev tool: screenshots at pinned quality levels, e.g. node tests/browser/shots.mjs 3,6 → test-artifacts/_dev-q*.png
 import { join } from "node:path";
 import { ARTIFACTS, launch, startServer, waitFrames } from "./lib.mjs";
-const server = await startServer({ speed: 1 });
+const server = await startServer();
 const { page, close, errors } = await launch();
 for (const q of (process.argv[2] ?? "3").split(",")) {
   await page.goto(`${server.url}/?quality=${q}&pin=1`);
