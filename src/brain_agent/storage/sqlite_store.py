@@ -162,13 +162,15 @@ class SQLiteStore(RecordStore):
 
     @contextmanager
     def _writer_queue(self) -> Iterator[None]:
-        """Writers of this store wait their turn on an OS lock (``<store>.lock``) before
-        ``BEGIN IMMEDIATE``: the kernel wakes one waiter when the lock is free, where SQLite's own
-        busy handler sleeps and polls (tail latencies of seconds under 8 writers). Correctness does
-        not depend on it: ``BEGIN IMMEDIATE`` still serialises writers that do not take the lock."""
+        """Optional (``BRAIN_AGENT_SQLITE_WRITER_QUEUE=1``): writers wait their turn on an OS lock
+        (``<store>.lock``) before ``BEGIN IMMEDIATE``, so the kernel wakes one waiter at a time
+        instead of SQLite's busy handler sleeping and polling. Measured with 8 writer processes
+        (benchmarks/bench_ledger.py, quiet 2-core machine): without it 3,700 reservations/s, p99
+        0.26 ms, but a starved writer can wait 2–3 s; with it 2,900/s, p99 18 ms, max 0.6 s. Off by
+        default. Correctness never depends on it: ``BEGIN IMMEDIATE`` serialises writers either way."""
         fd = getattr(self._local, "lock_fd", None)
-        if fd is None and os.environ.get("BRAIN_AGENT_SQLITE_WRITER_QUEUE", "1") == "0":
-            fd = self._local.lock_fd = -1  # benchmarks compare with and without it
+        if fd is None and os.environ.get("BRAIN_AGENT_SQLITE_WRITER_QUEUE", "0") != "1":
+            fd = self._local.lock_fd = -1
         if fd is None:
             try:
                 fd = os.open(f"{self.path}.lock", os.O_RDONLY | os.O_CREAT, 0o600)  # flock needs no write
