@@ -120,10 +120,11 @@ class LedgerStore:
             if not self._server:
                 self._expire(conn, now)
             self._lock_counters(conn, [c.scope_key for c in charges], create=True)
+            found = self._counters(conn, [c.scope_key for c in charges if c.limit is not None], None)
             for charge in charges:
                 if charge.limit is None:
                     continue
-                spent, held = self._counter(conn, charge.scope_key)
+                spent, held = found.get(charge.scope_key, (0, 0))
                 used = spent + held
                 if used + charge.amount > charge.limit:
                     return Refusal(charge.scope_key, charge.limit, used + charge.amount)
@@ -300,13 +301,14 @@ class LedgerStore:
 
     def _charges_locked(self, conn: Any, reservation_id: str) -> dict[str, tuple[str, int]]:
         """A reservation's charges (scope → (state, reserved)), its counters locked first."""
-        keys = [
-            str(r[0])
-            for r in conn.execute(
-                "SELECT scope_key FROM budget_charges WHERE reservation_id = ?", (reservation_id,)
-            )
-        ]
-        self._lock_counters(conn, keys)
+        if self._server:
+            keys = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT scope_key FROM budget_charges WHERE reservation_id = ?", (reservation_id,)
+                )
+            ]
+            self._lock_counters(conn, keys)
         return {
             str(r["scope_key"]): (str(r["state"]), int(r["reserved"]))
             for r in conn.execute(
@@ -346,12 +348,9 @@ class LedgerStore:
 
     def usage(self, scope_keys: Iterable[str], *, now: float) -> dict[str, ScopeUsage]:
         """Spent and live-reserved amounts per scope (a consistent snapshot)."""
-        out: dict[str, ScopeUsage] = {}
-        with self.store.snapshot() as conn:
-            for key in scope_keys:
-                spent, held = self._counter(conn, key)
-                out[key] = ScopeUsage(key, spent, held - self._lapsed(conn, key, now))
-        return out
+        keys = list(dict.fromkeys(scope_keys))
+        found = self._counters(self.store.conn, keys, now)
+        return {k: ScopeUsage(k, *found.get(k, (0, 0))) for k in keys}
 
     def reservation(self, reservation_id: str) -> ReservationRow | None:
         row = self.store.conn.execute(
@@ -427,21 +426,26 @@ class LedgerStore:
         return expired
 
     @staticmethod
-    def _counter(conn: Any, scope_key: str) -> tuple[int, int]:
-        row = conn.execute(
-            "SELECT spent, held FROM budget_counters WHERE scope_key = ?", (scope_key,)
-        ).fetchone()
-        return (0, 0) if row is None else (int(row[0]), int(row[1]))
-
-    @staticmethod
-    def _lapsed(conn: Any, scope_key: str, now: float) -> int:
-        """Held amounts whose lease lapsed but that no reservation has expired yet."""
-        row = conn.execute(
-            "SELECT COALESCE(SUM(reserved), 0) FROM budget_charges "
-            "WHERE scope_key = ? AND state = ? AND lease_expires <= ?",
-            (scope_key, HELD, now),
-        ).fetchone()
-        return int(row[0])
+    def _counters(conn: Any, keys: list[str], now: float | None) -> dict[str, tuple[int, int]]:
+        """``{scope: (spent, live held)}`` in one statement (one consistent read). With ``now``,
+        holds whose lease lapsed before it are left out even if no expiry has run yet; without it
+        the counters are taken as they are (inside a reservation, right after an expiry)."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        if now is None:
+            rows = conn.execute(
+                f"SELECT scope_key, spent, held FROM budget_counters WHERE scope_key IN ({marks})", keys
+            )
+        else:
+            rows = conn.execute(
+                "SELECT c.scope_key, c.spent, c.held - COALESCE((SELECT SUM(ch.reserved) "
+                "FROM budget_charges ch WHERE ch.scope_key = c.scope_key AND ch.state = ? "
+                "AND ch.lease_expires <= ?), 0) "
+                f"FROM budget_counters c WHERE c.scope_key IN ({marks})",
+                (HELD, now, *keys),
+            )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     # -- single flight -------------------------------------------------------------------------
     def claim_flight(self, request_key: str, *, now: float, lease_seconds: float) -> bool:
