@@ -166,7 +166,7 @@ def _fold_range(
         if upto is None:
             page = store.events(view.run_id, after=view.cursor, limit=FOLD_PAGE)
         else:
-            page = CheckpointStore(store).events_between(view.run_id, view.cursor, upto, FOLD_PAGE)
+            page = store.checkpoints.events_between(view.run_id, view.cursor, upto, FOLD_PAGE)
         for event in page:
             view.apply(event)
             if on_event is not None:
@@ -250,7 +250,7 @@ class Hub:
         self.poller_running = False
         self._sync_lock = asyncio.Lock()
         self._fold_locks: dict[str, asyncio.Lock] = {}
-        self.checkpoints = CheckpointStore(self.store)
+        self.checkpoints = self.store.checkpoints
         with contextlib.suppress(StoreError):  # derived data: a read-only store still serves
             self.checkpoints.drop_stale(checkpoint.VERSION)
         self._replay_lock = asyncio.Lock()

@@ -3,16 +3,19 @@
 ``storage/`` knows which one it talks to; SQL lives only here."""
 
 from brain_agent.storage.factory import is_url, local_path, open_store
+from brain_agent.storage.protocols import CallLog, Candidates, EventLog, Ledger, RunLog, Store
 from brain_agent.storage.records import Event, LLMCallRecord, RecordStore, new_id
 from brain_agent.storage.sqlite_store import SQLiteStore
 
-Store = RecordStore
-"""What the rest of the code types a store as (either backend)."""
-
 __all__ = [
+    "CallLog",
+    "Candidates",
     "Event",
+    "EventLog",
     "LLMCallRecord",
+    "Ledger",
     "RecordStore",
+    "RunLog",
     "SQLiteStore",
     "Store",
     "is_url",

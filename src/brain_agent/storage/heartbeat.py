@@ -21,8 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
-from brain_agent.storage.ledger_store import LedgerStore
-from brain_agent.storage.records import RecordStore
+from brain_agent.storage.protocols import Store
 
 RUN_BEAT_S = 60.0
 CHECKPOINT_S = 2.0
@@ -33,9 +32,9 @@ class Heartbeats:
     _by_store: ClassVar[dict[str, Heartbeats]] = {}
     _guard: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.ledger = LedgerStore(store)
+        self.ledger = store.ledger
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._holds: dict[str, float] = {}  # reservation_id → lease seconds
@@ -45,7 +44,7 @@ class Heartbeats:
         self.renewals = 0
 
     @classmethod
-    def for_store(cls, store: RecordStore) -> Heartbeats:
+    def for_store(cls, store: Store) -> Heartbeats:
         """The process's keeper for this store file (one thread per file, started on first use)."""
         key = store.where
         with cls._guard:

@@ -18,6 +18,7 @@ from brain_agent.errors import NotFoundError
 from brain_agent.storage.liveness import holder_dead, holder_id
 
 if TYPE_CHECKING:
+    from brain_agent.storage.checkpoint_store import CheckpointStore
     from brain_agent.storage.ledger_store import LedgerStore
     from brain_agent.storage.simulation_store import SimulationStore
     from brain_agent.telemetry.event_models import EventPayload
@@ -150,6 +151,16 @@ class RecordStore:
         if found is None:
             found = self.__dict__["_simulations"] = SimulationStore(self)
         return cast("SimulationStore", found)
+
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """The dashboard's view checkpoints in this store."""
+        from brain_agent.storage.checkpoint_store import CheckpointStore
+
+        found = self.__dict__.get("_checkpoints")
+        if found is None:
+            found = self.__dict__["_checkpoints"] = CheckpointStore(self)
+        return cast("CheckpointStore", found)
 
     def checkpoint(self) -> None:
         """Housekeeping the heartbeat thread runs every few seconds (SQLite: fold the WAL in)."""
