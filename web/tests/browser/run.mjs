@@ -157,7 +157,7 @@ try {
       await page.waitForFunction(() => {
         const r = window.__hud?.runtime?.replay;
         return r && r.at > 0 && r.shownAt === r.at;
-      }, null, { timeout: 30000, polling: 20 });
+      }, null, { timeout: 120000, polling: 20 }); // a wait, not a speed check: a loaded machine may be slow
       await waitFrames(page, 5);
       return hudState(page);
     };
