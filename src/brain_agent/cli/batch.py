@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from brain_agent.agents.batch import BatchOptions, BatchReport, run_batch
 from brain_agent.agents.batch import Progress as BatchProgress
@@ -145,6 +146,14 @@ def run_batch_command(
     def on_start(run_id: str, total: int) -> None:
         progress.update(task, total=max(total, 1), description=f"run-batch {run_id}")
 
+    def on_carried(ids: list[str]) -> None:
+        shown = ", ".join(ids[:10]) + (f" … (+{len(ids) - 10})" if len(ids) > 10 else "")
+        err_console.print(
+            f"carried over {len(ids)} deferred idea(s) from earlier batches: {shown}",
+            markup=False,
+            highlight=False,
+        )
+
     def on_progress(p: BatchProgress) -> None:
         progress.update(task, completed=p.done, last=f"{p.idea_id} [{p.lane}] {p.outcome}")
 
@@ -159,6 +168,7 @@ def run_batch_command(
         exploration_counts=counts,
         on_progress=on_progress,
         on_start=on_start,
+        on_carried=None if as_json else on_carried,
         simulate=simulate_fn,
         operator_level=operator_level_value(operator_level),
         metadata={
@@ -231,9 +241,11 @@ def _simulator(
 
 
 def _print_report(report: BatchReport) -> None:
+    from brain_agent.cli.runs import print_yield
+
     s = report.summary()
     table = Table(title=f"run-batch {report.run_id}")
-    for col in ("lane", "ideas", "calls", "prompt", "completion", "total", "cost (USD)"):
+    for col in ("lane", "ideas run", "calls", "prompt", "completion", "total", "cost (USD)"):
         table.add_column(col, justify="left" if col == "lane" else "right")
     for lane, t in s["lanes"].items():
         table.add_row(
@@ -247,9 +259,9 @@ def _print_report(report: BatchReport) -> None:
         )
     tok = s["tokens"]
     table.add_row(
-        "[bold]all",
-        str(s["ideas"]),
-        "",
+        Text("all", style="bold"),
+        str(s["ideas_run"]),
+        str(sum(t["calls"] for t in s["lanes"].values())),
         str(tok["prompt"]),
         str(tok["completion"]),
         str(tok["total"]),
@@ -257,10 +269,14 @@ def _print_report(report: BatchReport) -> None:
     )
     out_console.print(table)
     facts = Table(show_header=False, box=None)
+    ideas = f"{s['ideas']} = {s['ideas_run']} run + {s['ideas_not_run']} blocked before running"
+    if s["carried_over"]:
+        ideas += f" ({s['carried_over']} carried over from earlier batches)"
     for key, value in (
+        ("ideas", ideas),
         ("candidates (valid)", f"{s['candidates']} ({s['valid']})"),
         ("fallbacks", s["fallbacks"]),
-        ("deferred / discarded / blocked", f"{s['deferred']} / {s['discarded']} / {s['blocked']}"),
+        ("blocked (deferred / discarded)", f"{s['blocked']} ({s['deferred']} / {s['discarded']})"),
         ("explore floor preserved", s["explore_floor_preserved"]),
         ("expansions / needs repair", f"{s['expansions']} / {s['needs_repair']}"),
         ("cache hits (tokens saved)", f"{s['cache_hits']} ({s['tokens_saved']})"),
@@ -270,6 +286,8 @@ def _print_report(report: BatchReport) -> None:
     ):
         facts.add_row(key, str(value))
     out_console.print(facts)
+    out_console.print()
+    print_yield(report.yields)
 
 
 def _simulation_rows(sim: dict[str, Any]) -> list[tuple[str, str]]:
