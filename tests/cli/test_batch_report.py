@@ -96,3 +96,58 @@ def test_counts_add_up_and_carried_ideas_are_announced(
     assert f"carried over {first['deferred']} deferred idea(s) from earlier batches" in captured.err
     assert "carried over from earlier batches" in captured.out
     assert f"= {1 + first['deferred']} run + 0 blocked before running" in captured.out
+
+
+def test_settings_file_is_used_and_stored_with_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], _isolated_store: Path
+) -> None:
+    from brain_agent.storage import SQLiteStore
+    from brain_agent.storage.run_queries import run_candidates
+
+    settings = write_json(
+        tmp_path / "settings.json", {"neutralization": "MARKET", "decay": 4, "universe": "TOP1000"}
+    )
+    report = _batch(capsys, "--generate", "3", "--seed", "2", "--settings", str(settings))
+    store = SQLiteStore(_isolated_store)
+    stored = store.get_run(report["run_id"])["config"]
+    assert stored["settings_file"] == str(settings)
+    assert stored["simulation_settings"]["neutralization"] == "MARKET"
+    assert stored["simulation_settings"]["decay"] == 4
+    results = [c["simulation"]["result"] for c in run_candidates(store, report["run_id"]) if c["simulation"]]
+    assert results and all(r["settings"]["neutralization"] == "MARKET" for r in results)
+    assert all(r["settings"]["decay"] == 4 and r["settings"]["universe"] == "TOP1000" for r in results)
+    # a resumed batch simulates with the first run's settings
+    resumed = _batch(capsys, "--resume", report["run_id"])
+    again = store.get_run(resumed["run_id"])["config"]["simulation_settings"]
+    assert again == stored["simulation_settings"]
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        ({"decay": -1}, "decay"),
+        ({"neutralization": "PLANET"}, "neutralization"),
+        ({"delay": 1, "decayy": 3}, "decayy"),
+    ],
+)
+def test_bad_settings_file_exits_2_naming_the_key(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: dict[str, Any],
+    key: str,
+    _isolated_store: Path,
+) -> None:
+    settings = write_json(tmp_path / "settings.json", content)
+    assert run(["run-batch", "--generate", "2", "--settings", str(settings)]) == 2
+    err = capsys.readouterr().err
+    assert key in err and "settings.json" in err and "Traceback" not in err
+
+
+def test_unreadable_settings_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], _isolated_store: Path
+) -> None:
+    bad = tmp_path / "settings.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert run(["run-batch", "--generate", "2", "--settings", str(bad)]) == 2
+    assert "settings.json" in capsys.readouterr().err
+    assert run(["run-batch", "--generate", "2", "--settings", str(tmp_path / "missing.json")]) == 2

@@ -21,6 +21,7 @@ from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
 from brain_agent.ideas import IdeaSpec, generate_ideas, load_ideas
 from brain_agent.ideas.spec import require_known_subcategories
+from brain_agent.jsonio import read_model
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
@@ -83,6 +84,14 @@ def run_batch_command(
         bool,
         typer.Option("--interactive-login", help="--simulate brain: allow the persona (biometric) login."),
     ] = False,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings",
+            help="A JSON file of BRAIN simulation settings (neutralization, decay, universe, delay…; "
+            "the same keys as simulate-candidates). Stored with the run.",
+        ),
+    ] = None,
     operator_level: OperatorLevelOption = "base",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -97,6 +106,9 @@ def run_batch_command(
             key="generate",
             value=generate,
         )
+    sim_settings = (
+        read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
+    )
     knowledge = load_knowledge_pack(
         knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
     )
@@ -114,6 +126,9 @@ def run_batch_command(
     counts: tuple[dict[str, int], dict[str, int]] | None = None
     if resume is not None:
         idea_list, seed, counts = _resumed_ideas(store, resume, seed)
+        stored = store.get_run(resume)["config"].get("simulation_settings")
+        if settings is None and isinstance(stored, dict):  # the first run's settings, unless overridden
+            sim_settings = SimulationSettings.model_validate(stored)
     elif ideas is not None:
         idea_list = load_ideas(ideas)
         require_known_subcategories(idea_list, knowledge.subcategories, str(ideas))
@@ -130,7 +145,7 @@ def run_batch_command(
             interactive_login=interactive_login,
         )
     )
-    simulate_fn = _simulator(backend, store)
+    simulate_fn = _simulator(backend, store, sim_settings)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -177,6 +192,8 @@ def run_batch_command(
             **({"resumed_from": resume} if resume else {}),
             "idea_list": [i.model_dump() for i in idea_list],
             "seed": seed,
+            "simulation_settings": sim_settings.model_dump(mode="json"),
+            **({"settings_file": str(settings)} if settings is not None else {}),
         },
     )
     try:
@@ -228,11 +245,10 @@ def _resumed_ideas(
 
 
 def _simulator(
-    backend: SimulationBackend | None, store: Store
+    backend: SimulationBackend | None, store: Store, settings: SimulationSettings
 ) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
     if backend is None:
         return None
-    settings = SimulationSettings()
 
     def run(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return simulate_candidates(store, candidates, backend, settings)
