@@ -31,6 +31,7 @@ from brain_agent.generation.budget import (
     plan_lanes,
     policy,
 )
+from brain_agent.generation.budget.alerts import Alerter
 from brain_agent.generation.budget.attempts import (
     after_attempt,
     after_lost_race,
@@ -140,6 +141,9 @@ class BatchReport:
     floor_protections: int = 0
     kpi: dict[str, Any] = field(default_factory=dict)
     simulation: SimulationTotals = field(default_factory=lambda: SimulationTotals())
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """``budget.threshold_crossed`` payloads this batch fired (each window and threshold fires once)."""
+    alert_warnings: list[str] = field(default_factory=list)
     carried_over: list[str] = field(default_factory=list)
     """Ids of ideas deferred by earlier batches that this batch picked up (counted in ``ideas``)."""
     yields: Yield = field(default_factory=Yield)
@@ -155,6 +159,7 @@ class BatchReport:
             "ideas": self.ideas,
             "ideas_run": ran,
             "ideas_not_run": self.ideas - ran,
+            "alerts": list(self.alerts),
             "carried_over": len(self.carried_over),
             "carried_over_ids": list(self.carried_over),
             "candidates": self.candidates,
@@ -212,6 +217,8 @@ class BatchOptions:
     on_progress: Callable[[Progress], None] | None = None
     on_start: Callable[[str, int], None] | None = None
     """Called with (run_id, number of ideas) once the plan is known."""
+    on_alert: Callable[[str], None] | None = None
+    """Called with a one-line description of each budget alert as it fires."""
     on_carried: Callable[[list[str]], None] | None = None
     """Called with the ids of deferred ideas from earlier batches that join this one (if any)."""
     operator_level: Literal["BASE", "GENIUS"] = "BASE"
@@ -243,6 +250,23 @@ class _Batch:
         self.report = BatchReport(run_id=run.run_id)
         self.exploration = opts.exploration_counts or store.usage_counts()
         self.batch_id = run.run_id
+        self.alerter = Alerter(
+            store,
+            opts.config.alert_thresholds,
+            webhook_url=opts.config.alert_webhook_url,
+            run_id=run.run_id,
+            emit=lambda payload: self.run.emit(ev.BUDGET_THRESHOLD_CROSSED, payload, step="budget"),
+            warn=self.report.alert_warnings.append,
+        )
+
+    def check_alerts(self) -> None:
+        """Fire the budget alerts the spend so far crossed (cheap when none is configured)."""
+        if not self.config.alert_thresholds:
+            return
+        for crossing in self.alerter.check(self.gate.status(self.batch_id), self.opts.clock.now()):
+            self.report.alerts.append(crossing.payload())
+            if self.opts.on_alert is not None:
+                self.opts.on_alert(crossing.describe())
 
     # -- helpers -------------------------------------------------------------------------------
     def ctx(self, idea: IdeaSpec, *, expansion: bool = False) -> CallContext:
@@ -635,8 +659,10 @@ def run_batch(store: Store, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchR
             if opts.on_start is not None:
                 opts.on_start(run.run_id, len(order))
             simulated: set[str] = set()
+            batch.check_alerts()  # earlier batches' spend may have crossed one already
             for n, work in enumerate(order, start=1):
                 outcome = batch.run_idea(work)
+                batch.check_alerts()
                 if opts.simulate is not None:
                     fresh = [
                         c

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from brain_agent.agents.batch import BatchOptions, BatchReport, run_batch
 from brain_agent.agents.batch import Progress as BatchProgress
-from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
 from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
@@ -169,6 +169,9 @@ def run_batch_command(
             highlight=False,
         )
 
+    def on_alert(line: str) -> None:
+        err_console.print(f"budget alert: {line}", markup=False, highlight=False, style="bold yellow")
+
     def on_progress(p: BatchProgress) -> None:
         progress.update(task, completed=p.done, last=f"{p.idea_id} [{p.lane}] {p.outcome}")
 
@@ -184,6 +187,7 @@ def run_batch_command(
         on_progress=on_progress,
         on_start=on_start,
         on_carried=None if as_json else on_carried,
+        on_alert=None if as_json else on_alert,
         simulate=simulate_fn,
         operator_level=operator_level_value(operator_level),
         metadata={
@@ -202,6 +206,8 @@ def run_batch_command(
     finally:
         if backend is not None:
             close_backend(backend)
+    for warning in report.alert_warnings:
+        err_console.print(styled("warning", "yellow", f": {warning}"))
     if as_json:
         out_console.print_json(json.dumps({"run_id": report.run_id, **report.summary()}))
     else:
@@ -302,6 +308,14 @@ def _print_report(report: BatchReport) -> None:
     ):
         facts.add_row(key, str(value))
     out_console.print(facts)
+    for alert in report.alerts:
+        share, threshold = float(alert["share"]), float(alert["threshold"])
+        out_console.print(
+            f"budget alert: {alert['scope_key']} crossed {threshold:.0%} of its cap (now {share:.1%})",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )
     out_console.print()
     print_yield(report.yields)
 
