@@ -95,7 +95,7 @@ def test_counts_add_up_and_carried_ideas_are_announced(
     assert code == 0, captured.err
     assert f"carried over {first['deferred']} deferred idea(s) from earlier batches" in captured.err
     assert "carried over from earlier batches" in captured.out
-    assert f"= {1 + first['deferred']} run + 0 blocked before running" in captured.out
+    assert f"= {1 + first['deferred']} in the lanes + 0 blocked at planning" in captured.out
 
 
 def test_settings_file_is_used_and_stored_with_the_run(

@@ -267,7 +267,7 @@ def _print_report(report: BatchReport) -> None:
 
     s = report.summary()
     table = Table(title=f"run-batch {report.run_id}")
-    for col in ("lane", "ideas run", "calls", "prompt", "completion", "total", "cost (USD)"):
+    for col in ("lane", "ideas", "calls", "prompt", "completion", "total", "cost (USD)"):
         table.add_column(col, justify="left" if col == "lane" else "right")
     for lane, t in s["lanes"].items():
         table.add_row(
@@ -291,14 +291,18 @@ def _print_report(report: BatchReport) -> None:
     )
     out_console.print(table)
     facts = Table(show_header=False, box=None)
-    ideas = f"{s['ideas']} = {s['ideas_run']} run + {s['ideas_not_run']} blocked before running"
+    ideas = f"{s['ideas']} = {s['ideas_run']} in the lanes + {s['ideas_not_run']} blocked at planning"
     if s["carried_over"]:
         ideas += f" ({s['carried_over']} carried over from earlier batches)"
     for key, value in (
         ("ideas", ideas),
         ("candidates (valid)", f"{s['candidates']} ({s['valid']})"),
         ("fallbacks", s["fallbacks"]),
-        ("blocked (deferred / discarded)", f"{s['blocked']} ({s['deferred']} / {s['discarded']})"),
+        (
+            "blocked (deferred / discarded)",
+            f"{s['blocked']} ({s['deferred']} / {s['discarded']}): {s['ideas_not_run']} at planning, "
+            f"{s['blocked'] - s['ideas_not_run']} in the lanes",
+        ),
         ("explore floor preserved", s["explore_floor_preserved"]),
         ("expansions / needs repair", f"{s['expansions']} / {s['needs_repair']}"),
         ("cache hits (tokens saved)", f"{s['cache_hits']} ({s['tokens_saved']})"),
