@@ -31,10 +31,17 @@ class AlertMarks:
         self._ready = False
 
     def _ensure(self) -> None:
-        if not self._ready:
-            with self.store.transaction() as conn:
-                conn.execute(_CREATE)
-            self._ready = True
+        if self._ready:
+            return
+        for attempt in (1, 2):  # two PostgreSQL sessions creating it at once: one loses on pg_type
+            try:
+                with self.store.transaction() as conn:
+                    conn.execute(_CREATE)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+        self._ready = True
 
     def claim(self, scope_key: str, threshold: str, *, run_id: str | None, share: str, now: float) -> bool:
         """Record that ``threshold`` fired for ``scope_key``; ``True`` only for the first caller."""
