@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from brain_agent.storage import SQLiteStore
@@ -21,8 +24,12 @@ def test_demo_runs_a_batch_under_the_server_and_exits(tmp_path: Path) -> None:
             "-m",
             "brain_agent.cli",
             "demo",
+            "--batches",
+            "2",
             "--exit-when-done",
             "--pace",
+            "0",
+            "--gap",
             "0",
             "--port",
             str(port),
@@ -68,3 +75,58 @@ def test_demo_refuses_a_used_folder(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "fresh folder" in proc.stderr
+
+
+def test_demo_keeps_running_batches_until_ctrl_c(tmp_path: Path) -> None:
+    """Without --batches the demo goes on (a new demo day every second batch, so later batches still
+    produce candidates) until Ctrl-C, which stops it and its server cleanly."""
+    port = free_port()
+    work = tmp_path / "demo"
+    out = (tmp_path / "out.txt").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "brain_agent.cli",
+            "demo",
+            "--pace",
+            "0",
+            "--gap",
+            "0",
+            "--ideas",
+            "6",
+            "--port",
+            str(port),
+            "--dir",
+            str(work),
+        ],
+        cwd=REPO,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as a terminal's Ctrl-C would reach it
+    )
+    try:
+        deadline = time.monotonic() + 300
+        completed: list[dict[str, object]] = []
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (work / "demo.db").exists():
+                runs = SQLiteStore(work / "demo.db").list_runs()
+                completed = [r for r in runs if r["status"] == "completed"]
+                if len(completed) >= 3:
+                    break
+            time.sleep(0.5)
+        assert proc.poll() is None, "the demo stopped on its own"
+        assert len(completed) >= 3
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        out.close()
+    text = (tmp_path / "out.txt").read_text()
+    assert "batch 3/∞" in text and "demo day 2" in text and "stopping" in text
+    store = SQLiteStore(work / "demo.db")
+    third = sorted(store.list_runs(), key=lambda r: float(str(r["created_at"])))[2]
+    assert store.list_candidates(str(third["run_id"])), "batch 3 (a new demo day) produced candidates"
+    assert "Traceback" not in text

@@ -31,6 +31,7 @@ from brain_agent.generation.budget import (
     plan_lanes,
     policy,
 )
+from brain_agent.generation.budget.alerts import Alerter
 from brain_agent.generation.budget.attempts import (
     after_attempt,
     after_lost_race,
@@ -48,7 +49,9 @@ from brain_agent.llm.calllog import request_key
 from brain_agent.retrieval import RetrievalPack, TopK, build_retrieval_pack
 from brain_agent.simulation.result import validate_result
 from brain_agent.storage import Store
+from brain_agent.storage.run_queries import run_candidates
 from brain_agent.telemetry import events as ev
+from brain_agent.telemetry.alpha_yield import Spend, Yield, compute_yield, outcome_of
 from brain_agent.telemetry.kpi import batch_kpis
 
 LANES = ("exploit", "explore")
@@ -138,13 +141,27 @@ class BatchReport:
     floor_protections: int = 0
     kpi: dict[str, Any] = field(default_factory=dict)
     simulation: SimulationTotals = field(default_factory=lambda: SimulationTotals())
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """``budget.threshold_crossed`` payloads this batch fired (each window and threshold fires once)."""
+    alert_warnings: list[str] = field(default_factory=list)
+    carried_over: list[str] = field(default_factory=list)
+    """Ids of ideas deferred by earlier batches that this batch picked up (counted in ``ideas``)."""
+    yields: Yield = field(default_factory=Yield)
+    """Tokens and cost per valid candidate and per passing alpha by lane, and the best alpha
+    (``telemetry.alpha_yield``, the same computation as ``runs show``)."""
 
     def summary(self) -> dict[str, Any]:
         """The ``cycle_completed`` payload (docs/events.md) plus the per-lane split."""
         prompt = sum(t.prompt_tokens for t in self.lanes.values())
         completion = sum(t.completion_tokens for t in self.lanes.values())
+        ran = sum(t.ideas for t in self.lanes.values())
         return {
             "ideas": self.ideas,
+            "ideas_run": ran,
+            "ideas_not_run": self.ideas - ran,
+            "alerts": list(self.alerts),
+            "carried_over": len(self.carried_over),
+            "carried_over_ids": list(self.carried_over),
             "candidates": self.candidates,
             "valid": self.valid,
             "deferred": self.deferred,
@@ -166,7 +183,15 @@ class BatchReport:
             "novelty": self.kpi.get("novelty", 0.0),
             "structural_novelty": self.kpi.get("structural_novelty", 0.0),
             "lanes": {lane: t.to_dict() for lane, t in self.lanes.items()},
+            "yield": self.yields.to_dict(),
         }
+
+    def compute_yield(self, candidates: list[dict[str, Any]]) -> Yield:
+        """The run's yield from its candidates (each with its newest ``simulation``, as
+        ``storage.run_queries.run_candidates`` returns them) and this report's spend per lane."""
+        spend = {lane: Spend(t.tokens, t.cost) for lane, t in self.lanes.items()}
+        self.yields = compute_yield((outcome_of(c, c.get("simulation")) for c in candidates), spend)
+        return self.yields
 
 
 @dataclass(frozen=True)
@@ -192,6 +217,10 @@ class BatchOptions:
     on_progress: Callable[[Progress], None] | None = None
     on_start: Callable[[str, int], None] | None = None
     """Called with (run_id, number of ideas) once the plan is known."""
+    on_alert: Callable[[str], None] | None = None
+    """Called with a one-line description of each budget alert as it fires."""
+    on_carried: Callable[[list[str]], None] | None = None
+    """Called with the ids of deferred ideas from earlier batches that join this one (if any)."""
     operator_level: Literal["BASE", "GENIUS"] = "BASE"
     """The account's BRAIN level: which operators retrieval may offer."""
     exploration_counts: tuple[dict[str, int], dict[str, int]] | None = None
@@ -221,6 +250,23 @@ class _Batch:
         self.report = BatchReport(run_id=run.run_id)
         self.exploration = opts.exploration_counts or store.usage_counts()
         self.batch_id = run.run_id
+        self.alerter = Alerter(
+            store,
+            opts.config.alert_thresholds,
+            webhook_url=opts.config.alert_webhook_url,
+            run_id=run.run_id,
+            emit=lambda payload: self.run.emit(ev.BUDGET_THRESHOLD_CROSSED, payload, step="budget"),
+            warn=self.report.alert_warnings.append,
+        )
+
+    def check_alerts(self) -> None:
+        """Fire the budget alerts the spend so far crossed (cheap when none is configured)."""
+        if not self.config.alert_thresholds:
+            return
+        for crossing in self.alerter.check(self.gate.status(self.batch_id), self.opts.clock.now()):
+            self.report.alerts.append(crossing.payload())
+            if self.opts.on_alert is not None:
+                self.opts.on_alert(crossing.describe())
 
     # -- helpers -------------------------------------------------------------------------------
     def ctx(self, idea: IdeaSpec, *, expansion: bool = False) -> CallContext:
@@ -602,15 +648,21 @@ def run_batch(store: Store, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchR
                 for d in batch.ledger.claim_deferred(run.run_id, now=opts.clock.now())
             ]
         given = {i.id for i in ideas}
-        all_ideas = [*[c for c in claimed if c.id not in given], *ideas]
+        carried = [c for c in claimed if c.id not in given]
+        all_ideas = [*carried, *ideas]
         batch.report.ideas = len(all_ideas)
+        batch.report.carried_over = [c.id for c in carried]
+        if carried and opts.on_carried is not None:
+            opts.on_carried(batch.report.carried_over)
         try:
             order = batch.plan(all_ideas)
             if opts.on_start is not None:
                 opts.on_start(run.run_id, len(order))
             simulated: set[str] = set()
+            batch.check_alerts()  # earlier batches' spend may have crossed one already
             for n, work in enumerate(order, start=1):
                 outcome = batch.run_idea(work)
+                batch.check_alerts()
                 if opts.simulate is not None:
                     fresh = [
                         c
@@ -625,5 +677,6 @@ def run_batch(store: Store, ideas: list[IdeaSpec], opts: BatchOptions) -> BatchR
             batch.kpis(started_wall)
             batch.report.status = "completed"
         finally:
+            batch.report.compute_yield(run_candidates(store, run.run_id))
             run.summary.update(batch.report.summary())
     return batch.report

@@ -11,15 +11,17 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from brain_agent.agents.batch import BatchOptions, BatchReport, run_batch
 from brain_agent.agents.batch import Progress as BatchProgress
-from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
 from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
 from brain_agent.errors import InputError
 from brain_agent.ideas import IdeaSpec, generate_ideas, load_ideas
 from brain_agent.ideas.spec import require_known_subcategories
+from brain_agent.jsonio import read_model
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
@@ -82,6 +84,14 @@ def run_batch_command(
         bool,
         typer.Option("--interactive-login", help="--simulate brain: allow the persona (biometric) login."),
     ] = False,
+    settings: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings",
+            help="A JSON file of BRAIN simulation settings (neutralization, decay, universe, delay…; "
+            "the same keys as simulate-candidates). Stored with the run.",
+        ),
+    ] = None,
     operator_level: OperatorLevelOption = "base",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -96,6 +106,9 @@ def run_batch_command(
             key="generate",
             value=generate,
         )
+    sim_settings = (
+        read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
+    )
     knowledge = load_knowledge_pack(
         knowledge_pack_dir if knowledge_pack_dir is not None else default_knowledge_pack_dir()
     )
@@ -113,6 +126,9 @@ def run_batch_command(
     counts: tuple[dict[str, int], dict[str, int]] | None = None
     if resume is not None:
         idea_list, seed, counts = _resumed_ideas(store, resume, seed)
+        stored = store.get_run(resume)["config"].get("simulation_settings")
+        if settings is None and isinstance(stored, dict):  # the first run's settings, unless overridden
+            sim_settings = SimulationSettings.model_validate(stored)
     elif ideas is not None:
         idea_list = load_ideas(ideas)
         require_known_subcategories(idea_list, knowledge.subcategories, str(ideas))
@@ -129,7 +145,7 @@ def run_batch_command(
             interactive_login=interactive_login,
         )
     )
-    simulate_fn = _simulator(backend, store)
+    simulate_fn = _simulator(backend, store, sim_settings)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -145,6 +161,17 @@ def run_batch_command(
     def on_start(run_id: str, total: int) -> None:
         progress.update(task, total=max(total, 1), description=f"run-batch {run_id}")
 
+    def on_carried(ids: list[str]) -> None:
+        shown = ", ".join(ids[:10]) + (f" … (+{len(ids) - 10})" if len(ids) > 10 else "")
+        err_console.print(
+            f"carried over {len(ids)} deferred idea(s) from earlier batches: {shown}",
+            markup=False,
+            highlight=False,
+        )
+
+    def on_alert(line: str) -> None:
+        err_console.print(f"budget alert: {line}", markup=False, highlight=False, style="bold yellow")
+
     def on_progress(p: BatchProgress) -> None:
         progress.update(task, completed=p.done, last=f"{p.idea_id} [{p.lane}] {p.outcome}")
 
@@ -159,6 +186,8 @@ def run_batch_command(
         exploration_counts=counts,
         on_progress=on_progress,
         on_start=on_start,
+        on_carried=None if as_json else on_carried,
+        on_alert=None if as_json else on_alert,
         simulate=simulate_fn,
         operator_level=operator_level_value(operator_level),
         metadata={
@@ -167,6 +196,8 @@ def run_batch_command(
             **({"resumed_from": resume} if resume else {}),
             "idea_list": [i.model_dump() for i in idea_list],
             "seed": seed,
+            "simulation_settings": sim_settings.model_dump(mode="json"),
+            **({"settings_file": str(settings)} if settings is not None else {}),
         },
     )
     try:
@@ -175,6 +206,8 @@ def run_batch_command(
     finally:
         if backend is not None:
             close_backend(backend)
+    for warning in report.alert_warnings:
+        err_console.print(styled("warning", "yellow", f": {warning}"))
     if as_json:
         out_console.print_json(json.dumps({"run_id": report.run_id, **report.summary()}))
     else:
@@ -218,11 +251,10 @@ def _resumed_ideas(
 
 
 def _simulator(
-    backend: SimulationBackend | None, store: Store
+    backend: SimulationBackend | None, store: Store, settings: SimulationSettings
 ) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
     if backend is None:
         return None
-    settings = SimulationSettings()
 
     def run(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return simulate_candidates(store, candidates, backend, settings)
@@ -231,6 +263,8 @@ def _simulator(
 
 
 def _print_report(report: BatchReport) -> None:
+    from brain_agent.cli.runs import print_yield
+
     s = report.summary()
     table = Table(title=f"run-batch {report.run_id}")
     for col in ("lane", "ideas", "calls", "prompt", "completion", "total", "cost (USD)"):
@@ -247,9 +281,9 @@ def _print_report(report: BatchReport) -> None:
         )
     tok = s["tokens"]
     table.add_row(
-        "[bold]all",
-        str(s["ideas"]),
-        "",
+        Text("all", style="bold"),
+        str(s["ideas_run"]),
+        str(sum(t["calls"] for t in s["lanes"].values())),
         str(tok["prompt"]),
         str(tok["completion"]),
         str(tok["total"]),
@@ -257,10 +291,18 @@ def _print_report(report: BatchReport) -> None:
     )
     out_console.print(table)
     facts = Table(show_header=False, box=None)
+    ideas = f"{s['ideas']} = {s['ideas_run']} in the lanes + {s['ideas_not_run']} blocked at planning"
+    if s["carried_over"]:
+        ideas += f" ({s['carried_over']} carried over from earlier batches)"
     for key, value in (
+        ("ideas", ideas),
         ("candidates (valid)", f"{s['candidates']} ({s['valid']})"),
         ("fallbacks", s["fallbacks"]),
-        ("deferred / discarded / blocked", f"{s['deferred']} / {s['discarded']} / {s['blocked']}"),
+        (
+            "blocked (deferred / discarded)",
+            f"{s['blocked']} ({s['deferred']} / {s['discarded']}): {s['ideas_not_run']} at planning, "
+            f"{s['blocked'] - s['ideas_not_run']} in the lanes",
+        ),
         ("explore floor preserved", s["explore_floor_preserved"]),
         ("expansions / needs repair", f"{s['expansions']} / {s['needs_repair']}"),
         ("cache hits (tokens saved)", f"{s['cache_hits']} ({s['tokens_saved']})"),
@@ -270,6 +312,16 @@ def _print_report(report: BatchReport) -> None:
     ):
         facts.add_row(key, str(value))
     out_console.print(facts)
+    for alert in report.alerts:
+        share, threshold = float(alert["share"]), float(alert["threshold"])
+        out_console.print(
+            f"budget alert: {alert['scope_key']} crossed {threshold:.0%} of its cap (now {share:.1%})",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )
+    out_console.print()
+    print_yield(report.yields)
 
 
 def _simulation_rows(sim: dict[str, Any]) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,12 +27,14 @@ from brain_agent.generation.budget import (
     load_budget_config,
     load_price_table,
 )
+from brain_agent.generation.budget.clock import utc_iso
+from brain_agent.generation.budget.gate import ScopeStatus
 from brain_agent.generation.prompt import SYSTEM_PROMPT, render_alpha_prompt
 from brain_agent.jsonio import write_text
 from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.retrieval import load_retrieval_pack
 from brain_agent.settings import default_knowledge_pack_dir
-from brain_agent.storage import open_store
+from brain_agent.storage import Store, open_store
 
 budget_app = typer.Typer(help="The token/cost budget: schema, validation, live status.", no_args_is_help=True)
 events_app = typer.Typer(help="The event log.", no_args_is_help=True)
@@ -95,27 +98,39 @@ def status_command(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Per scope: limit, spent, reserved, remaining, window end."""
+    """Per scope: unit, limit, spent, reserved, remaining, and when its window resets."""
     cfg, prices, _ = load_budget(config)
     store = open_store(resolve_db(db))
-    store.reap_dead_runs(now=time.time())
+    now = time.time()
+    store.reap_dead_runs(now=now)
     gate = BudgetGate.open(cfg, store, prices)
-    rows = [s.to_dict() for s in gate.status(run_id)]
+    statuses = gate.status(run_id)
+    rows = [s.to_dict() for s in statuses]
+    alerts = _alerts(cfg, store, statuses)
+    for r in rows:  # keys added after 0.x: resets_in_s (seconds to the window end, period scopes only)
+        r["resets_in_s"] = _seconds_left(r["window_end"], now)
     overruns = gate.overruns()
     if as_json:
-        out_console.print_json(json.dumps({"scopes": rows, "overruns": overruns}))
+        out_console.print_json(json.dumps({"scopes": rows, "overruns": overruns, "alerts": alerts}))
         return
     table = Table(title="budget status")
-    for col in ("scope", "limit", "spent", "reserved", "remaining", "window end"):
-        table.add_column(col, justify="left" if col in ("scope", "window end") else "right")
+    for col in ("scope", "unit", "limit", "spent", "reserved", "remaining", "resets in"):
+        table.add_column(
+            col,
+            justify="left" if col in ("scope", "unit", "resets in") else "right",
+            overflow="fold",  # a long scope key wraps onto the next line, never cut
+            min_width=len(col),
+        )
     for r in rows:
+        unit = r["unit"]
         table.add_row(
             r["scope_key"],
-            _cell(r["limit"]),
-            _cell(r["spent"]),
-            _cell(r["reserved"]),
-            _cell(r["remaining"]),
-            r["window_end"] or "",
+            "USD" if unit == "usd" else unit,
+            _amount(r["limit"], unit),
+            _amount(r["spent"], unit),
+            _amount(r["reserved"], unit),
+            _amount(r["remaining"], unit),
+            _resets(r["resets_in_s"]),
         )
     out_console.print(table)
     for window, o in overruns.items():
@@ -125,10 +140,91 @@ def status_command(
                 "reservation (already counted in spent above)",
                 markup=False,
             )
+    _print_alerts(alerts)
 
 
-def _cell(value: Any) -> str:
-    return "—" if value is None else str(value)
+def _alerts(cfg: BudgetConfig, store: Store, statuses: list[ScopeStatus]) -> dict[str, Any]:
+    """The configured thresholds and, per cumulative scope of the current windows, those crossed
+    (with when and by which run the alert fired; ``fired_at`` null when none has fired it yet)."""
+    from brain_agent.generation.budget.alerts import crossings
+    from brain_agent.storage.alert_marks import AlertMarks
+
+    crossed = crossings(statuses, cfg.alert_thresholds)
+    fired = {
+        (m["scope_key"], m["threshold"]): m
+        for m in AlertMarks(store).fired(sorted({c.scope_key for c in crossed}))
+    }
+    items = []
+    for c in crossed:
+        mark = fired.get((c.scope_key, c.threshold))
+        items.append(
+            {
+                **c.payload(),
+                "fired_at": None if mark is None else utc_iso(mark["fired_at"]),
+                "run_id": None if mark is None else mark["run_id"],
+            }
+        )
+    return {
+        "thresholds": list(cfg.alert_thresholds),
+        "webhook": cfg.alert_webhook_url is not None,
+        "crossed": items,
+    }
+
+
+def _print_alerts(alerts: dict[str, Any]) -> None:
+    if not alerts["thresholds"]:
+        out_console.print("budget alerts: off (set alert_thresholds in the budget file)", markup=False)
+        return
+    levels = ", ".join(f"{t:.0%}" for t in alerts["thresholds"])
+    hook = " + webhook" if alerts["webhook"] else ""
+    if not alerts["crossed"]:
+        out_console.print(
+            f"budget alerts at {levels}{hook}: none crossed in the current windows", markup=False
+        )
+        return
+    out_console.print(f"budget alerts at {levels}{hook}:", markup=False)
+    for a in alerts["crossed"]:
+        when = f"fired {a['fired_at']} by {a['run_id']}" if a["fired_at"] else "not fired yet"
+        out_console.print(
+            f"  {a['scope_key']}: {a['threshold']:.0%} crossed (now {a['share']:.1%}); {when}",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )
+
+
+def _seconds_left(window_end: str | None, now: float) -> int | None:
+    if not window_end:
+        return None
+    end = datetime.fromisoformat(window_end.replace("Z", "+00:00")).timestamp()
+    return max(0, int(end - now))
+
+
+def _amount(value: Any, unit: str) -> str:
+    """Tokens with thousands separators; money with its currency: cents for a dollar and up, four
+    decimals below (a mock call costs fractions of a cent), scientific for less than 0.0001."""
+    if value is None:
+        return "—"
+    if unit != "usd":
+        return f"{int(value):,}"
+    amount = Decimal(str(value))
+    if amount == 0 or abs(amount) >= 1:
+        return f"${amount:,.2f}"
+    if abs(amount) >= Decimal("0.0001"):
+        return f"${amount:.4f}"
+    return f"${amount:.2e}"
+
+
+def _resets(seconds: int | None) -> str:
+    """How long until a period scope's window resets ("16h 11m", "6d 16h"); "—" for batch scopes,
+    which live as long as their batch (the window end itself is in ``--json``)."""
+    if seconds is None:
+        return "—"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {rest // 60:02d}m" if hours else f"{rest // 60}m"
 
 
 @app.command("estimate-prompt-cost")

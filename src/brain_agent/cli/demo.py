@@ -1,8 +1,10 @@
 """``brain-agent demo``: the one command a newcomer runs.
 
-A fresh store, the server with the HUD, and live mock batches paced for watching. The demo budget is
-tight on purpose, so a person sees the protection fire: a Top-K fallback, an explore-floor
-protection, and a block.
+A fresh store, the server with the HUD, and live mock batches paced for watching, one after another
+until Ctrl-C (``--batches N`` stops after N). The demo budget is tight on purpose, so a person sees
+the protection fire: a Top-K fallback, an explore-floor protection, a block, budget alerts. So that
+the show goes on after the day cap is spent, every second batch starts a new "demo day": the demo's
+own copy of the budget file gets another day's worth of tokens (it says so when it does).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from brain_agent.settings import default_configs_dir, repo_root
 
 DEMO_CONFIG = "demo_budget.json"
 HEALTH_TIMEOUT_S = 30.0
+BATCHES_PER_DEMO_DAY = 2
 
 
 def _cli(*args: str) -> list[str]:
@@ -63,10 +66,20 @@ def _prepare(workdir: Path) -> tuple[Path, Path]:
     return config, workdir / "demo.db"
 
 
+def _set_day_cap(config: Path, tokens: int) -> None:
+    """Rewrite the demo's own budget file with a new day cap (the file is the demo's copy)."""
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["max_tokens_per_day"] = tokens
+    config.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
 @app.command("demo")
 def demo(
     port: Annotated[int, typer.Option("--port", help="Port for the server and HUD.")] = 8765,
-    batches: Annotated[int, typer.Option("--batches", min=1, help="How many batches to run.")] = 2,
+    batches: Annotated[
+        int | None,
+        typer.Option("--batches", min=1, help="Stop after this many batches (default: run until Ctrl-C)."),
+    ] = None,
     ideas: Annotated[int, typer.Option("--ideas", min=2, help="Ideas generated per batch.")] = 10,
     pace: Annotated[
         float, typer.Option("--pace", min=0.0, help="Seconds between LLM calls, for watching.")
@@ -75,11 +88,17 @@ def demo(
         Path | None,
         typer.Option("--dir", help="Folder for the demo's store and config (default: a new temp dir)."),
     ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", min=0.0, help="Seconds between batches, for watching.")
+    ] = 3.0,
     exit_when_done: Annotated[
-        bool, typer.Option("--exit-when-done", help="Stop the server when the batches finish.")
+        bool,
+        typer.Option("--exit-when-done", help="With --batches: stop the server when the batches finish."),
     ] = False,
 ) -> None:
-    """Fresh store, server + HUD, and live mock batches paced for watching (mock LLM, local simulator)."""
+    """Fresh store, server + HUD, and live mock batches paced for watching (mock LLM, local simulator).
+
+    Batches follow one another until Ctrl-C; --batches N stops after N."""
     work = workdir or Path(tempfile.mkdtemp(prefix="brain-agent-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     if (work / "demo.db").exists():
@@ -108,9 +127,23 @@ def demo(
             "the demo budget is deliberately tight (1.5k-token prompts, 14k per batch, 19k per day), so you "
             "will see Top-K fallbacks, the explore floor and blocks; the warnings below say the same"
         )
-        for n in range(1, batches + 1):
+        day_cap = int(json.loads(config.read_text(encoding="utf-8"))["max_tokens_per_day"])
+        total = "∞" if batches is None else str(batches)
+        n = 0
+        while batches is None or n < batches:
+            n += 1
+            demo_day = (n + BATCHES_PER_DEMO_DAY - 1) // BATCHES_PER_DEMO_DAY
+            if demo_day > 1 and n % BATCHES_PER_DEMO_DAY == 1:
+                _set_day_cap(config, day_cap * demo_day)
+                out_console.print(
+                    f"\n[bold]demo day {demo_day}[/]: the day cap grows to {day_cap * demo_day:,} tokens "
+                    f"(+{day_cap:,}) so the demo keeps going; a real day resets at midnight",
+                    markup=True,
+                )
             out_console.print(
-                f"\n[bold]batch {n}/{batches}[/]: {ideas} ideas, mock LLM, local simulator", markup=True
+                f"\n[bold]batch {n}/{total}[/]: {ideas} ideas, mock LLM, local simulator"
+                + ("  (Ctrl-C to stop)" if batches is None else ""),
+                markup=True,
             )
             code = subprocess.call(
                 _cli(
@@ -134,6 +167,8 @@ def demo(
             )
             if code not in (0, 3):  # 3 = something was blocked by the budget, which the demo shows on purpose
                 raise InputError(f"run-batch exited with code {code}")
+            if batches is None or n < batches:
+                time.sleep(gap)
         out_console.print(f"\n[bold green]demo batches done[/]; the HUD stays at {url}", markup=True)
         if not exit_when_done:
             out_console.print("press Ctrl-C to stop")

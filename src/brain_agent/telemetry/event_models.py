@@ -320,6 +320,22 @@ class BudgetCalibrated(EventPayload):
 
 
 @event_model
+class BudgetThresholdCrossed(EventPayload):
+    """A cumulative scope (day, week, money) reached an ``alert_thresholds`` share of its cap; once
+    per window and threshold across every process sharing the store."""
+
+    name: ClassVar[str] = ev.BUDGET_THRESHOLD_CROSSED
+    scope: str
+    scope_key: str
+    unit: str
+    threshold: float
+    share: float
+    spent: int | str
+    limit: int | str
+    window_end: str | None = None
+
+
+@event_model
 class RunInterrupted(EventPayload):
     """A run whose process died was marked ``interrupted`` by another process."""
 

@@ -31,6 +31,7 @@ BUDGET_DEFERRED: Final = "budget.deferred"
 BUDGET_EXPANSION_APPLIED: Final = "budget.expansion_applied"
 BUDGET_OVERRUN: Final = "budget.overrun"
 BUDGET_CALIBRATED: Final = "budget.calibrated"
+BUDGET_THRESHOLD_CROSSED: Final = "budget.threshold_crossed"
 
 # LLM calls
 LLM_CALL: Final = "llm.call"

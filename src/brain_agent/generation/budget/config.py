@@ -11,6 +11,7 @@ import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,6 +27,7 @@ MAX_TOKENS = 10**12
 MAX_USD = Decimal(10**9)
 RATIO_TOLERANCE = 1e-9
 EXPLORE_RECOMMENDED = (0.2, 0.3)
+MAX_ALERT_THRESHOLDS = 20
 
 
 class BudgetConfigWarning(UserWarning):
@@ -168,9 +170,50 @@ class BudgetConfig(_Strict):
         "not been seen yet; its first settled call calibrates it",
     )
     timezone: str = Field(default="UTC", max_length=64, description="IANA zone for the day and week windows")
+    alert_thresholds: tuple[float, ...] = Field(
+        default=(),
+        max_length=MAX_ALERT_THRESHOLDS,
+        description="shares of a day / week / money cap (0 < t ≤ 1, strictly increasing) whose crossing "
+        "emits budget.threshold_crossed once per window and threshold; [] = no alerts",
+    )
+    alert_webhook_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="http(s) URL each budget.threshold_crossed payload is POSTed to as JSON (a failed "
+        "POST is a warning, never a stop); null = off",
+    )
     price_table: str = Field(
         default="prices.json", max_length=1024, description="price file, relative to this file's folder"
     )
+
+    @field_validator("alert_thresholds", mode="before")
+    @classmethod
+    def _strict_shares(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise ValueError("must be a list of numbers")
+        for item in value:  # strict: no strings, no booleans, no NaN
+            if isinstance(item, bool) or not isinstance(item, int | float) or item != item:
+                raise ValueError(f"must hold numbers only (got {item!r})")
+        return value
+
+    @field_validator("alert_thresholds")
+    @classmethod
+    def _shares(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0.0 < v <= 1.0 for v in value):
+            raise ValueError("every threshold must be a share of the cap: 0 < t ≤ 1")
+        if any(a >= b for a, b in itertools.pairwise(value)):
+            raise ValueError("thresholds must be strictly increasing")
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -267,6 +310,8 @@ def parse_budget_config(data: Any, source: str = "<config>", *, warn: bool = Fal
         value = first.get("input")
         if not loc:  # a model-level rule (ratios, reserve): name the keys involved
             loc, value = _model_rule_key(first["msg"], data)
+        if loc == "alert_webhook_url" and isinstance(value, str):  # never echo credentials
+            value = redact_url(value)
         shown = "{…}" if isinstance(value, dict) else _short(repr(value))
         msg = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}: key '{loc}': {msg} (value: {shown})", file=source, key=loc) from None
@@ -274,6 +319,18 @@ def parse_budget_config(data: Any, source: str = "<config>", *, warn: bool = Fal
         for message in config.warnings():
             warnings.warn(f"{source}: {message}", BudgetConfigWarning, stacklevel=2)
     return config
+
+
+def redact_url(url: str) -> str:
+    """The URL without user, password, query or fragment: safe to print or log."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        return "<unparseable URL>"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _short(text: str, limit: int = 80) -> str:
