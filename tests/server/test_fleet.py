@@ -20,9 +20,7 @@ from websockets.sync.client import connect
 
 from brain_agent.storage import open_store
 from brain_agent.storage.liveness import holder_id
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from serving import serve_process  # noqa: E402
+from serving import serve_process
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -140,12 +138,14 @@ def test_serve_marks_runs_of_dead_processes_interrupted(pg_url: str, tmp_path: P
         assert row["status"] == "running" and row["holder"] == f"{holder_id().rsplit(':', 1)[0]}:{victim.pid}"
     finally:
         store.close()
-    with serve_process(pg_url, tmp_path / "serve.log") as (base, _proc):  # type: ignore[arg-type]
-        with httpx.Client(base_url=base) as http:
-            [listed] = http.get("/api/runs").json()["runs"]
-            assert listed["run_id"] == row["run_id"]
-            assert listed["status"] == "interrupted"
-            events = http.get(f"/api/runs/{row['run_id']}/events?limit=1000").json()["events"]
-            assert events[-1]["name"] == "run.interrupted"
-            assert events[-1]["payload"]["holder"] == row["holder"]
-            assert http.get("/api/live/reactor_status").json()["status"] == "idle"
+    with (
+        serve_process(pg_url, tmp_path / "serve.log") as (base, _proc),  # type: ignore[arg-type]
+        httpx.Client(base_url=base) as http,
+    ):
+        [listed] = http.get("/api/runs").json()["runs"]
+        assert listed["run_id"] == row["run_id"]
+        assert listed["status"] == "interrupted"
+        events = http.get(f"/api/runs/{row['run_id']}/events?limit=1000").json()["events"]
+        assert events[-1]["name"] == "run.interrupted"
+        assert events[-1]["payload"]["holder"] == row["holder"]
+        assert http.get("/api/live/reactor_status").json()["status"] == "idle"
