@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,38 @@ def test_server_start_marks_a_dead_processs_run_interrupted(tmp_path: Path) -> N
         events = client.get("/api/runs/run_dead/events?limit=1000").json()["events"]
         assert events[-1]["name"] == "run.interrupted"
         assert client.get("/api/live/reactor_status").json()["status"] == "idle"
+
+
+def test_a_run_whose_process_dies_while_serving_turns_interrupted(tmp_path: Path) -> None:
+    """The server keeps reaping (every ``reap_every_s``): a run whose process dies while it serves
+    leaves the fleet view, and its own stream says ``interrupted``."""
+    db = tmp_path / "reap_live.db"
+    store = SQLiteStore(db)
+    realistic_run(store, "run_dies", ideas=1, finish=False)
+    store.close()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    host = holder_id().rsplit(":", 1)[0]
+    try:
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE runs SET holder = ? WHERE run_id = 'run_dies'", (f"{host}:{child.pid}",))
+        with TestClient(make_app(db, reap_every_s=0.05), base_url=BASE) as client:
+            assert [r["run_id"] for r in client.get("/api/live/reactor_status").json()["runs"]] == [
+                "run_dies"
+            ]
+            with client.websocket_connect(f"{WS_BASE}/api/runs/run_dies/stream?format=reactor") as ws:
+                assert ws.receive_json()["status"]["status"] == "running"
+                child.kill()
+                child.wait()
+                status = "running"
+                while status == "running":  # heartbeats come every second; the reap within 50 ms
+                    message = ws.receive_json()
+                    status = message["status"]["status"]
+                    names = [e["name"] for e in message["events"]]
+            assert status == "interrupted" and "run.interrupted" in names
+            deadline = time.monotonic() + 5  # the fleet view is at most 0.25 s old
+            while client.get("/api/live/reactor_status").json()["status"] != "idle":
+                assert time.monotonic() < deadline, "the dead run stayed in the fleet view"
+                time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()

@@ -40,6 +40,7 @@ STATUS_MAX_AGE_S = 0.25  # a running run's cached status is recomputed at least 
 CHECKPOINT_EVERY = 1000  # run events between two stored checkpoints of the reducer
 LATEST_SCAN = 200  # runs looked at (newest first) to find the one "follow latest" shows
 NOT_FOLLOWED = frozenset({"estimate"})
+REAP_EVERY_S = 60.0  # how often the server marks runs of dead processes interrupted
 FLEET_MAX_AGE_S = 0.25  # the fleet view is recomputed at most this often
 PICO_PER_USD = 10**12  # money scopes are counted in pico-USD in the ledger
 REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
@@ -252,8 +253,10 @@ class Hub:
         poll_interval_s: float = 0.025,
         heartbeat_s: float = 1.0,
         checkpoint_every: int = CHECKPOINT_EVERY,
+        reap_every_s: float = REAP_EVERY_S,
     ) -> None:
         self.checkpoint_every = checkpoint_every
+        self.reap_every_s = reap_every_s
         self.store = open_store(db)
         self.poll_interval_s = poll_interval_s
         self.heartbeat_s = heartbeat_s
@@ -269,12 +272,8 @@ class Hub:
         with contextlib.suppress(StoreError):  # derived data: a read-only store still serves
             self.checkpoints.drop_stale(checkpoint.VERSION)
         self.reaped: list[str] = []
-        try:  # runs whose process died show as interrupted, not running forever
-            self.reaped = self.store.reap_dead_runs(now=time.time())
-        except StoreError as exc:
-            log.warning("could not mark dead runs interrupted: %s", exc)
-        if self.reaped:
-            log.info("marked %d dead run(s) interrupted: %s", len(self.reaped), ", ".join(self.reaped))
+        self._reap()  # runs whose process died show as interrupted, not running forever
+        self._last_reap = time.monotonic()
         self._replay_lock = asyncio.Lock()
         self._replay_views: dict[tuple[str, int], RunView] = {}  # (run_id, cursor) → view, LRU order
         self._known_runs: set[str] = set()
@@ -282,6 +281,18 @@ class Hub:
         self._last_heartbeat = 0.0
         self._task: asyncio.Task[None] | None = None
         self._fleet: tuple[float, dict[str, Any]] | None = None
+
+    def _reap(self) -> None:
+        """Mark ``interrupted`` the running runs whose process is gone (``reap_dead_runs``): at
+        start and every ``reap_every_s`` (worker thread after start). A failure is logged, not raised."""
+        try:
+            reaped = self.store.reap_dead_runs(now=time.time())
+        except StoreError as exc:
+            log.warning("could not mark dead runs interrupted: %s", exc)
+            return
+        if reaped:
+            self.reaped += reaped
+            log.info("marked %d dead run(s) interrupted: %s", len(reaped), ", ".join(reaped))
 
     # -- ingest ----------------------------------------------------------------------------
     async def sync(self) -> int:
@@ -295,7 +306,7 @@ class Hub:
                 entry = self.entries.get(event.run_id)
                 if entry is not None and entry.apply(event):
                     touched.add(event.run_id)
-                    if event.name == ev.CYCLE_COMPLETED:
+                    if event.name in (ev.CYCLE_COMPLETED, ev.RUN_INTERRUPTED):  # the runs row changed
                         refresh_rows.add(event.run_id)
                 if event.run_id not in self._known_runs:
                     self._known_runs.add(event.run_id)
@@ -306,6 +317,9 @@ class Hub:
             for run_id in touched:
                 await self._checkpoint(self.entries[run_id])
         now = time.monotonic()
+        if now - self._last_reap >= self.reap_every_s:
+            self._last_reap = now
+            await asyncio.to_thread(self._reap)  # its run.interrupted events arrive with the next sync
         if now - self._last_latest_check >= self.heartbeat_s:
             self._last_latest_check = now
             await self._check_latest()

@@ -137,13 +137,15 @@ async def live_stream(ws: WebSocket) -> None:
     await ws.accept()
 
     async def pump() -> None:
-        sent_cursor, sent_at = -1, 0.0
+        sent: dict[str, object] | None = None
+        sent_at = 0.0
         while True:
             now = time.monotonic()
-            if hub.cursor != sent_cursor or now - sent_at >= hub.heartbeat_s:
-                status = await hub.fleet()
-                await ws.send_text(json.dumps({"type": "live", "status": status}, separators=(",", ":")))
-                sent_cursor, sent_at = int(status["cursor"]), now
+            if sent is None or hub.cursor != sent["cursor"] or now - sent_at >= hub.heartbeat_s:
+                status = await hub.fleet()  # cached briefly: the same dict again is not news
+                if status is not sent or now - sent_at >= hub.heartbeat_s:
+                    await ws.send_text(json.dumps({"type": "live", "status": status}, separators=(",", ":")))
+                    sent, sent_at = status, now
             await asyncio.sleep(max(interval, hub.poll_interval_s))
 
     async with anyio.create_task_group() as tg:
