@@ -440,7 +440,10 @@ function ReplayBar() {
       <div className="h-[26px] flex items-center gap-3 text-[11px] tracking-[0.2em] uppercase text-cyan-300/60 border-t border-cyan-400/15 layer">
         <span className="text-emerald-300">● live</span>
         <span className="num normal-case tracking-normal">
-          cursor {rt.state.cursor} · {rt.state.liveEvents} live events · {rt.particles.count} particles in flight
+          {rt.state.runId === FLEET_RUN_ID
+            ? `all live runs · cursor ${rt.state.server?.cursor ?? 0} · ${(rt.state.server as unknown as LiveStatus | null)?.runs.length ?? 0} running`
+            : `cursor ${rt.state.cursor} · ${rt.state.liveEvents} live events`}{" "}
+          · {rt.particles.count} particles in flight
         </span>
       </div>
     );
