@@ -113,6 +113,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         poll_interval_s=settings.poll_interval_s,
         heartbeat_s=settings.heartbeat_s,
         checkpoint_every=settings.checkpoint_every,
+        reap_every_s=settings.reap_every_s,
     )
 
     @asynccontextmanager

@@ -26,6 +26,8 @@ from brain_agent.storage.records import Event
 from brain_agent.telemetry import checkpoint
 from brain_agent.telemetry import events as ev
 from brain_agent.telemetry.views import Extra, Format, RunView
+from brain_agent.telemetry.views.budget import money_scope, ring_of
+from brain_agent.telemetry.views.fleet import PERIOD_SCOPES, Member, Shared, fleet_status
 
 log = logging.getLogger("brain_agent.server")
 
@@ -38,6 +40,9 @@ STATUS_MAX_AGE_S = 0.25  # a running run's cached status is recomputed at least 
 CHECKPOINT_EVERY = 1000  # run events between two stored checkpoints of the reducer
 LATEST_SCAN = 200  # runs looked at (newest first) to find the one "follow latest" shows
 NOT_FOLLOWED = frozenset({"estimate"})
+REAP_EVERY_S = 60.0  # how often the server marks runs of dead processes interrupted
+FLEET_MAX_AGE_S = 0.25  # the fleet view is recomputed at most this often
+PICO_PER_USD = 10**12  # money scopes are counted in pico-USD in the ledger
 REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
 
 
@@ -217,6 +222,17 @@ def _replay_fold(
     return view
 
 
+def _period_keys(entry: RunEntry) -> list[tuple[str, int, str]]:
+    """(ring, event id, scope key) of the period scopes in the run's newest ``budget.reserved``."""
+    for item in reversed(entry.recent):
+        event = item.event
+        scopes = event.payload.get("scopes") if event.name == ev.BUDGET_RESERVED else None
+        if isinstance(scopes, list):
+            rings = [(ring_of(str(k)), str(k)) for k in scopes]
+            return [(r, event.id, k) for r, k in rings if r is not None and r in PERIOD_SCOPES]
+    return []
+
+
 def pick_latest(runs: list[dict[str, Any]]) -> str | None:
     """The run "follow latest" shows: the newest ``batch`` run; with none, the newest run that is not
     a one-off (``estimate``: ``estimate-prompt-cost`` runs are listed but never followed)."""
@@ -237,8 +253,10 @@ class Hub:
         poll_interval_s: float = 0.025,
         heartbeat_s: float = 1.0,
         checkpoint_every: int = CHECKPOINT_EVERY,
+        reap_every_s: float = REAP_EVERY_S,
     ) -> None:
         self.checkpoint_every = checkpoint_every
+        self.reap_every_s = reap_every_s
         self.store = open_store(db)
         self.poll_interval_s = poll_interval_s
         self.heartbeat_s = heartbeat_s
@@ -253,12 +271,28 @@ class Hub:
         self.checkpoints = self.store.checkpoints
         with contextlib.suppress(StoreError):  # derived data: a read-only store still serves
             self.checkpoints.drop_stale(checkpoint.VERSION)
+        self.reaped: list[str] = []
+        self._reap()  # runs whose process died show as interrupted, not running forever
+        self._last_reap = time.monotonic()
         self._replay_lock = asyncio.Lock()
         self._replay_views: dict[tuple[str, int], RunView] = {}  # (run_id, cursor) → view, LRU order
         self._known_runs: set[str] = set()
         self._last_latest_check = 0.0
         self._last_heartbeat = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._fleet: tuple[float, dict[str, Any]] | None = None
+
+    def _reap(self) -> None:
+        """Mark ``interrupted`` the running runs whose process is gone (``reap_dead_runs``): at
+        start and every ``reap_every_s`` (worker thread after start). A failure is logged, not raised."""
+        try:
+            reaped = self.store.reap_dead_runs(now=time.time())
+        except StoreError as exc:
+            log.warning("could not mark dead runs interrupted: %s", exc)
+            return
+        if reaped:
+            self.reaped += reaped
+            log.info("marked %d dead run(s) interrupted: %s", len(reaped), ", ".join(reaped))
 
     # -- ingest ----------------------------------------------------------------------------
     async def sync(self) -> int:
@@ -272,7 +306,7 @@ class Hub:
                 entry = self.entries.get(event.run_id)
                 if entry is not None and entry.apply(event):
                     touched.add(event.run_id)
-                    if event.name == ev.CYCLE_COMPLETED:
+                    if event.name in (ev.CYCLE_COMPLETED, ev.RUN_INTERRUPTED):  # the runs row changed
                         refresh_rows.add(event.run_id)
                 if event.run_id not in self._known_runs:
                     self._known_runs.add(event.run_id)
@@ -283,6 +317,9 @@ class Hub:
             for run_id in touched:
                 await self._checkpoint(self.entries[run_id])
         now = time.monotonic()
+        if now - self._last_reap >= self.reap_every_s:
+            self._last_reap = now
+            await asyncio.to_thread(self._reap)  # its run.interrupted events arrive with the next sync
         if now - self._last_latest_check >= self.heartbeat_s:
             self._last_latest_check = now
             await self._check_latest()
@@ -395,6 +432,51 @@ class Hub:
             if entry.row is None or entry.row["status"] == "running":
                 await self._refresh_row(run_id)
         return entry
+
+    # -- the fleet view --------------------------------------------------------------------
+    async def fleet(self) -> dict[str, Any]:
+        """One reactor over every running run (``telemetry/views/fleet.py``): the runs' own views
+        from their cached entries, and the period scopes' shared usage read from the ledger, with the
+        scope keys (day and week windows) the runs' own ``budget.reserved`` events name."""
+        cached = self._fleet
+        if cached is not None and time.monotonic() - cached[0] < FLEET_MAX_AGE_S:
+            return cached[1]
+        await self.sync()
+        rows = await asyncio.to_thread(self.store.list_runs, LATEST_SCAN)
+        now = time.time()
+        members: list[Member] = []
+        keys: dict[str, tuple[int, str]] = {}  # ring → (event id, the newest scope key seen for it)
+        for row in rows:
+            if row["status"] != "running" or row.get("kind") in NOT_FOLLOWED:
+                continue
+            try:
+                entry = await self.entry(row["run_id"], fresh=False)
+            except NotFoundError:
+                continue
+            entry.row = row
+            if entry.status != "running":
+                continue
+            members.append(Member(row["run_id"], row.get("holder"), entry.status_dict(now, "both")))
+            for ring, event_id, key in _period_keys(entry):
+                if ring not in keys or keys[ring][0] < event_id:
+                    keys[ring] = (event_id, key)
+        shared: dict[str, Shared] = {}
+        if keys:
+            try:
+                usage = await asyncio.to_thread(
+                    self.store.ledger.usage, [k for _, k in keys.values()], now=now
+                )
+            except StoreError as exc:
+                log.warning("fleet view: the shared ledger is unreadable: %s", exc)
+                usage = {}
+            for ring, (_, key) in keys.items():
+                u = usage.get(key)
+                if u is not None:
+                    scale = PICO_PER_USD if money_scope(ring) else 1
+                    shared[ring] = Shared(u.spent / scale, u.reserved / scale)
+        out = fleet_status(members, shared, now, self.cursor)
+        self._fleet = (time.monotonic(), out)
+        return out
 
     # -- replay ----------------------------------------------------------------------------
     async def status_at(

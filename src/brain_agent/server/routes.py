@@ -49,6 +49,7 @@ def _summary(entry: RunEntry, run_id: str, now: float) -> dict[str, Any]:
         "status": entry.status,
         "started_at": row.get("created_at", entry.view.first_ts),
         "finished_at": row.get("finished_at"),
+        "holder": row.get("holder"),
         "headline": entry.headline(now),
     }
 
@@ -88,6 +89,15 @@ async def get_run(request: Request, run_id: RunId) -> dict[str, Any]:
         "config": row.get("config", {}),
         "summary": row.get("summary", {}),
     }
+
+
+@router.get(
+    "/live/reactor_status",
+    response_model=schemas.LiveStatus,
+    summary="The fleet view: one reactor over every running run, on the shared day/week/money scopes",
+)
+async def live_status(request: Request) -> Response:
+    return _json(await hub_of(request).fleet())
 
 
 AtQ = Annotated[

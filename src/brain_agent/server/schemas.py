@@ -227,6 +227,28 @@ class ReactorStatus(_Strict):
     at: int | None = Field(default=None, description="Replay: the event id asked for with ?at=.")
 
 
+class LiveRun(_Strict):
+    run_id: str
+    holder: str | None = Field(description="`host:pid` of the process running it.")
+    pressure: float
+    tokens_per_s: float
+
+
+class LiveStatus(_Strict):
+    """The fleet view: one reactor over every running run (``run_id`` is ``"live"``). Period scopes
+    (day, week, money) are the shared ledger windows; batch, lane and request rings are the most
+    pressed run's; velocity is the sum over the runs. ``reactor`` is null when nothing runs."""
+
+    run_id: Literal["live"]
+    status: Literal["running", "idle"]
+    as_of: float
+    cursor: int
+    runs: list[LiveRun]
+    reactor: Reactor | None = None
+    gauges: list[Gauge] | None = None
+    flags: Flags | None = None
+
+
 class Headline(_Strict):
     events: int
     cursor: int
@@ -246,6 +268,11 @@ class RunSummary(_Strict):
     status: str
     started_at: float | None
     finished_at: float | None
+    holder: str | None = Field(
+        default=None,
+        description="Who runs it: `host:pid` of the process that created the run (null for runs "
+        "from before holders were recorded). With a shared PostgreSQL store, tells machines apart.",
+    )
     headline: Headline
 
 
@@ -363,6 +390,14 @@ class StreamRun(_Strict):
     run_id: str
 
 
+class StreamLive(_Strict):
+    """``/api/stream/live``: the fleet view, sent when any run's events land (at most every
+    stream interval) and at least every heartbeat."""
+
+    type: Literal["live"]
+    status: LiveStatus
+
+
 class StreamError(_Strict):
     type: Literal["error"]
     error: ErrorBody
@@ -387,6 +422,7 @@ STREAM_MODELS: tuple[type[BaseModel], ...] = (
     StreamSnapshot,
     StreamUpdate,
     StreamRun,
+    StreamLive,
     StreamError,
     ReplaySeek,
     ReplayFrame,

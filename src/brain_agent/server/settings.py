@@ -61,6 +61,12 @@ class ServerSettings(BaseModel):
     heartbeat_s: float = Field(
         default=1.0, gt=0, le=60, description="Refresh a running run's status this often when idle."
     )
+    reap_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Mark runs whose process is gone interrupted this often (and at start).",
+    )
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> ServerSettings:

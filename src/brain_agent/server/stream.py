@@ -1,7 +1,8 @@
 """WebSocket streams: a snapshot on connect, then coalesced updates as events land.
 
 ``/api/runs/{run_id}/stream`` follows one run; ``/api/stream/latest`` follows the newest run and
-says ``{"type": "run"}`` when a newer one starts. ``?after=CURSOR`` resumes; ``?format=`` as in REST.
+says ``{"type": "run"}`` when a newer one starts; ``/api/stream/live`` sends the fleet view (every
+running run at once). ``?after=CURSOR`` resumes; ``?format=`` as in REST.
 Messages are built from JSON fragments the hub encodes once per tick, so 50 clients cost one encode.
 """
 
@@ -124,6 +125,42 @@ async def run_stream(ws: WebSocket, run_id: str, after: AfterQ = 0, fmt: FormatQ
 @router.websocket("/stream/latest")
 async def latest_stream(ws: WebSocket, after: AfterQ = 0, fmt: FormatQ = "both") -> None:
     await _serve(ws, None, True, after, fmt)
+
+
+@router.websocket("/stream/live")
+async def live_stream(ws: WebSocket) -> None:
+    """The fleet view (``GET /api/live/reactor_status``) as ``{"type": "live", "status": …}``:
+    one on connect, then whenever the hub's cursor moves (at most every stream interval) and at
+    least every heartbeat while runs are running."""
+    hub: Hub = ws.app.state.hub
+    interval: float = ws.app.state.settings.stream_interval_s
+    await ws.accept()
+
+    async def pump() -> None:
+        sent: dict[str, object] | None = None
+        sent_at = 0.0
+        while True:
+            now = time.monotonic()
+            if sent is None or hub.cursor != sent["cursor"] or now - sent_at >= hub.heartbeat_s:
+                status = await hub.fleet()  # cached briefly: the same dict again is not news
+                if status is not sent or now - sent_at >= hub.heartbeat_s:
+                    await ws.send_text(json.dumps({"type": "live", "status": status}, separators=(",", ":")))
+                    sent, sent_at = status, now
+            await asyncio.sleep(max(interval, hub.poll_interval_s))
+
+    async with anyio.create_task_group() as tg:
+
+        async def pumper() -> None:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await pump()
+            tg.cancel_scope.cancel()
+
+        async def drainer() -> None:
+            await _drain(ws)
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(pumper)
+        tg.start_soon(drainer)
 
 
 async def _replay_session(ws: WebSocket, hub: Hub, run_id: str, fmt: Format) -> None:

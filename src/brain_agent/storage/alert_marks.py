@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from brain_agent.errors import StoreError
-from brain_agent.storage.records import RecordStore
+from brain_agent.storage.protocols import Store
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS budget_alert_marks ("
@@ -26,7 +26,7 @@ _CREATE = (
 
 
 class AlertMarks:
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._ready = False
 

@@ -97,6 +97,10 @@ class Store(RunLog, EventLog, CallLog, Candidates, Protocol):
     @property
     def where(self) -> str: ...
     @property
+    def conn(self) -> Any:
+        """This thread's connection: for the modules under ``storage/`` only (SQL stays there)."""
+
+    @property
     def ledger(self) -> LedgerStore: ...
     @property
     def simulations(self) -> SimulationStore: ...

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from brain_agent.storage.records import RecordStore
+from brain_agent.storage.protocols import Store
 
 
 def _placeholders(items: Sequence[str]) -> str:
@@ -25,7 +25,7 @@ def _decimal(text: Any) -> Decimal:
         return Decimal(0)
 
 
-def recent_runs(store: RecordStore, limit: int = 20) -> list[dict[str, Any]]:
+def recent_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     """The newest ``limit`` runs, each with its counts: ``ideas``, ``candidates``, ``valid``,
     ``simulated``, ``passing``, ``best_sharpe``, ``tokens`` and ``cost`` (a ``Decimal``; cache hits
     cost nothing and count no tokens)."""
@@ -77,12 +77,12 @@ def recent_runs(store: RecordStore, limit: int = 20) -> list[dict[str, Any]]:
     return [{**run, **stats[run["run_id"]]} for run in runs]
 
 
-def run_record(store: RecordStore, run_id: str) -> dict[str, Any]:
+def run_record(store: Store, run_id: str) -> dict[str, Any]:
     """One run (``NotFoundError`` naming it when the store has no such run)."""
     return store.get_run(run_id)
 
 
-def run_candidates(store: RecordStore, run_id: str) -> list[dict[str, Any]]:
+def run_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
     """Every candidate of the run in creation order, each with ``simulation``: its newest simulation
     attempt (status, metrics, result JSON, error) or ``None``."""
     candidates = store.list_candidates(run_id)
@@ -106,7 +106,7 @@ def run_candidates(store: RecordStore, run_id: str) -> list[dict[str, Any]]:
     return [{**c, "simulation": latest.get(c["candidate_id"])} for c in candidates]
 
 
-def run_lane_spend(store: RecordStore, run_id: str) -> dict[str, tuple[int, Decimal]]:
+def run_lane_spend(store: Store, run_id: str) -> dict[str, tuple[int, Decimal]]:
     """Tokens and cost of the run's LLM calls per lane (the lane of each call's idea, from the run's
     events and candidates; ``unassigned`` when the call had no idea). Cache hits cost nothing."""
     lanes: dict[str, str] = {}

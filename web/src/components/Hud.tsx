@@ -5,8 +5,9 @@
  */
 import dynamic from "next/dynamic";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { Api, wsBase } from "@/lib/api";
-import type { RunSummary } from "@/lib/api-types";
+import { Api, defaultFetchJson, wsBase } from "@/lib/api";
+import type { LiveStatus, ReactorStatus, RunSummary } from "@/lib/api-types";
+import { FLEET_RUN_ID, FleetStream } from "@/lib/fleet";
 import { fmtClock, fmtPct } from "@/lib/format";
 import { MAX_LEVEL } from "@/lib/governor";
 import { statusLabel } from "@/lib/labels";
@@ -24,6 +25,8 @@ const ReactorScene = dynamic(() => import("./ReactorScene"), { ssr: false, loadi
 const Constellation = dynamic(() => import("./Constellation"), { ssr: false, loading: () => <Booting label="mapping constellation" /> });
 
 const LATEST = "__latest__";
+/** "All live runs": the server's fleet view (GET /api/live/reactor_status, /api/stream/live). */
+const FLEET = "__fleet__";
 /** Side columns and the reactor's readout strip scale with the window (1024×640 … 2560×1440). */
 const SIDE_LEFT = "clamp(232px, 23vw, 380px)";
 const SIDE_RIGHT = "clamp(240px, 24vw, 420px)";
@@ -67,7 +70,7 @@ export default function Hud() {
   });
   const [api] = useState(() => new Api(params().get("api") ?? ""));
   const [runs, setRuns] = useState<RunSummary[]>([]);
-  const [selected, setSelected] = useState<string>(() => params().get("run") ?? LATEST);
+  const [selected, setSelected] = useState<string>(() => (params().get("fleet") === "1" ? FLEET : params().get("run") ?? LATEST));
   const [replayLoad, setReplayLoad] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -116,10 +119,25 @@ export default function Hud() {
 
   // connect: follow latest / a running run live, or replay a finished run
   const selectedRun = runs.find((r) => r.run_id === selected);
-  const wantReplay = selected !== LATEST && (params().get("mode") === "replay" || (selectedRun ? selectedRun.status !== "running" : false));
+  const wantReplay = selected !== LATEST && selected !== FLEET && (params().get("mode") === "replay" || (selectedRun ? selectedRun.status !== "running" : false));
   const runsKnown = runs.length > 0 || error != null;
   useEffect(() => {
-    if (selected !== LATEST && !runsKnown && params().get("mode") !== "replay") return; // wait to learn the run's status
+    if (selected === FLEET) {
+      rt.startLive(FLEET_RUN_ID);
+      const fleet = new FleetStream({
+        wsBase: wsBase(api.base, window.location),
+        httpBase: api.base,
+        socket: (url) => new WebSocket(url) as unknown as SocketLike,
+        get: defaultFetchJson,
+        // the server aggregates; the HUD shows its envelope like any run's (run_id "live")
+        onStatus: (status) => rt.dispatch({ type: "status", status: status as unknown as ReactorStatus }),
+        onState: (s) => rt.setConn(s),
+      });
+      fleet.start();
+      (window.__hud ??= {}).fleet = fleet;
+      return () => fleet.stop();
+    }
+    if (selected !== LATEST && selected !== FLEET && !runsKnown && params().get("mode") !== "replay") return; // wait to learn the run's status
     if (wantReplay) {
       let cancelled = false;
       setReplayLoad("loading events…");
@@ -158,8 +176,12 @@ export default function Hud() {
         onSelect={(id) => {
           setSelected(id);
           const u = new URL(window.location.href);
+          u.searchParams.delete("fleet");
           if (id === LATEST) u.searchParams.delete("run");
-          else u.searchParams.set("run", id);
+          else if (id === FLEET) {
+            u.searchParams.delete("run");
+            u.searchParams.set("fleet", "1");
+          } else u.searchParams.set("run", id);
           u.searchParams.delete("mode");
           window.history.replaceState(null, "", u);
         }}
@@ -221,9 +243,13 @@ function HudLayout({
           {off.has("overlay") || !rt.quality.bloom ? null : <div className="scanlines" />}
           <div className="absolute left-3 top-2 pointer-events-none max-w-[55%] min-w-0" data-testid="gauge-title">
             <div className="panel-title truncate">Holographic token gauge</div>
-            <div className="num text-[10px] text-cyan-300/50 mt-1 truncate" title={rt.state.runId ?? ""}>
-              {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : statusLabel(runStatus(rt.state))}
-            </div>
+            {selected === FLEET ? (
+              <FleetRuns />
+            ) : (
+              <div className="num text-[10px] text-cyan-300/50 mt-1 truncate" title={rt.state.runId ?? ""}>
+                {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : statusLabel(runStatus(rt.state))}
+              </div>
+            )}
           </div>
           <div
             className="@container absolute inset-x-0 bottom-0 px-3 pb-2 pt-1 flex items-end gap-3 pointer-events-none border-t border-cyan-400/10"
@@ -259,6 +285,27 @@ function HudLayout({
           <ReplayBar />
         </section>
       </div>
+    </div>
+  );
+}
+
+/** The fleet view's members: each running run, who runs it (host:pid), its own pressure. */
+function FleetRuns() {
+  const rt = useRuntime();
+  useHudVersion(rt);
+  const fleet = rt.state.server as unknown as LiveStatus | null;
+  const runs = fleet?.runs ?? [];
+  return (
+    <div className="num text-[10px] text-cyan-300/60 mt-1 min-w-0" data-testid="fleet-runs" data-count={runs.length}>
+      <div className="truncate">
+        all live runs · {runs.length} running{fleet ? "" : " · connecting"}
+      </div>
+      {runs.slice(0, 6).map((r) => (
+        <div key={r.run_id} className="truncate" data-testid="fleet-run" title={`${r.run_id} · ${r.holder ?? "?"}`}>
+          <span className="text-cyan-100/80">{r.holder ?? "?"}</span> · {r.run_id} · {fmtPct(r.pressure, 0)} · {r.tokens_per_s.toFixed(0)} tok/s
+        </div>
+      ))}
+      {runs.length > 6 ? <div>+{runs.length - 6} more</div> : null}
     </div>
   );
 }
@@ -344,10 +391,12 @@ function TopBar({ runs, selected, onSelect, error }: { runs: RunSummary[]; selec
         Run
         <select className="hud-select min-w-0 w-full truncate" data-testid="run-picker" value={selected} onChange={(e) => onSelect(e.target.value)}>
           <option value={LATEST}>◉ follow latest (live)</option>
+          <option value={FLEET}>◎ all live runs (fleet)</option>
           {runs.map((r) => (
             <option key={r.run_id} value={r.run_id}>
               {r.run_id} · {r.kind === "estimate" ? "estimate · " : ""}{r.status}
               {r.started_at ? ` · ${fmtClock(r.started_at)}` : ""}
+              {r.holder ? ` · ${r.holder}` : ""}
             </option>
           ))}
         </select>
@@ -391,7 +440,10 @@ function ReplayBar() {
       <div className="h-[26px] flex items-center gap-3 text-[11px] tracking-[0.2em] uppercase text-cyan-300/60 border-t border-cyan-400/15 layer">
         <span className="text-emerald-300">● live</span>
         <span className="num normal-case tracking-normal">
-          cursor {rt.state.cursor} · {rt.state.liveEvents} live events · {rt.particles.count} particles in flight
+          {rt.state.runId === FLEET_RUN_ID
+            ? `all live runs · cursor ${rt.state.server?.cursor ?? 0} · ${(rt.state.server as unknown as LiveStatus | null)?.runs.length ?? 0} running`
+            : `cursor ${rt.state.cursor} · ${rt.state.liveEvents} live events`}{" "}
+          · {rt.particles.count} particles in flight
         </span>
       </div>
     );

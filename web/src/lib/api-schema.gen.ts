@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/live/reactor_status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The fleet view: one reactor over every running run, on the shared day/week/money scopes */
+        get: operations["live_status_api_live_reactor_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs": {
         parameters: {
             query?: never;
@@ -431,6 +448,48 @@ export interface components {
             /** P95 */
             p95: number | null;
         };
+        /** LiveRun */
+        LiveRun: {
+            /**
+             * Holder
+             * @description `host:pid` of the process running it.
+             */
+            holder: string | null;
+            /** Pressure */
+            pressure: number;
+            /** Run Id */
+            run_id: string;
+            /** Tokens Per S */
+            tokens_per_s: number;
+        };
+        /**
+         * LiveStatus
+         * @description The fleet view: one reactor over every running run (``run_id`` is ``"live"``). Period scopes
+         *     (day, week, money) are the shared ledger windows; batch, lane and request rings are the most
+         *     pressed run's; velocity is the sum over the runs. ``reactor`` is null when nothing runs.
+         */
+        LiveStatus: {
+            /** As Of */
+            as_of: number;
+            /** Cursor */
+            cursor: number;
+            flags?: components["schemas"]["Flags"] | null;
+            /** Gauges */
+            gauges?: components["schemas"]["Gauge"][] | null;
+            reactor?: components["schemas"]["Reactor"] | null;
+            /**
+             * Run Id
+             * @constant
+             */
+            run_id: "live";
+            /** Runs */
+            runs: components["schemas"]["LiveRun"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "idle";
+        };
         /** Protection */
         Protection: {
             /** At */
@@ -585,6 +644,11 @@ export interface components {
             /** Finished At */
             finished_at: number | null;
             headline: components["schemas"]["Headline"];
+            /**
+             * Holder
+             * @description Who runs it: `host:pid` of the process that created the run (null for runs from before holders were recorded). With a shared PostgreSQL store, tells machines apart.
+             */
+            holder?: string | null;
             /** Kind */
             kind: string;
             /** Run Id */
@@ -613,6 +677,11 @@ export interface components {
             /** Finished At */
             finished_at: number | null;
             headline: components["schemas"]["Headline"];
+            /**
+             * Holder
+             * @description Who runs it: `host:pid` of the process that created the run (null for runs from before holders were recorded). With a shared PostgreSQL store, tells machines apart.
+             */
+            holder?: string | null;
             /** Kind */
             kind: string;
             /** Run Id */
@@ -735,6 +804,19 @@ export interface components {
              * @constant
              */
             type: "error";
+        };
+        /**
+         * StreamLive
+         * @description ``/api/stream/live``: the fleet view, sent when any run's events land (at most every
+         *     stream interval) and at least every heartbeat.
+         */
+        StreamLive: {
+            status: components["schemas"]["LiveStatus"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "live";
         };
         /**
          * StreamRun
@@ -860,6 +942,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Token needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    live_status_api_live_reactor_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveStatus"];
                 };
             };
             /** @description Token needed */

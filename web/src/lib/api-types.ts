@@ -54,3 +54,9 @@ export type EventsPage = Schemas["EventsPage"];
 export type StreamFrame = Omit<Schemas["StreamSnapshot"], "type">;
 export type StreamMessage = Schemas["StreamSnapshot"] | Schemas["StreamUpdate"] | Schemas["StreamRun"] | Schemas["StreamError"];
 export type ReplayMessage = Schemas["ReplayFrame"] | Schemas["StreamError"];
+
+/** The fleet view (GET /api/live/reactor_status, `/api/stream/live`): one reactor over every running
+ * run, run_id "live"; `runs` names each run and its holder (host:pid). */
+export type LiveStatus = Schemas["LiveStatus"];
+export type LiveRun = Schemas["LiveRun"];
+export type LiveMessage = Schemas["StreamLive"];

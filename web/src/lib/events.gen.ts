@@ -385,6 +385,34 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * BudgetThresholdCrossed
+         * @description A cumulative scope (day, week, money) reached an ``alert_thresholds`` share of its cap; once
+         *     per window and threshold across every process sharing the store.
+         */
+        BudgetThresholdCrossed: {
+            /** Limit */
+            limit: number | string;
+            /** Scope */
+            scope: string;
+            /** Scope Key */
+            scope_key: string;
+            /** Share */
+            share: number;
+            /** Spent */
+            spent: number | string;
+            /** Threshold */
+            threshold: number;
+            /** Unit */
+            unit: string;
+            /**
+             * Window End
+             * @default null
+             */
+            window_end: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** CandidateCreated */
         CandidateCreated: {
             /**
@@ -529,7 +557,7 @@ export interface components {
          * @description Every event name.
          * @enum {string}
          */
-        EventName: "budget.blocked" | "budget.calibrated" | "budget.check_failed" | "budget.check_passed" | "budget.deferred" | "budget.expansion_applied" | "budget.explore_floor_preserved" | "budget.fallback_applied" | "budget.overrun" | "budget.released" | "budget.reserved" | "budget.settled" | "candidate.created" | "candidate.needs_repair" | "cycle_completed" | "idea.refined" | "kpi.batch" | "llm.cache_hit" | "llm.call" | "llm.single_flight_wait" | "metadata_sync" | "retrieval.pack_built" | "run.interrupted" | "simulation.completed" | "simulation.failed" | "simulation.progress" | "simulation.submitted";
+        EventName: "budget.blocked" | "budget.calibrated" | "budget.check_failed" | "budget.check_passed" | "budget.deferred" | "budget.expansion_applied" | "budget.explore_floor_preserved" | "budget.fallback_applied" | "budget.overrun" | "budget.released" | "budget.reserved" | "budget.settled" | "budget.threshold_crossed" | "candidate.created" | "candidate.needs_repair" | "cycle_completed" | "idea.refined" | "kpi.batch" | "llm.cache_hit" | "llm.call" | "llm.single_flight_wait" | "metadata_sync" | "retrieval.pack_built" | "run.interrupted" | "simulation.completed" | "simulation.failed" | "simulation.progress" | "simulation.submitted";
         /** @description Event name → its payload. */
         EventPayloads: {
             "budget.blocked": components["schemas"]["BudgetBlocked"];
@@ -544,6 +572,7 @@ export interface components {
             "budget.released": components["schemas"]["BudgetReleased"];
             "budget.reserved": components["schemas"]["BudgetReserved"];
             "budget.settled": components["schemas"]["BudgetSettled"];
+            "budget.threshold_crossed": components["schemas"]["BudgetThresholdCrossed"];
             "candidate.created": components["schemas"]["CandidateCreated"];
             "candidate.needs_repair": components["schemas"]["CandidateNeedsRepair"];
             cycle_completed: components["schemas"]["CycleCompleted"];

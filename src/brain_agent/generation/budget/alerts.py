@@ -25,8 +25,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from brain_agent.generation.budget.config import redact_url
 from brain_agent.generation.budget.gate import ScopeStatus
 from brain_agent.generation.budget.scope import PERIOD_KINDS
+from brain_agent.storage import Store
 from brain_agent.storage.alert_marks import AlertMarks
-from brain_agent.storage.records import RecordStore
 
 WEBHOOK_TIMEOUT_S = 5.0
 
@@ -119,7 +119,7 @@ class Alerter:
 
     def __init__(
         self,
-        store: RecordStore,
+        store: Store,
         thresholds: Iterable[float],
         *,
         webhook_url: str | None = None,
