@@ -207,3 +207,40 @@ def test_pay_once_on_postgresql(pg_url: str) -> None:
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["cache_hits"] >= 3
     assert _billed_calls(pg_url)[2] == before
+
+
+def test_demo_refuses_an_unsupported_store_before_starting(tmp_path: Path) -> None:
+    r = _cli(
+        "demo", "--dir", str(tmp_path / "d"), "--batches", "1", "--exit-when-done", "--db", "mysql://me@h/x"
+    )
+    assert r.returncode == 2, r.stderr
+    assert "unsupported database scheme" in r.stderr
+
+
+@pytest.mark.slow
+def test_demo_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from serving import free_port
+
+    r = _cli(
+        "demo",
+        "--dir",
+        str(tmp_path / "d"),
+        "--batches",
+        "1",
+        "--exit-when-done",
+        "--ideas",
+        "3",
+        "--pace",
+        "0",
+        "--gap",
+        "0",
+        "--port",
+        str(free_port()),
+        "--db",
+        pg_url,
+    )
+    assert r.returncode == 0, r.stderr
+    store = open_store(pg_url)
+    batches = [run for run in store.list_runs() if run["kind"] == "batch"]
+    assert len(batches) == 1 and batches[0]["status"] == "completed"
+    store.close()

@@ -70,7 +70,9 @@ def run_batch_command(
     invalid_share: Annotated[
         float, typer.Option("--invalid-share", help="mock only: share of deliberately invalid answers.")
     ] = 0.0,
-    latency: Annotated[float, typer.Option("--latency", help="mock only: seconds per call.", min=0)] = 0.0,
+    latency: Annotated[
+        float, typer.Option("--latency", help="mock only: seconds per call (at most 3600).", min=0, max=3600)
+    ] = 0.0,
     no_deferred: Annotated[
         bool, typer.Option("--no-deferred", help="Do not pick up deferred ideas.")
     ] = False,
@@ -147,11 +149,11 @@ def run_batch_command(
     )
     simulate_fn = _simulator(backend, store, sim_settings)
     progress = Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[last]}", markup=False),
         console=err_console,
         transient=as_json,
         disable=as_json,

@@ -26,6 +26,8 @@ from rich.markup import escape
 from brain_agent.cli.app import app, err_console, out_console
 from brain_agent.errors import InputError
 from brain_agent.settings import default_configs_dir, repo_root
+from brain_agent.storage import open_store
+from brain_agent.storage.factory import redact_location as redact
 
 DEMO_CONFIG = "demo_budget.json"
 HEALTH_TIMEOUT_S = 30.0
@@ -95,22 +97,33 @@ def demo(
         bool,
         typer.Option("--exit-when-done", help="With --batches: stop the server when the batches finish."),
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Store to run the demo in, e.g. postgresql://user@host/db "
+            "(default: a fresh demo.db in --dir).",
+        ),
+    ] = None,
 ) -> None:
     """Fresh store, server + HUD, and live mock batches paced for watching (mock LLM, local simulator).
 
     Batches follow one another until Ctrl-C; --batches N stops after N."""
     work = workdir or Path(tempfile.mkdtemp(prefix="brain-agent-demo-"))
     work.mkdir(parents=True, exist_ok=True)
-    if (work / "demo.db").exists():
+    if db is None and (work / "demo.db").exists():
         raise InputError(
             f"{work / 'demo.db'}: a demo store already exists there; the demo needs a fresh folder"
         )
-    config, db = _prepare(work)
+    config, fresh_db = _prepare(work)
+    if db is not None:
+        open_store(db).close()  # a bad or unreachable --db fails here (exit 2 or 6), before the server starts
+    db_location: str = db if db is not None else str(fresh_db)
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BRAIN_AGENT_DB": str(db)}
+    env = {**os.environ, "BRAIN_AGENT_DB": db_location}
     log = (work / "server.log").open("wb")
     server = subprocess.Popen(
-        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db)),
+        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--db", db_location),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -119,7 +132,8 @@ def demo(
         _wait_healthy(url, server)
         built = (repo_root() / "web" / "out" / "index.html").exists()
         out_console.print(
-            f"\n[bold cyan]Reactor Core HUD[/]  →  [bold]{url}[/]   (store: {escape(str(db))})", markup=True
+            f"\n[bold cyan]Reactor Core HUD[/]  →  [bold]{url}[/]   (store: {escape(redact(db_location))})",
+            markup=True,
         )
         if not built:
             err_console.print("the HUD is not built yet: run `make web` (the API is up regardless)")
@@ -153,7 +167,7 @@ def demo(
                     "--config",
                     str(config),
                     "--db",
-                    str(db),
+                    db_location,
                     "--llm-provider",
                     "mock",
                     "--pace",

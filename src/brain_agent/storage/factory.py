@@ -21,6 +21,16 @@ def is_url(value: str | Path) -> bool:
     return isinstance(value, str) and _SCHEME.match(value) is not None
 
 
+def redact_location(location: str | Path) -> str:
+    """A store location fit for messages: a URL without its password, a path as it is."""
+    text = str(location)
+    if _SCHEME.match(text):
+        from brain_agent.storage.postgres_store import redact
+
+        return redact(text)
+    return text
+
+
 def local_path(location: str | Path) -> Path | None:
     """The file of a SQLite store location; None for a server database (nothing local to put
     beside it)."""
