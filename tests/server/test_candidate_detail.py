@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from brain_agent.server import ServerSettings, create_app, schemas
+from brain_agent.storage.factory import open_store
+from brain_agent.storage.simulation_store import Finish, SimulationStore
 from brain_agent.storage.sqlite_store import SQLiteStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,3 +74,38 @@ def test_unknown_candidate_or_run_is_404(simulated: tuple[Path, str]) -> None:
         assert resp.status_code == 404
         assert resp.json()["error"]["code"] == "not_found" and "nope" in json.dumps(resp.json())
         assert client.get("/api/runs/no_such_run/candidates/nope").status_code == 404
+
+
+def test_brain_result_without_its_recordset_says_pnl_unavailable(store_url: str) -> None:
+    """A BRAIN result whose ``pnl`` recordset could not be fetched keeps its metrics and checks; the
+    route passes on ``pnl_unavailable`` instead of a series (both store backends: the SQL is portable)."""
+    db = store_url
+    store = open_store(store_url)
+    run_id = store.create_run("batch", {"ideas": 1})
+    store.save_candidate(
+        {"candidate_id": "cand_b1", "run_id": run_id, "created_at": 1.0, "expression": "rank(close)",
+         "status": "simulated", "valid": True}
+    )  # fmt: skip
+    sims = SimulationStore(store)
+    row = sims.create(
+        candidate_id="cand_b1", run_id=run_id, idea_id=None, lane="exploit", backend="brain",
+        expression="rank(close)", settings_key="k", settings={}, status="SUBMITTED", created_at=1.0,
+    )  # fmt: skip
+    checks = [{"name": "LOW_SHARPE", "result": "FAIL", "limit": 1.25, "value": 0.4},
+              {"name": "HIGH_TURNOVER", "result": "PASS", "limit": 0.7, "value": 0.3}]  # fmt: skip
+    result = {"id": "A1", "is": {"sharpe": 0.4, "checks": checks}, "pnl": None, "pnl_unavailable": "HTTP 404"}
+    sims.finish(
+        row,
+        Finish(status="COMPLETE", finished_at=2.0, queue_s=0.1, run_s=0.5, total_s=0.6, alpha_id="A1",
+               result=result, sharpe=0.4, fitness=0.2, turnover=0.3, returns=0.05, passed=False),
+    )  # fmt: skip
+    store.close()
+    with TestClient(create_app(ServerSettings(db=db)), base_url="http://127.0.0.1:8765") as client:
+        body = schemas.CandidateDetail.model_validate(
+            client.get(f"/api/runs/{run_id}/candidates/cand_b1").json()
+        )
+    sim = body.simulation
+    assert sim is not None and sim.backend == "brain" and sim.alpha_id == "A1"
+    assert sim.pnl is None and sim.pnl_unavailable == "HTTP 404"
+    assert sim.failed_checks == ["LOW_SHARPE"] and len(sim.checks) == 2
+    assert (sim.sharpe, sim.turnover, sim.passed) == (0.4, 0.3, False)
