@@ -52,17 +52,26 @@ export default function CandidateDetail({
   useEffect(() => {
     if (!selected) return;
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let tries = 0;
     setDetail(null);
-    api
-      .candidate(runId, selected)
-      .then((d) => {
-        if (!live) return;
-        setDetail(d);
-        setError(null);
-      })
-      .catch((e) => live && setError(String((e as Error).message ?? e)));
+    const load = () =>
+      api
+        .candidate(runId, selected)
+        .then((d) => {
+          if (!live) return;
+          setDetail(d);
+          setError(null);
+          // a live run: ask again until the candidate's simulation has finished
+          const s = d.simulation;
+          const settled = s ? ["COMPLETE", "ERROR", "SKIPPED"].includes(s.status) : !d.candidate.valid;
+          if (!settled && ++tries < 200) timer = setTimeout(load, 3000);
+        })
+        .catch((e) => live && setError(String((e as Error).message ?? e)));
+    void load();
     return () => {
       live = false;
+      if (timer) clearTimeout(timer);
     };
   }, [api, runId, selected]);
 
