@@ -26,7 +26,7 @@ def test_api_conforms_to_its_schema(db: Path) -> None:
     app = make_app(db, check_host=False)  # schemathesis' ASGI client sends Host: testserver
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 11
     for operation in operations:
 
         @given(case=operation.as_strategy(), real_run=st.sampled_from([None, "run_old", "run_live"]))

@@ -7,11 +7,12 @@ import json
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from brain_agent import __version__
 from brain_agent.server import schemas
 from brain_agent.server.hub import Hub, RunEntry
+from brain_agent.storage.candidate_detail import candidate_detail as detail_query
 from brain_agent.telemetry.views import Extra, Format
 
 MAX_CURSOR = 2**63 - 1
@@ -186,6 +187,25 @@ async def list_candidates(request: Request, run_id: RunId) -> dict[str, Any]:
     hub = hub_of(request)
     await hub.entry(run_id, fresh=False)
     return {"run_id": run_id, "candidates": await asyncio.to_thread(hub.store.list_candidates, run_id)}
+
+
+@router.get(
+    "/runs/{run_id}/candidates/{candidate_id}",
+    response_model=schemas.CandidateDetail,
+    responses={**ERRORS, 404: {"model": schemas.ErrorResponse, "description": "Unknown run or candidate"}},
+    summary="One candidate with its newest simulation: metrics, checks and the cumulative PnL series",
+)
+async def candidate_detail(
+    request: Request,
+    run_id: RunId,
+    candidate_id: Annotated[str, Path(min_length=1, max_length=200, description="A candidate of the run.")],
+) -> dict[str, Any]:
+    hub = hub_of(request)
+    await hub.entry(run_id, fresh=False)
+    found = await asyncio.to_thread(detail_query, hub.store, run_id, candidate_id)
+    if found is None:
+        raise HTTPException(404, f"run {run_id!r} has no candidate {candidate_id!r}")
+    return {"run_id": run_id, **found}
 
 
 @router.get(

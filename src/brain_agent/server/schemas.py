@@ -322,6 +322,47 @@ class CandidateList(_Strict):
     candidates: list[CandidateOut]
 
 
+class CheckOut(_Strict):
+    name: str
+    result: str = Field(description="PASS, FAIL, WARNING, PENDING or ERROR.")
+    limit: float | None = None
+    value: float | None = None
+
+
+class PnlOut(_Strict):
+    dates: list[str] = Field(description="ISO days.")
+    values: list[float] = Field(description="Cumulative PnL in dollars, one per date.")
+
+
+class SimulationDetail(_Strict):
+    id: int
+    backend: str
+    status: str = Field(description="SUBMITTED, RUNNING, COMPLETE, ERROR or SKIPPED.")
+    alpha_id: str | None
+    sharpe: float | None
+    fitness: float | None
+    turnover: float | None = Field(description="A fraction of the book per day (0.25 = 25 %).")
+    returns: float | None = Field(description="A fraction (0.05 = 5 %).")
+    passed: bool | None
+    finished_at: float | None
+    checks: list[CheckOut]
+    failed_checks: list[str] = Field(description="Names of the checks that FAILed.")
+    pnl: PnlOut | None
+    pnl_unavailable: str | None = Field(
+        description="Why there is no PnL series (BRAIN without its recordset); null when pnl is there."
+    )
+    error_code: str | None
+    message: str | None
+
+
+class CandidateDetail(_Strict):
+    run_id: str
+    candidate: CandidateOut
+    simulation: SimulationDetail | None = Field(
+        description="Its newest simulation (this run's first); null when never simulated."
+    )
+
+
 class SimulationOut(_Strict):
     candidate_id: str
     status: Literal["submitted", "running", "completed", "failed"]

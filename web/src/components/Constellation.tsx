@@ -26,7 +26,7 @@ const linkParticles = (l: object) => ((l as { kind: string }).kind === "idea-can
 const particleColor = () => "#a5f3fc";
 const RENDERER_CONFIG = { antialias: false, alpha: true, powerPreference: "low-power" as const };
 
-export default function Constellation({ width, height }: { width: number; height: number }) {
+export default function Constellation({ width, height, onPick }: { width: number; height: number; onPick?: (candidateId: string) => void }) {
   const rt = useRuntime();
   // re-render on graph changes only (not on every HUD update): props of ForceGraph3D that change
   // identity make it re-digest every node
@@ -125,6 +125,10 @@ export default function Constellation({ width, height }: { width: number; height
         linkDirectionalParticleWidth={1.2}
         linkDirectionalParticleColor={particleColor}
         enableNodeDrag={false}
+        onNodeClick={(n: object) => {
+          const g = n as FGNode;
+          if (g.kind === "candidate" && onPick) onPick(g.id.replace(/^cand:/, ""));
+        }}
         warmupTicks={20}
         cooldownTicks={120}
         onEngineStop={() => {

@@ -22,6 +22,7 @@ import Readouts, { ScopeLegend } from "./Readouts";
 import { RuntimeContext, useHudVersion, useRuntime, useSmoothText } from "./runtime-context";
 
 const ReactorScene = dynamic(() => import("./ReactorScene"), { ssr: false, loading: () => <Booting label="igniting core" /> });
+const CandidateDetail = dynamic(() => import("./CandidateDetail"), { ssr: false });
 const Constellation = dynamic(() => import("./Constellation"), { ssr: false, loading: () => <Booting label="mapping constellation" /> });
 
 const LATEST = "__latest__";
@@ -171,6 +172,7 @@ export default function Hud() {
   return (
     <RuntimeContext.Provider value={rt}>
       <HudLayout
+        api={api}
         runs={runs}
         selected={selected}
         onSelect={(id) => {
@@ -193,12 +195,14 @@ export default function Hud() {
 }
 
 function HudLayout({
+  api,
   runs,
   selected,
   onSelect,
   replayLoad,
   error,
 }: {
+  api: Api;
   runs: RunSummary[];
   selected: string;
   onSelect: (id: string) => void;
@@ -222,11 +226,20 @@ function HudLayout({
     if (off.has("overlay")) document.body.classList.add("no-overlay");
     if (off.has("panels")) document.body.classList.add("no-panels");
   }, [off]);
+  // candidate detail: opened from the constellation (a node or its "candidates" list)
+  const [detailOpen, setDetailOpen] = useState(false);
+  const [candidate, setCandidate] = useState<string | null>(null);
+  const openCandidate = useCallback((id: string | null) => {
+    setCandidate(id);
+    setDetailOpen(true);
+  }, []);
+  const closeDetail = useCallback(() => setDetailOpen(false), []);
+  const detailRun = selected === FLEET ? null : rt.state.runId;
   const r = rt.reactor;
   const state = r.core.state;
   const glitching = state === "critical" || state === "blocked" || rt.burst > 0;
   return (
-    <div className="h-screen w-screen overflow-hidden flex flex-col p-2 gap-2 text-cyan-50" data-testid="hud">
+    <div className="relative h-screen w-screen overflow-hidden flex flex-col p-2 gap-2 text-cyan-50" data-testid="hud">
       <TopBar runs={runs} selected={selected} onSelect={onSelect} error={error} />
       <div className="flex-1 min-h-0 grid gap-2" style={{ gridTemplateColumns: `${SIDE_LEFT} minmax(0,1fr) ${SIDE_RIGHT}` }}>
         <section data-panel="telemetry" className="panel p-3 min-h-0 overflow-hidden flex flex-col gap-2">
@@ -274,8 +287,18 @@ function HudLayout({
       <div className="grid gap-2 shrink-0" style={{ height: "clamp(140px, 24vh, 260px)", gridTemplateColumns: `${SIDE_LEFT} minmax(0,1fr)` }}>
         <section data-panel="constellation" className="panel p-0 overflow-hidden relative">
           <div className="absolute left-3 top-2 z-10 panel-title pointer-events-none">Alpha constellation</div>
+          {detailRun ? (
+            <button
+              type="button"
+              data-testid="open-candidates"
+              onClick={() => openCandidate(candidate)}
+              className="absolute right-2 top-1 z-10 num text-[10px] tracking-[0.2em] uppercase px-2 border border-cyan-400/40 text-cyan-200 hover:bg-cyan-400/10"
+            >
+              candidates
+            </button>
+          ) : null}
           <div ref={constRef} className="absolute inset-0">
-            {showGraph && !off.has("graph") && constSize.w > 0 ? <Constellation width={constSize.w} height={constSize.h} /> : null}
+            {showGraph && !off.has("graph") && constSize.w > 0 ? <Constellation width={constSize.w} height={constSize.h} onPick={openCandidate} /> : null}
           </div>
         </section>
         <section data-panel="pulse" className="panel px-2 pt-1 pb-1 overflow-hidden flex flex-col">
@@ -285,6 +308,9 @@ function HudLayout({
           <ReplayBar />
         </section>
       </div>
+      {detailOpen && detailRun ? (
+        <CandidateDetail api={api} runId={detailRun} selected={candidate} onSelect={setCandidate} onClose={closeDetail} />
+      ) : null}
     </div>
   );
 }

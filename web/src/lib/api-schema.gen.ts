@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/candidates/{candidate_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One candidate with its newest simulation: metrics, checks and the cumulative PnL series */
+        get: operations["candidate_detail_api_runs__run_id__candidates__candidate_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_id}/events": {
         parameters: {
             query?: never;
@@ -221,6 +238,14 @@ export interface components {
             /** Spent Tokens */
             spent_tokens: number;
         };
+        /** CandidateDetail */
+        CandidateDetail: {
+            candidate: components["schemas"]["CandidateOut"];
+            /** Run Id */
+            run_id: string;
+            /** @description Its newest simulation (this run's first); null when never simulated. */
+            simulation: components["schemas"]["SimulationDetail"] | null;
+        };
         /** CandidateList */
         CandidateList: {
             /** Candidates */
@@ -242,6 +267,20 @@ export interface components {
             valid: boolean;
         } & {
             [key: string]: unknown;
+        };
+        /** CheckOut */
+        CheckOut: {
+            /** Limit */
+            limit?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Result
+             * @description PASS, FAIL, WARNING, PENDING or ERROR.
+             */
+            result: string;
+            /** Value */
+            value?: number | null;
         };
         /** Core */
         Core: {
@@ -490,6 +529,19 @@ export interface components {
              */
             status: "running" | "idle";
         };
+        /** PnlOut */
+        PnlOut: {
+            /**
+             * Dates
+             * @description ISO days.
+             */
+            dates: string[];
+            /**
+             * Values
+             * @description Cumulative PnL in dollars, one per date.
+             */
+            values: number[];
+        };
         /** Protection */
         Protection: {
             /** At */
@@ -714,6 +766,55 @@ export interface components {
             tokens: {
                 [key: string]: number;
             };
+        };
+        /** SimulationDetail */
+        SimulationDetail: {
+            /** Alpha Id */
+            alpha_id: string | null;
+            /** Backend */
+            backend: string;
+            /** Checks */
+            checks: components["schemas"]["CheckOut"][];
+            /** Error Code */
+            error_code: string | null;
+            /**
+             * Failed Checks
+             * @description Names of the checks that FAILed.
+             */
+            failed_checks: string[];
+            /** Finished At */
+            finished_at: number | null;
+            /** Fitness */
+            fitness: number | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string | null;
+            /** Passed */
+            passed: boolean | null;
+            pnl: components["schemas"]["PnlOut"] | null;
+            /**
+             * Pnl Unavailable
+             * @description Why there is no PnL series (BRAIN without its recordset); null when pnl is there.
+             */
+            pnl_unavailable: string | null;
+            /**
+             * Returns
+             * @description A fraction (0.05 = 5 %).
+             */
+            returns: number | null;
+            /** Sharpe */
+            sharpe: number | null;
+            /**
+             * Status
+             * @description SUBMITTED, RUNNING, COMPLETE, ERROR or SKIPPED.
+             */
+            status: string;
+            /**
+             * Turnover
+             * @description A fraction of the book per day (0.25 = 25 %).
+             */
+            turnover: number | null;
         };
         /** SimulationList */
         SimulationList: {
@@ -1160,6 +1261,58 @@ export interface operations {
                 };
             };
             /** @description Unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bad parameter (the field is named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    candidate_detail_api_runs__run_id__candidates__candidate_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The run id (see GET /api/runs). */
+                run_id: string;
+                /** @description A candidate of the run. */
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandidateDetail"];
+                };
+            };
+            /** @description Token needed */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown run or candidate */
             404: {
                 headers: {
                     [name: string]: unknown;

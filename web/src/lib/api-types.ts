@@ -60,3 +60,9 @@ export type ReplayMessage = Schemas["ReplayFrame"] | Schemas["StreamError"];
 export type LiveStatus = Schemas["LiveStatus"];
 export type LiveRun = Schemas["LiveRun"];
 export type LiveMessage = Schemas["StreamLive"];
+
+/** One row of GET /api/runs/{run_id}/candidates (open: the candidate's stored fields). */
+export type CandidateRow = Schemas["CandidateOut"] & { expression?: string | null; lane?: string | null };
+/** GET /api/runs/{run_id}/candidates/{candidate_id}: the candidate with its newest simulation. */
+export type CandidateDetail = Schemas["CandidateDetail"];
+export type SimulationDetail = Schemas["SimulationDetail"];

@@ -34,4 +34,17 @@ describe("api normalisation", () => {
     expect(wsBase("https://h:1")).toBe("wss://h:1");
     expect(wsBase("", { protocol: "http:", host: "x:8" })).toBe("ws://x:8");
   });
+
+  it("asks for a run's candidates and one candidate's detail by escaped ids", async () => {
+    const calls: string[] = [];
+    const api = new Api("http://h", async (url) => {
+      calls.push(url);
+      return url.endsWith("/candidates") ? { run_id: "r 1", candidates: [{ candidate_id: "c/1" }] } : { run_id: "r 1", candidate: {}, simulation: null };
+    });
+    expect((await api.candidates("r 1")).map((c) => c.candidate_id)).toEqual(["c/1"]);
+    expect((await api.candidate("r 1", "c/1")).simulation).toBeNull();
+    expect(calls).toEqual(["http://h/api/runs/r%201/candidates", "http://h/api/runs/r%201/candidates/c%2F1"]);
+    const empty = new Api("", async () => ({}));
+    expect(await empty.candidates("r")).toEqual([]);
+  });
 });

@@ -3,7 +3,7 @@
  * /api/...). Response shapes that docs/reactor-contract.md leaves open (the runs list, the events
  * page) are normalised here so the rest of the code sees one shape.
  */
-import type { HudEvent, ReactorStatus, RunSummary } from "./api-types";
+import type { CandidateDetail, CandidateRow, HudEvent, ReactorStatus, RunSummary } from "./api-types";
 
 export type FetchJson = (url: string) => Promise<unknown>;
 
@@ -74,6 +74,19 @@ export class Api {
   async eventsPage(runId: string, after: number, limit = 1000): Promise<EventsPage> {
     const json = await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/events?after=${after}&limit=${limit}`);
     return normaliseEventsPage(json, after, limit);
+  }
+
+  /** The run's stored candidates, oldest first. */
+  async candidates(runId: string): Promise<CandidateRow[]> {
+    const json = (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/candidates`)) as { candidates?: CandidateRow[] };
+    return Array.isArray(json?.candidates) ? json.candidates : [];
+  }
+
+  /** One candidate with its newest simulation: metrics, failed checks, cumulative PnL. */
+  async candidate(runId: string, candidateId: string): Promise<CandidateDetail> {
+    return (await this.get(
+      `${this.base}/api/runs/${encodeURIComponent(runId)}/candidates/${encodeURIComponent(candidateId)}`,
+    )) as CandidateDetail;
   }
 
   /** Every event of a run, paged (for replay). `onProgress` gets the count so far. */

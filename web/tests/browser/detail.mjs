@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * The candidate detail in real Chromium (issue 13, item 5): against a real `brain-agent serve` whose
+ * store holds a finished `run-batch --simulate local` run (DETAIL_RUN), open the run, open the
+ * constellation's candidate list, select a simulated candidate and see its expression, metrics,
+ * failed checks and a drawn cumulative PnL chart — each compared with the server's own answer.
+ * Against HUD_BASE_URL (required). Screenshot → test-artifacts/candidate-detail.png.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ARTIFACTS, assert, checks, launch, waitFrames } from "./lib.mjs";
+
+const base = (process.env.HUD_BASE_URL ?? "").replace(/\/$/, "");
+const runId = process.env.DETAIL_RUN ?? "";
+if (!base || !runId) throw new Error("HUD_BASE_URL and DETAIL_RUN are required (a real serve and a simulated run)");
+const { page, errors, close } = await launch({ width: 1280, height: 720 });
+const c = checks();
+const api = async (path) => (await fetch(`${base}${path}`)).json();
+
+try {
+  // a candidate the server says was simulated, preferring one with failed checks (more to show)
+  const sims = (await api(`/api/runs/${runId}/simulations`)).simulations.filter((s) => s.status === "completed");
+  const target = sims.find((s) => s.passed === false) ?? sims[0];
+  assert(target, "the run has a completed simulation");
+  const want = await api(`/api/runs/${runId}/candidates/${target.candidate_id}`);
+
+  await c.run("the constellation offers the run's candidates as a list", async () => {
+    await page.goto(`${base}/?run=${encodeURIComponent(runId)}`, { waitUntil: "load" });
+    await page.locator('[data-testid="open-candidates"]').click({ timeout: 60000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="candidate-item"]').length > 0, null, { timeout: 30000, polling: 200 });
+    const shown = await page.locator('[data-testid="candidate-item"]').count();
+    const listed = (await api(`/api/runs/${runId}/candidates`)).candidates.length;
+    assert(shown === listed, `list shows ${shown} of the server's ${listed}`);
+    return `${shown} candidates`;
+  });
+
+  await c.run("selecting a candidate shows its expression, metrics and failed checks", async () => {
+    await page.locator(`[data-testid="candidate-item"][data-candidate-id="${target.candidate_id}"]`).click();
+    await page.waitForSelector('[data-testid="candidate-expression"]', { timeout: 30000 });
+    const expr = (await page.locator('[data-testid="candidate-expression"]').textContent()).trim();
+    assert(expr === want.candidate.expression, `expression ${expr} vs ${want.candidate.expression}`);
+    const m = {};
+    for (const k of ["sharpe", "fitness", "turnover", "returns"]) m[k] = (await page.locator(`[data-testid="metric-${k}"]`).textContent()).trim();
+    const s = want.simulation;
+    assert(m.sharpe === s.sharpe.toFixed(2), `Sharpe ${m.sharpe} vs ${s.sharpe}`);
+    assert(m.fitness === s.fitness.toFixed(2), `fitness ${m.fitness} vs ${s.fitness}`);
+    assert(m.turnover === `${(s.turnover * 100).toFixed(1)}%`, `turnover ${m.turnover} vs ${s.turnover}`);
+    assert(m.returns === `${(s.returns * 100).toFixed(1)}%`, `returns ${m.returns} vs ${s.returns}`);
+    const failed = await page.locator('[data-testid="failed-check"]').allTextContents();
+    assert(JSON.stringify(failed) === JSON.stringify(s.failed_checks), `failed checks ${failed} vs ${s.failed_checks}`);
+    return { expr, ...m, failed };
+  });
+
+  await c.run("the cumulative PnL chart is drawn from the server's series", async () => {
+    await page.waitForSelector('[data-testid="pnl-line"] path', { timeout: 30000 });
+    const chart = await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="pnl-chart"]');
+      const path = el.querySelector('[data-testid="pnl-line"] path');
+      const box = path.getBBox();
+      return { points: Number(el.dataset.points), last: Number(el.dataset.last), d: path.getAttribute("d").length, w: box.width, h: box.height };
+    });
+    const series = want.simulation.pnl;
+    assert(chart.points === Math.min(400, series.values.length), `points ${chart.points} of ${series.values.length}`);
+    assert(Math.abs(chart.last - series.values.at(-1)) < 1e-6, `last ${chart.last} vs ${series.values.at(-1)}`);
+    assert(chart.w > 300 && chart.h > 10 && chart.d > 200, `the line spans the chart (${chart.w}×${chart.h}, d ${chart.d})`);
+    return chart;
+  });
+
+  await c.run("screenshot", async () => {
+    await waitFrames(page, 10);
+    await page.screenshot({ path: join(ARTIFACTS, "candidate-detail.png") });
+    return "test-artifacts/candidate-detail.png";
+  });
+
+  await c.run("Escape closes the detail", async () => {
+    await page.keyboard.press("Escape");
+    await page.waitForSelector('[data-testid="candidate-detail"]', { state: "detached", timeout: 10000 });
+  });
+
+  await c.run("no page errors", async () => {
+    assert(errors.length === 0, errors.join("\n"));
+  });
+} finally {
+  writeFileSync(join(ARTIFACTS, "detail-results.json"), JSON.stringify(c.results, null, 2));
+  await close();
+}
+console.log(`${c.results.length - c.failed}/${c.results.length} candidate detail checks passed`);
+process.exit(c.failed ? 1 : 0);
