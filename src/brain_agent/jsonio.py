@@ -215,7 +215,9 @@ def output_target(path: str | Path, what: str = "output") -> Path:
     return real
 
 
-def _write_error(exc: OSError, shown: Path, what: str) -> Exception:
+def write_error(exc: OSError, shown: Path, what: str) -> Exception:
+    """The error to raise for an ``OSError`` while writing ``shown``: exit 4 for a full disk or an I/O
+    error (the old file is intact), exit 2 for a path that cannot be written."""
     reason = exc.strerror or type(exc).__name__
     if exc.errno in _DISK_FULL:
         return WriteFailedError(
@@ -246,7 +248,7 @@ def write_lines(
     except FileExistsError:
         raise OutputError(f"{shown}: a parent of the {what} path is not a folder", file=str(shown)) from None
     except OSError as exc:
-        raise _write_error(exc, shown, what) from None
+        raise write_error(exc, shown, what) from None
     if mode is None:
         try:
             mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -255,7 +257,7 @@ def write_lines(
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise _write_error(exc, shown, what) from None
+        raise write_error(exc, shown, what) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -266,7 +268,7 @@ def write_lines(
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise _write_error(exc, shown, what) from None
+        raise write_error(exc, shown, what) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
