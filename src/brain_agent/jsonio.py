@@ -33,6 +33,8 @@ _M = TypeVar("_M", bound=BaseModel)
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays/objects a JSON input may have (ours need fewer than 10)."""
+MAX_INPUT_BYTES = 256 * 2**20
+"""Largest input file read whole (a file of candidates or a knowledge pack is far smaller)."""
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _REFUSED = {
@@ -127,6 +129,16 @@ def probe(path: str | Path, what: str = "input") -> os.stat_result | None:
         raise InputError(f"{shorten(str(path))}: not a usable {what} path: {exc}", file=str(path)) from None
 
 
+def check_size(path: Path, st: os.stat_result, what: str = "input") -> None:
+    """Refuse (exit 2) a file too big to read whole, before reading it."""
+    if st.st_size > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{path}: {what} file is {st.st_size / 2**20:,.0f} MiB; at most {MAX_INPUT_BYTES // 2**20} MiB",
+            file=str(path),
+            limit=MAX_INPUT_BYTES,
+        )
+
+
 def read_text(path: str | Path, what: str = "input") -> str:
     """A UTF-8 text file's content; exit 2 naming the file when it is missing, not a file or not UTF-8."""
     p = Path(path)
@@ -135,6 +147,7 @@ def read_text(path: str | Path, what: str = "input") -> str:
         raise InputError(f"{p}: {what} file does not exist", file=str(p))
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{p}: {what} is not a file", file=str(p))
+    check_size(p, st, what)
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -215,7 +228,9 @@ def output_target(path: str | Path, what: str = "output") -> Path:
     return real
 
 
-def _write_error(exc: OSError, shown: Path, what: str) -> Exception:
+def write_error(exc: OSError, shown: Path, what: str) -> Exception:
+    """The error to raise for an ``OSError`` while writing ``shown``: exit 4 for a full disk or an I/O
+    error (the old file is intact), exit 2 for a path that cannot be written."""
     reason = exc.strerror or type(exc).__name__
     if exc.errno in _DISK_FULL:
         return WriteFailedError(
@@ -246,7 +261,7 @@ def write_lines(
     except FileExistsError:
         raise OutputError(f"{shown}: a parent of the {what} path is not a folder", file=str(shown)) from None
     except OSError as exc:
-        raise _write_error(exc, shown, what) from None
+        raise write_error(exc, shown, what) from None
     if mode is None:
         try:
             mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -255,7 +270,7 @@ def write_lines(
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise _write_error(exc, shown, what) from None
+        raise write_error(exc, shown, what) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
@@ -266,7 +281,7 @@ def write_lines(
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise _write_error(exc, shown, what) from None
+        raise write_error(exc, shown, what) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

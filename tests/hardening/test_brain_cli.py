@@ -220,3 +220,16 @@ def test_a_recordset_answering_503_after_retries_keeps_the_metrics(tmp_path: Pat
     assert outcome.status == "COMPLETE"
     assert outcome.result is not None and outcome.result["is"]["sharpe"] is not None
     assert outcome.result["pnl"] is None and "503" in outcome.result["pnl_unavailable"]
+
+
+def test_sync_into_a_file_or_device_is_refused_before_any_request(
+    cli: Any, brain: FakeBrain, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain"
+    plain.write_text("keep me")
+    for out in (plain, plain / "pack", Path("/dev/null")):
+        r = cli("sync-knowledge-pack", "--brain-url", brain.url, "--output-dir", out)
+        assert r.code == 2, r.err
+        assert str(out) in r.flat_err
+    assert plain.read_text() == "keep me"
+    assert brain.requests == [], "API calls were spent on a pack folder that cannot be written"

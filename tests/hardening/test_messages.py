@@ -100,3 +100,29 @@ def test_non_utf8_input_is_exit_2(cli: Any, tmp_path: Path) -> None:
     p.write_bytes('{"title": "caf\xe9"}'.encode("latin-1"))
     r = cli("run-idea-agent", "--llm-provider", "mock", "--input", p, "--output", tmp_path / "o.json")
     assert r.code == 2 and "UTF-8" in r.err and str(p) in r.flat_err
+
+
+def test_an_enormous_input_file_is_refused_without_reading_it(cli: Any, tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:  # sparse: 300 MiB on paper, nothing on disk
+        fh.truncate(300 * 2**20)
+    for args in (
+        ("run-idea-agent", "--llm-provider", "mock", "--input", big, "--output", tmp_path / "o.json"),
+        ("simulate-candidates", "--input", big, "--output", tmp_path / "o.json"),
+    ):
+        r = cli(*args)
+        assert r.code == 2, r.err
+        assert str(big) in r.flat_err and "MiB" in r.err
+
+
+def test_an_enormous_knowledge_pack_file_is_refused(cli: Any, tmp_path: Path) -> None:
+    import shutil
+
+    from .conftest import REPO
+
+    pack = tmp_path / "pack"
+    shutil.copytree(REPO / "data" / "meta" / "index", pack)
+    with (pack / "fields.json").open("r+b") as fh:
+        fh.truncate(300 * 2**20)
+    r = cli("validate-expression", "rank(close)", "--knowledge-pack-dir", pack)
+    assert r.code == 2 and "fields.json" in r.err and "MiB" in r.err

@@ -126,3 +126,14 @@ def test_overwrite_keeps_the_existing_mode(cli: Any, tmp_path: Path) -> None:
     target.chmod(0o640)
     assert cli("budget", "schema", "--output", target).code == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_simulate_candidates_refuses_a_bad_output_before_simulating(
+    cli: Any, tmp_path: Path, _isolated_store: Path
+) -> None:
+    candidates = tmp_path / "c.json"
+    candidates.write_text(json.dumps([{"candidate_id": "c1", "expression": "rank(-returns)"}]))
+    r = cli("simulate-candidates", "--input", candidates, "--output", tmp_path)
+    assert r.code == 2 and str(tmp_path) in r.flat_err
+    store = SQLiteStore(_isolated_store)
+    assert store.list_runs() == [], "a run was started (and simulations spent) before the output was checked"

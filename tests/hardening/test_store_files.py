@@ -161,3 +161,22 @@ def test_a_full_disk_under_the_store_is_exit_4(cli: Any, tmpfs: Path, tmp_path: 
     assert r.code == 4, r.err
     assert "internal error" not in r.err
     assert str(db) in r.flat_err
+
+
+@pytest.mark.parametrize("tmpfs", ["8m"], indirect=True)
+def test_the_dashboard_api_reads_a_read_only_store(tmpfs: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from brain_agent.server import ServerSettings, create_app
+
+    db = tmpfs / "store.db"
+    run_id = _real_store(db)
+    remount_readonly(tmpfs)
+    settings = ServerSettings(
+        db=db, host="127.0.0.1", port=0, token=None, allowed_origins=(), web_dir=tmpfs / "no-hud"
+    )
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        assert [r["run_id"] for r in client.get("/api/runs").json()["runs"]] == [run_id]
+        events = client.get(f"/api/runs/{run_id}/events").json()["events"]
+        assert len(events) >= 100
+        assert client.get(f"/api/runs/{run_id}/budget").status_code == 200

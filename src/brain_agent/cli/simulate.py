@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
 from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
-from brain_agent.jsonio import read_json, read_model, write_json
+from brain_agent.jsonio import output_target, read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
@@ -92,6 +92,7 @@ def simulate_candidates_command(
     if interactive_login and backend.strip().lower() != "brain":
         raise InputError("--interactive-login needs --backend brain (it is the BRAIN login)", key="backend")
     candidates = _candidates(input)
+    output_target(output, "results file")  # a device, FIFO or folder is refused before any quota is spent
     sim_settings = (
         read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
     )

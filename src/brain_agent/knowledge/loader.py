@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from brain_agent.errors import InputError, KnowledgePackError, clip, shorten
-from brain_agent.jsonio import parse_json, probe
+from brain_agent.jsonio import check_size, parse_json, probe
 from brain_agent.knowledge.models import DataField, Operator, Subcategory
 
 OPERATORS_FILE = "operators.json"
@@ -53,6 +53,11 @@ def _read_items(path: Path) -> tuple[list[Any], bytes]:
         found = probe(path, "knowledge pack")
     except InputError as exc:
         raise KnowledgePackError(exc.message, **exc.details) from None
+    if found is not None and stat.S_ISREG(found.st_mode):
+        try:
+            check_size(path, found, "knowledge pack")
+        except InputError as exc:
+            raise KnowledgePackError(exc.message, **exc.details) from None
     if found is None or not stat.S_ISREG(found.st_mode):
         raise KnowledgePackError(f"{path}: knowledge pack file is missing", file=str(path))
     try:

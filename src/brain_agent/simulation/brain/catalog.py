@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from brain_agent.errors import KnowledgePackError
-from brain_agent.jsonio import write_json
+from brain_agent.errors import KnowledgePackError, OutputError
+from brain_agent.jsonio import probe, write_error, write_json
 from brain_agent.knowledge import (
     ArgKind,
     DataField,
@@ -328,6 +328,20 @@ def build_pack(
     return list(ops.values()), list(kept.values()), subs
 
 
+def check_output_dir(output_dir: Path) -> None:
+    """Refuse (exit 2) a pack folder that is a file or a device, or sits under a file."""
+    for path in (output_dir, *output_dir.parents):
+        found = probe(path, "knowledge pack")
+        if found is None:
+            continue
+        if not stat.S_ISDIR(found.st_mode):
+            what = (
+                "the knowledge pack folder" if path == output_dir else "a parent of the knowledge pack folder"
+            )
+            raise OutputError(f"{output_dir}: {what} is not a folder ({path})", file=str(output_dir))
+        return
+
+
 def write_pack(
     output_dir: Path,
     operators: list[Operator],
@@ -343,8 +357,12 @@ def write_pack(
             f"{output_dir}: BRAIN returned {len(operators)} operators and {len(fields)} data fields; "
             "refusing to replace the knowledge pack with an empty one"
         )
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.sync-", dir=output_dir.parent))
+    check_output_dir(output_dir)
+    try:
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.sync-", dir=output_dir.parent))
+    except OSError as exc:
+        raise write_error(exc, output_dir, "knowledge pack") from None
     try:
         for filename, records in (
             (OPERATORS_FILE, operators),
@@ -360,6 +378,8 @@ def write_pack(
             # write_json stages through mkstemp (0600); a catalogue is not secret, keep it readable
             os.chmod(staging / filename, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644)
             os.replace(staging / filename, target)
+    except OSError as exc:
+        raise write_error(exc, output_dir, "knowledge pack") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return load_knowledge_pack(output_dir)
@@ -378,6 +398,7 @@ def sync_knowledge_pack(
 ) -> SyncReport:
     """Fetch the catalogue for one (instrument type, region, universe, delay) and write the pack."""
     report = SyncReport(output_dir)
+    check_output_dir(output_dir)  # before any request: a bad folder costs no API calls
     try:
         previous: KnowledgePack | None = load_knowledge_pack(output_dir) if output_dir.is_dir() else None
     except KnowledgePackError:
