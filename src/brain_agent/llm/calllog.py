@@ -1,5 +1,5 @@
-"""``LoggedProvider``: wraps any provider and records every call — success or failure — through the
-store's one write path (``Store.record_llm_call``) and as an ``llm.call`` event."""
+"""The one call-log record and ``llm.call`` payload builders, used by the gated provider
+(``generation/budget/provider.py``), which is the only wrapper that reaches a provider."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from brain_agent.errors import BrainAgentError
-from brain_agent.llm.base import LLMProvider, LLMRequest, LLMResponse, Usage
-from brain_agent.storage import LLMCallRecord, Store
-from brain_agent.telemetry import events as ev
+from brain_agent.llm.base import LLMRequest, LLMResponse, Usage
+from brain_agent.storage import LLMCallRecord
 
 CostFn = Callable[[str, Usage], Decimal]
 
@@ -72,61 +70,3 @@ def call_payload(response: LLMResponse, request: LLMRequest, cost: Decimal, call
         "cache_hit": response.cache_hit,
         "call_id": call_id,
     }
-
-
-class LoggedProvider:
-    def __init__(
-        self,
-        inner: LLMProvider,
-        store: Store,
-        *,
-        run_id: str | None = None,
-        idea_id: str | None = None,
-        lane: str | None = None,
-        cost_fn: CostFn | None = None,
-    ) -> None:
-        self.inner = inner
-        self.store = store
-        self.run_id = run_id
-        self.idea_id = idea_id
-        self.lane = lane
-        self.cost_fn = cost_fn
-        self.name = inner.name
-        self.model = inner.model
-        self.last_call_id: int | None = None
-
-    def complete(self, request: LLMRequest) -> LLMResponse:
-        key = request_key(self.name, self.model, request)
-        try:
-            response = self.inner.complete(request)
-        except BrainAgentError as exc:
-            self.last_call_id = self.store.record_llm_call(
-                LLMCallRecord(
-                    provider=self.name,
-                    model=self.model,
-                    purpose=request.purpose,
-                    run_id=self.run_id,
-                    idea_id=self.idea_id,
-                    request_key=key,
-                    error=f"{exc.code}: {exc.message}",
-                )
-            )
-            raise
-        cost = (
-            Decimal(0)
-            if response.cache_hit or self.cost_fn is None
-            else self.cost_fn(response.model, response.usage)
-        )
-        self.last_call_id = self.store.record_llm_call(
-            call_record(response, request, key=key, cost=cost, run_id=self.run_id, idea_id=self.idea_id)
-        )
-        if self.run_id is not None:
-            self.store.append_event(
-                self.run_id,
-                ev.LLM_CALL,
-                call_payload(response, request, cost, self.last_call_id),
-                step="llm",
-                idea_id=self.idea_id,
-                lane=self.lane,
-            )
-        return response

@@ -172,16 +172,6 @@ class PostgresStore(RecordStore):
         except psycopg.OperationalError as exc:
             raise _unavailable(self.where, exc) from None
 
-    @contextmanager
-    def snapshot(self) -> Iterator[PGConnection]:
-        conn = self.conn
-        if conn.in_transaction:
-            yield conn
-            return
-        with conn.raw.transaction():
-            conn.raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield conn
-
     def _lock_events(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(?)", (EVENTS_LOCK,))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -32,14 +32,6 @@ class Row(Protocol):
 
     def __getitem__(self, key: int | str) -> Any: ...
     def keys(self) -> Any: ...
-
-
-class Cursor(Protocol):
-    rowcount: int
-
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Connection(Protocol):
@@ -109,8 +101,8 @@ class LLMCallRecord:
 class RecordStore:
     """Runs, events, LLM calls and candidates on any backend. A backend provides ``conn`` (this
     thread's connection), ``transaction()`` (a write transaction; nested calls join it),
-    ``snapshot()`` (a consistent read), ``_lock_events`` and ``where`` (the store, for messages,
-    never with a password), ``read_only`` and ``dialect``."""
+    ``_lock_events`` and ``where`` (the store, for messages, never with a password),
+    ``read_only`` and ``dialect``."""
 
     dialect: str = "sqlite"
     read_only: bool = False
@@ -120,9 +112,6 @@ class RecordStore:
         raise NotImplementedError
 
     def transaction(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
-
-    def snapshot(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
     @property

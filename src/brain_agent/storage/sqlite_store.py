@@ -190,19 +190,6 @@ class SQLiteStore(RecordStore):
     def where(self) -> str:
         return str(self.path)
 
-    @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A consistent read across several statements (joins an open transaction)."""
-        conn = self.conn
-        if conn.in_transaction:
-            yield conn
-            return
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
-
     def checkpoint(self) -> None:
         """Copy the write-ahead log into the database without waiting for readers (``PASSIVE``).
         Writers never checkpoint inside their transaction; the heartbeat thread calls this every few

@@ -39,6 +39,20 @@ def money_scope(scope: str) -> bool:
     return scope.startswith("money") or scope.endswith("_usd") or "cost" in scope
 
 
+def gauges(rings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chart format's gauges: one per ring, value = spent + reserved, with its unit."""
+    return [
+        {
+            "scope": r["scope"],
+            "value": r["spent"] + r["reserved"],
+            "limit": r["limit"],
+            "pressure": r["pressure"],
+            "unit": "usd" if money_scope(r["scope"]) else "tokens",
+        }
+        for r in rings
+    ]
+
+
 def request_scope(scope: str) -> bool:
     return scope in ("request", "request_prompt", "request_completion")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from brain_agent.telemetry.views.budget import money_scope, overall_pressure
+from brain_agent.telemetry.views.budget import gauges, money_scope, overall_pressure
 from brain_agent.telemetry.views.common import (
     CRITICAL_PRESSURE,
     FEED_SHOWN,
@@ -213,16 +213,7 @@ def fleet_status(
         "totals": _totals(members),
         "kpi": dict(widest["kpi"]),
     }
-    out["gauges"] = [
-        {
-            "scope": r["scope"],
-            "value": r["spent"] + r["reserved"],
-            "limit": r["limit"],
-            "pressure": r["pressure"],
-            "unit": "usd" if money_scope(r["scope"]) else "tokens",
-        }
-        for r in rings
-    ]
+    out["gauges"] = gauges(rings)
     out["flags"] = {
         "protection_mode": out["reactor"]["protection_mode"],
         "over_budget": pressure >= 1.0 or any(m.status.get("flags", {}).get("over_budget") for m in members),

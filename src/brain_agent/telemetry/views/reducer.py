@@ -11,7 +11,7 @@ from typing import Any
 
 from brain_agent.storage import Event
 from brain_agent.telemetry import events as ev
-from brain_agent.telemetry.views.budget import Budget, exhaustion, money_scope, overall_pressure
+from brain_agent.telemetry.views.budget import Budget, exhaustion, gauges, overall_pressure
 from brain_agent.telemetry.views.calls import Calls
 from brain_agent.telemetry.views.candidates import Candidates
 from brain_agent.telemetry.views.common import (
@@ -247,16 +247,7 @@ class RunView:
             out["reactor"] = self._reactor(as_of, rings, pressure, protection, blocked, status in FINISHED)
         if fmt in ("both", "chart"):
             out["series"] = self.series.view()
-            out["gauges"] = [
-                {
-                    "scope": r["scope"],
-                    "value": r["spent"] + r["reserved"],
-                    "limit": r["limit"],
-                    "pressure": r["pressure"],
-                    "unit": "usd" if money_scope(r["scope"]) else "tokens",
-                }
-                for r in rings
-            ]
+            out["gauges"] = gauges(rings)
             out["flags"] = {
                 "protection_mode": protection,
                 "over_budget": pressure >= 1.0 or self.budget.last_check_failed,
