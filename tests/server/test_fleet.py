@@ -109,7 +109,12 @@ def test_serve_on_postgresql_lists_and_streams_runs_of_two_processes(pg_url: str
                 rest = http.get(f"/api/runs/{report['run_id']}/reactor_status").json()
                 assert rest["reactor"]["totals"]["calls"] == sum(t["calls"] for t in report["lanes"].values())
                 finals.append(rest)
+            # the fleet view is recomputed at most every 0.25 s from what the hub has folded: wait for it
+            deadline = time.monotonic() + 15
             idle = http.get("/api/live/reactor_status").json()
+            while idle["status"] != "idle" and time.monotonic() < deadline:
+                time.sleep(0.1)
+                idle = http.get("/api/live/reactor_status").json()
         assert idle["status"] == "idle" and idle["runs"] == [] and "reactor" not in idle
         # the fleet's day ring was the shared ledger window: at least both runs' spend so far
         day = {r["scope"]: r for r in reactor["rings"]}["day"]
