@@ -45,6 +45,25 @@ def test_rank_rows_equals_bottleneck() -> None:
     np.testing.assert_array_equal(k.rank_rows(discrete), bn.nanrankdata(discrete, axis=1))
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_rank_equals_the_plain_formula(threads: int) -> None:
+    """``rank`` = (r − 1)/(n − 1) of bottleneck's average ranks, a lone value 0.5, on rows sliced
+    over threads (blocks of 32 rows; a slice whose first block mostly ties goes to bottleneck)."""
+    rng = np.random.default_rng(5)
+    x = np.vstack([_messy(rng, 150, 40), np.sign(rng.normal(size=(100, 40))), _messy(rng, 60, 40)])
+    ranks = bn.nanrankdata(x, axis=1)
+    n = np.sum(~np.isnan(x), axis=1)[:, None].astype(float)
+    with np.errstate(all="ignore"):
+        plain = (ranks - 1.0) / (n - 1.0)
+    plain[(n[:, 0] == 1)[:, None] & ~np.isnan(x)] = 0.5
+    k.set_threads(threads)
+    try:
+        np.testing.assert_array_equal(k.rank(x), plain)
+        np.testing.assert_array_equal(k.rank_rows(x), ranks)
+    finally:
+        k.set_threads(1)
+
+
 def test_rank_lone_values_and_nan() -> None:
     x = np.array([[np.nan, 2.0, np.nan], [1.0, 2.0, 2.0], [np.nan] * 3])
     np.testing.assert_array_equal(k.rank(x), [[np.nan, 0.5, np.nan], [0, 0.75, 0.75], [np.nan] * 3])

@@ -60,7 +60,7 @@ def test_parallel_and_cached_results_equal_serial_uncached(
     small_market: Panel, settings: SimulationSettings
 ) -> None:
     jobs = _jobs(BATCH, settings)
-    serial = _run(LocalBackend(small_market, cache=SubexpressionCache(0), workers=1), jobs, 10)
+    serial = _run(LocalBackend(small_market, cache=SubexpressionCache(0), workers=1, threads=1), jobs, 10)
     assert sum(1 for r in serial if r[1] == "COMPLETE") == BATCH - 2
     assert {r[3]["code"] for r in serial if r[1] == "ERROR"} == {"UNKNOWN_FIELD", "PARSE_UNEXPECTED_END"}
 
@@ -73,10 +73,29 @@ def test_parallel_and_cached_results_equal_serial_uncached(
     again = _run(LocalBackend(small_market, cache=cache, workers=1), jobs, 10)
     assert again == serial
 
+    # rows, columns and book slices on 3 threads (504 dates × 300 instruments: every kernel splits)
+    threaded = _run(LocalBackend(small_market, cache=SubexpressionCache(0), workers=1, threads=3), jobs, 10)
+    assert threaded == serial
+
     if fork_available():
         parallel_backend = LocalBackend(small_market, cache=SubexpressionCache.from_mb(64), workers=2)
         parallel = _run(parallel_backend, jobs, 20)
         assert parallel == serial
+        # jobs fed one at a time to 3 workers, submitted in small chunks while others are running
+        fed = LocalBackend(small_market, cache=SubexpressionCache.from_mb(64), workers=3)
+        try:
+            handles = fed.submit(jobs[:4])
+            got = {handles[0]: fed.poll(handles[0]).outcome}  # the first poll starts the workers
+            assert fed._pool is not None
+            for a in range(4, len(jobs), 4):
+                handles += fed.submit(jobs[a : a + 4])  # straight to the workers, while others run
+                got[handles[a - 3]] = fed.poll(handles[a - 3]).outcome
+            for h in reversed(handles):  # answers arrive in any order; each is kept until asked for
+                got.setdefault(h, fed.poll(h).outcome)
+            streamed = [_comparable(got[h]) for h in handles]  # type: ignore[arg-type]
+        finally:
+            fed.close()
+        assert streamed == serial
 
 
 @pytest.mark.skipif(not fork_available(), reason="worker processes need fork")

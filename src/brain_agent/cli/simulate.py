@@ -79,7 +79,7 @@ def simulate_candidates_command(
             min=0,
             max=2**40,
             help="local: MiB of evaluated sub-expressions kept for reuse across the batch "
-            "(default $BRAIN_AGENT_SIM_CACHE_MB, else 192; 0 turns the cache off).",
+            "(default $BRAIN_AGENT_SIM_CACHE_MB, else 96; 0 turns the cache off).",
         ),
     ] = None,
     db: DbOption = None,

@@ -25,12 +25,13 @@ from brain_agent.expression.parser import parse
 from brain_agent.knowledge.loader import KnowledgePack
 from brain_agent.simulation.backend import Poll, SimulationJob, SimulationOutcome, SimulationSettings
 from brain_agent.simulation.errors import EvaluationError
+from brain_agent.simulation.local import kernels as k
 from brain_agent.simulation.local.book import Book, simulate_alpha, sub_universe_sharpe
 from brain_agent.simulation.local.cache import SubexpressionCache, process_cache
 from brain_agent.simulation.local.evaluator import Evaluator, inline, operator_count
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
 from brain_agent.simulation.local.panel import Panel
-from brain_agent.simulation.local.workers import WorkerPool, fork_available, resolve_workers
+from brain_agent.simulation.local.workers import WorkerPool, fork_available, resolve_threads, resolve_workers
 from brain_agent.simulation.metrics import BOOK, Limits, standard_checks
 from brain_agent.simulation.runner import crash_error
 
@@ -104,6 +105,7 @@ class LocalBackend:
         clock: Callable[[], float] = time.perf_counter,
         cache: SubexpressionCache | None = None,
         workers: int | None = None,
+        threads: int | None = None,
     ) -> None:
         self._panel = panel
         self._market = market
@@ -114,6 +116,8 @@ class LocalBackend:
         self._done: dict[str, tuple[SimulationOutcome, float]] = {}
         self.cache = cache if cache is not None else process_cache()
         self.workers = resolve_workers(workers)
+        self.threads = resolve_threads(threads)
+        """Threads the kernels may use while this process computes (rows or columns of a matrix at once)."""
         self.max_in_flight = self.max_batch * self.workers
         """The runner keeps this many jobs submitted, so one poll spreads them over the workers."""
         self._pool: WorkerPool | None = None
@@ -160,6 +164,9 @@ class LocalBackend:
             handle = encode_handle(job)
             self._pending[handle] = job
             handles.append(handle)
+        if self._pool is not None:  # the workers start on them now, not at the first poll
+            self._pool.put(list(self._pending.items()))
+            self._pending.clear()
         return handles
 
     def poll(self, handle: str) -> Poll:
@@ -178,7 +185,7 @@ class LocalBackend:
                         },
                     )
                     return Poll(done=True, progress=1.0, retry_after_s=0.0, outcome=outcome)
-            self._run_pending()
+            self._run_pending(handle)
         outcome, run_s = self._done.pop(handle)
         return Poll(done=True, progress=1.0, retry_after_s=0.0, outcome=outcome, extra={"run_s": run_s})
 
@@ -188,36 +195,42 @@ class LocalBackend:
         handles = self.submit(jobs)
         return [self.poll(h).outcome or _lost(h) for h in handles]
 
-    def _run_pending(self) -> None:
+    def _run_pending(self, handle: str | None = None) -> None:
+        """Run what is pending: in this process, or on the worker processes (then wait until
+        ``handle``'s outcome is in; the workers go on with the rest meanwhile)."""
         batch = list(self._pending.items())
         self._pending.clear()
-        self.batches += 1
-        if self.workers > 1 and len(batch) > 1 and fork_available():
-            if self._pool is None:
-                # the first job runs here: it builds the market, universe and group bins (and fills the
-                # cache) before the workers are forked, so they share all of that instead of each
-                # building its own
-                self.run_jobs(batch[:1])
-                batch = batch[1:]
-                self._pool = WorkerPool(self, self.workers)
-                weakref.finalize(self, self._pool.close)  # a backend dropped without close() stops them too
+        if batch:
+            self.batches += 1
+        if self._pool is None and self.workers > 1 and len(batch) > 1 and fork_available():
+            # the first job runs here: it builds the market, universe and group bins (and fills the
+            # cache) before the workers are forked, so they share all of that instead of each
+            # building its own
+            self.run_jobs(batch[:1])
+            batch = batch[1:]
+            self._pool = WorkerPool(self, self.workers)
+            weakref.finalize(self, self._pool.close)  # a backend dropped without close() stops them too
+        if self._pool is not None:
             if batch:
-                for handle, outcome, run_s in self._pool.run(batch):
-                    self._done[handle] = (outcome, run_s)
-                return
+                self._pool.put(batch)
+            while (handle is None or handle not in self._done) and self._pool.outstanding:
+                for done, outcome, run_s in self._pool.take():
+                    self._done[done] = (outcome, run_s)
+            return
         self.run_jobs(batch)
 
     def run_jobs(
-        self, batch: Sequence[tuple[str, SimulationJob]]
+        self, batch: Sequence[tuple[str, SimulationJob]], shared: frozenset[int] = frozenset()
     ) -> list[tuple[str, SimulationOutcome, float]]:
         """Simulate ``batch`` in this process (grouped by the settings that change the evaluation);
         outcomes are also kept for ``poll``. Returns ``(handle, outcome, run_s)`` in batch order."""
+        k.set_threads(self.threads)
         groups: dict[tuple[str, str, str], list[tuple[str, SimulationJob]]] = {}
         for handle, job in batch:
             s = job.settings
             groups.setdefault((s.universe, s.pasteurization, s.nanHandling), []).append((handle, job))
         for (universe_name, pasteurization, nan_handling), members in groups.items():
-            self._run_group(universe_name, pasteurization == "ON", nan_handling == "ON", members)
+            self._run_group(universe_name, pasteurization == "ON", nan_handling == "ON", members, shared)
         return [(handle, *self._done[handle]) for handle, _ in batch]
 
     def _run_group(
@@ -226,6 +239,7 @@ class LocalBackend:
         pasteurize: bool,
         nan_handling: bool,
         members: list[tuple[str, SimulationJob]],
+        shared: frozenset[int] = frozenset(),
     ) -> None:
         panel = self.panel
         universe = panel.universe_for(universe_name)
@@ -258,7 +272,7 @@ class LocalBackend:
                 )
         # evaluate one tree at a time so each job's time is its own; the cache spans the batch
         evaluator_trees = [t for _, _, t in trees]
-        evaluator.prepare_batch(evaluator_trees)
+        evaluator.prepare_batch(evaluator_trees, shared)
         try:
             for handle, job, tree in trees:
                 started = self._clock()
@@ -303,8 +317,8 @@ OVERFLOW_LIMIT = 1e100
 
 
 def _refuse_overflow(alpha: np.ndarray[Any, Any]) -> None:
-    with np.errstate(all="ignore"):
-        top = float(np.nanmax(np.abs(alpha), initial=0.0))
+    flat = alpha.reshape(-1)  # the largest |value| without a |alpha| temporary; NaN ignored
+    top = max(float(np.fmax.reduce(flat, initial=-np.inf)), -float(np.fmin.reduce(flat, initial=np.inf)))
     if not top <= OVERFLOW_LIMIT:
         raise EvaluationError(
             f"the alpha's values overflow (largest |value| {top:.3g} > {OVERFLOW_LIMIT:.0e}); "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.errors import EvaluationError
 from brain_agent.simulation.local import kernels as k
-from brain_agent.simulation.local.panel import BoolArray, FloatArray, GroupValue, IntArray, Panel
+from brain_agent.simulation.local.panel import BoolArray, FloatArray, GroupValue, Panel
 from brain_agent.simulation.metrics import BOOK, DAYS_PER_YEAR, HALF_BOOK, drawdown, fitness, sharpe
 
 _BLOCK = 64
@@ -93,17 +94,18 @@ def _market(block: FloatArray, _a: int) -> FloatArray:
     differs in its last bit at most."""
     valid = ~np.isnan(block)
     total: FloatArray = np.sum(np.where(valid, block, 0.0), axis=1)
-    with k.quiet():
+    with np.errstate(all="ignore"):  # not quiet(): this runs on helper threads too
         mean: FloatArray = total / np.count_nonzero(valid, axis=1)
     out: FloatArray = block - mean[:, None]
     return out
 
 
-def _block_keys(group: GroupValue, shape: tuple[int, ...]) -> IntArray:
+def _block_keys(group: GroupValue, shape: tuple[int, ...]) -> NDArray[np.int32]:
     """Each cell's (row within its block, group) bin, flat; the last bin is "no group"."""
     codes = np.broadcast_to(group.codes, shape)
     row = (np.arange(shape[0], dtype=np.int64) % _BLOCK)[:, None] * group.n_groups
-    return np.where(codes >= 0, row + codes, _BLOCK * group.n_groups).ravel()
+    # int32 (half the memory of the default): the bins number at most _BLOCK × groups + 1
+    return np.where(codes >= 0, row + codes, _BLOCK * group.n_groups).astype(np.int32).ravel()
 
 
 def weights(alpha: FloatArray, truncation: float) -> FloatArray:
@@ -135,7 +137,7 @@ def _unit_gross(w: FloatArray) -> FloatArray:
     gross = np.sum(np.abs(w), axis=1, keepdims=True)
     empty = ~(gross[:, 0] > 0)
     gross[empty] = 1.0
-    with k.quiet():
+    with np.errstate(all="ignore"):
         w /= gross
     w[empty] = 0.0
     return w
@@ -145,7 +147,8 @@ def prepare(alpha: FloatArray, universe: BoolArray, settings: SimulationSettings
     """Universe restriction and decay (before neutralization)."""
     a = np.where(universe, alpha, np.nan)
     if settings.decay > 1:
-        a = np.where(universe, k.decay_linear(a, settings.decay, min_rows=1), np.nan)
+        a = k.decay_linear(a, settings.decay, min_rows=1)
+        np.copyto(a, np.nan, where=~universe)
     return a
 
 
@@ -167,7 +170,7 @@ class _Rows:
 
 def _pass(
     alpha: FloatArray,
-    returns: FloatArray,
+    returns: FloatArray | NDArray[np.float32],
     truncation: float | None,
     demean: Demean = _same,
     within: BoolArray | None = None,
@@ -180,30 +183,43 @@ def _pass(
     t, n = alpha.shape
     pnl, gross, traded = np.zeros(t), np.zeros(t), np.zeros(t)
     longs, shorts, top = np.zeros(t), np.zeros(t), np.zeros(t)
-    prev = np.zeros((1, n))
-    for a in range(0, t, _BLOCK):
-        b = min(a + _BLOCK, t)
+
+    def weights_of(a: int, b: int) -> FloatArray:
         block = alpha[a:b] if within is None else np.where(within[a:b], alpha[a:b], np.nan)
         block = demean(block, a)
-        w = block if truncation is None else _block_weights(block, truncation)
-        before = np.concatenate([prev, w[:-1]])  # w[t−1] for each row t
-        pnl[a:b] = np.einsum("ij,ij->i", before, returns[a:b])
-        absw = np.abs(w)
-        gross[a:b] = np.einsum("ij->i", absw)
-        prev = w[-1:]
-        if pnl_only:
-            continue
-        top[a:b] = np.max(absw, axis=1, initial=0.0)
-        np.subtract(w, before, out=before)
-        traded[a:b] = np.einsum("ij->i", np.abs(before, out=before))
-        longs[a:b] = np.count_nonzero(w > 0, axis=1)
-        shorts[a:b] = np.count_nonzero(w < 0, axis=1)
+        return block if truncation is None else _block_weights(block, truncation)
+
+    def rows(lo: int, hi: int) -> None:
+        # a slice that does not start the book starts from the weights of the row before it,
+        # computed again here (each row's weights depend on that row alone)
+        prev = np.zeros((1, n)) if lo == 0 else weights_of(lo - 1, lo)
+        for a in range(lo, hi, _BLOCK):
+            b = min(a + _BLOCK, hi)
+            w = weights_of(a, b)
+            before = np.concatenate([prev, w[:-1]])  # w[t−1] for each row t
+            pnl[a:b] = np.einsum("ij,ij->i", before, np.asarray(returns[a:b], dtype=np.float64))
+            absw = np.abs(w)
+            gross[a:b] = np.einsum("ij->i", absw)
+            prev = w[-1:]
+            if pnl_only:
+                continue
+            top[a:b] = np.max(absw, axis=1, initial=0.0)
+            np.subtract(w, before, out=before)
+            traded[a:b] = np.einsum("ij->i", np.abs(before, out=before))
+            longs[a:b] = np.count_nonzero(w > 0, axis=1)
+            shorts[a:b] = np.count_nonzero(w < 0, axis=1)
+
+    k.in_slices(rows, t, _BLOCK)
     pnl[0] = traded[0] = 0.0
     return _Rows(pnl, gross, traded, longs, shorts, top)
 
 
-def _returns0(panel: Panel) -> FloatArray:
-    return panel.derived("returns0", lambda: np.nan_to_num(panel.matrix("returns"), nan=0.0))
+def _returns0(panel: Panel) -> FloatArray | NDArray[np.float32]:
+    """The returns with 0 for NaN, kept in the precision the panel keeps them in (the book pass
+    reads a block at a time in double)."""
+    raw = panel.get("returns")
+    assert isinstance(raw, np.ndarray)
+    return cast(FloatArray, panel.derived("returns0", lambda: np.nan_to_num(raw, nan=0.0)))
 
 
 def run_book(weights_: FloatArray, returns: FloatArray, dates: NDArray[np.datetime64]) -> Book:

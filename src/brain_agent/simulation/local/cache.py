@@ -27,7 +27,7 @@ from brain_agent.simulation.local.panel import GroupValue, VectorValue
 ENV_CACHE_MB = "BRAIN_AGENT_SIM_CACHE_MB"
 MAX_GHOSTS = 4096
 """Keys of values computed once and not kept, remembered so that a second computation is kept."""
-DEFAULT_CACHE_MB = 192
+DEFAULT_CACHE_MB = 96
 """Default budget: six 3000 × 1260 float64 matrices; the fields and motifs most candidates share."""
 
 

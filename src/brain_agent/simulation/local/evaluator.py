@@ -104,6 +104,9 @@ def _is_negative_number(node: Node) -> bool:
     return isinstance(node, Unary) and node.op in "-+" and isinstance(node.operand, Number)
 
 
+_NAN = np.float64(np.nan)
+
+
 class Evaluator:
     """Evaluates trees over ``panel`` restricted to ``universe`` (cells outside are NaN when
     ``pasteurize``). One evaluator per (panel, universe, options); its cache lives for one batch."""
@@ -134,12 +137,14 @@ class Evaluator:
         self.computed = 0
 
     # -- batches -----------------------------------------------------------------------------------
-    def prepare_batch(self, trees: list[Node]) -> None:
-        """Count the batch's sub-trees; those occurring more than once are computed once."""
+    def prepare_batch(self, trees: list[Node], shared: frozenset[int] = frozenset()) -> None:
+        """Count the batch's sub-trees; those occurring more than once are computed once. ``shared``:
+        hashes of sub-trees other jobs of the same batch also have (jobs sent to worker processes one
+        at a time), treated as shared too."""
         counts: Counter[Node] = Counter()
         for tree in trees:
             counts.update(n for n in walk(tree) if isinstance(n, _CACHEABLE))
-        self._shared = {n for n, c in counts.items() if c > 1}
+        self._shared = {n for n, c in counts.items() if c > 1 or hash(n) in shared}
 
     def end_batch(self) -> None:
         self._cache.clear()
@@ -249,7 +254,7 @@ class Evaluator:
         elif isinstance(raw, VectorValue):
             value = VectorValue(data=np.where(mask[:, :, None], raw.data, np.nan))
         else:
-            value = np.where(mask, raw, np.nan)
+            value = np.where(mask, raw, _NAN)  # a double NaN: single-precision fields become double
         if self.cache is None:  # with a cache, the cache holds fields (within its budget)
             self._fields[node.id] = value
         return value

@@ -28,6 +28,7 @@ import bottleneck as bn
 import numpy as np
 
 from brain_agent.errors import ConfigError
+from brain_agent.simulation.local.memory import release_free_memory
 from brain_agent.simulation.local.panel import (
     FieldValue,
     FloatArray,
@@ -37,6 +38,7 @@ from brain_agent.simulation.local.panel import (
     VectorValue,
     make_panel,
 )
+from brain_agent.simulation.local.types import StoredArray
 
 ENV_INSTRUMENTS = "BRAIN_AGENT_SIM_INSTRUMENTS"
 ENV_DAYS = "BRAIN_AGENT_SIM_DAYS"
@@ -123,6 +125,13 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
+Stored = StoredArray
+
+
+def _stored(x: FloatArray | Stored) -> Stored:
+    return np.asarray(x, dtype=np.float32)
+
+
 def _zs(x: FloatArray) -> FloatArray:
     """Cross-sectional z-score per row, NaN-aware, no warnings."""
     with np.errstate(all="ignore"):
@@ -139,6 +148,7 @@ class _Market:
         spec.check()
         self.spec = spec
         t, n = spec.days, spec.instruments
+        self.shape: tuple[int, int] = (t, n)
         rng = _rng(spec.seed, "core")
         self.dates = np.busday_offset(np.datetime64(spec.start, "D"), np.arange(t), roll="forward")
         self.instruments = np.array([f"SYN{i:05d}" for i in range(n)])
@@ -161,7 +171,7 @@ class _Market:
         for i in range(1, t):
             value[i] = rho * value[i - 1] + shocks[i]
         del shocks  # temporaries go as soon as they are used: the build's peak is the process's peak
-        self.value = value
+        self.value: FloatArray | Stored = value
         mkt = rng.normal(0.0003, 0.009, t)
         sec_f = rng.normal(0.0, 0.005, (t, _N_SECTORS))
         ind_f = rng.normal(0.0, 0.004, (t, _N_SECTORS * _IND_PER_SECTOR))
@@ -187,15 +197,15 @@ class _Market:
         ret[~self.listed] = np.nan
         first = np.argmax(self.listed, axis=0)
         ret[first, np.arange(n)] = np.nan  # no return on a listing day
-        self.ret = ret
-        self.mom = cum_ret[1:]
+        self.ret: FloatArray | Stored = ret
+        self.mom: FloatArray | Stored = cum_ret[1:]
         self.vol = vol
         p0 = np.exp(rng.normal(np.log(40.0), 0.8, n))
         growth = np.cumprod(1.0 + np.nan_to_num(ret), axis=0)
         close = p0 * growth
         del growth
         close[~self.listed] = np.nan
-        self.close = close
+        self.close: FloatArray | Stored = close
         prev = np.vstack([close[:1], close[:-1]])
         gap = rng.normal(0.0, 0.004, (t, n))
         open_ = prev * (1.0 + 0.3 * np.nan_to_num(ret) + gap)
@@ -213,25 +223,33 @@ class _Market:
         volume[~self.listed] = np.nan
         with np.errstate(all="ignore"):
             adv20 = np.asarray(bn.move_mean(volume, 20, min_count=1, axis=0), dtype=np.float64)
-        self.core: dict[str, FloatArray] = {
-            "open": open_,
-            "high": high,
-            "low": low,
-            "close": close,
-            "vwap": vwap,
-            "volume": volume,
-            "adv20": adv20,
-            "returns": ret,
+        # the market's data is single precision, as a data vendor's is (prices to a few decimals):
+        # half the memory; every computation on it is in double precision
+        self.core: dict[str, Stored] = {
+            "open": _stored(open_),
+            "high": _stored(high),
+            "low": _stored(low),
+            "close": _stored(close),
+            "vwap": _stored(vwap),
+            "volume": _stored(volume),
+            "adv20": _stored(adv20),
+            "returns": _stored(ret),
         }
-        self._made: dict[str, FloatArray] = {}
+        del open_, high, low, vwap, volume, adv20
+        self.close = self.core["close"]
+        self.ret = self.core["returns"]
+        self.value = _stored(self.value)
+        self.mom = _stored(self.mom)
+        self._made: dict[str, Stored] = {}
 
-    def core_field(self, name: str) -> FloatArray:
+    def core_field(self, name: str) -> Stored:
         """The core fields that need no random draws (sharesout, cap, dividend, split), made on first
         use and kept: a market most expressions never ask for them in is 120 MB smaller."""
-        made = self._made.get(name)
-        if made is not None:
-            return made
-        t = self.close.shape[0]
+        known = self._made.get(name)
+        if known is not None:
+            return known
+        made: FloatArray | Stored
+        t = self.shape[0]
         if name == "sharesout":
             sharesout = np.exp(4.0 + self.size)[None, :] * (1.0 + 0.0001 * np.arange(t))[:, None]
             made = np.where(self.listed, sharesout, np.nan)
@@ -246,19 +264,20 @@ class _Market:
             made = np.where(self.listed, 1.0, np.nan)
         else:
             return self.core[name]
-        self._made[name] = made
-        return made
+        kept = _stored(made)
+        self._made[name] = kept
+        return kept
 
     # -- lazy fields -------------------------------------------------------------------------------
     def driver(self, name: str) -> FloatArray:
-        t, n = self.close.shape
+        t, n = self.shape
         if name == "value":
-            return _zs(self.value)
+            return _zs(np.asarray(self.value, dtype=np.float64))
         if name == "size":
-            return _zs(np.log(self.core_field("cap")))
+            return _zs(np.log(np.asarray(self.core_field("cap"), dtype=np.float64)))
         if name == "momentum":
             mom = np.full((t, n), np.nan)
-            mom[252:] = self.mom[231:-21] - self.mom[: t - 252]
+            mom[252:] = np.asarray(self.mom[231:-21], dtype=np.float64) - self.mom[: t - 252]
             return _zs(mom)
         if name == "quality":
             return np.broadcast_to(self.quality, (t, n)).copy()
@@ -266,9 +285,9 @@ class _Market:
             return np.broadcast_to(np.log(self.vol), (t, n)).copy()
         return np.zeros((t, n))
 
-    def matrix(self, name: str, dataset: str) -> FloatArray:
+    def matrix(self, name: str, dataset: str) -> Stored:
         rng = _rng(self.spec.seed, name)
-        t, n = self.close.shape
+        t, n = self.shape
         driver = "value" if name in _VALUE_FIELDS else _DRIVERS[zlib.crc32(name.encode()) % len(_DRIVERS)]
         loading = (
             0.8
@@ -293,10 +312,10 @@ class _Market:
         coverage = rng.uniform(0.85, 1.0)
         missing = rng.random(n) > coverage
         out = np.where(self.listed & ~missing[None, :], out, np.nan)
-        return np.asarray(out, dtype=np.float64)
+        return _stored(out)
 
     def group(self, name: str) -> GroupValue:
-        t, n = self.close.shape
+        t, n = self.shape
         rng = _rng(self.spec.seed, name)
         if name == "sector" or name.endswith("_sector"):
             codes, size = self.sector, _N_SECTORS
@@ -355,7 +374,7 @@ def synthetic_market(spec: MarketSpec | None = None, fields: Iterable[tuple[str,
         return None
 
     s = market.spec
-    return make_panel(
+    panel = make_panel(
         market.dates,
         market.instruments,
         dict(market.core),
@@ -364,3 +383,5 @@ def synthetic_market(spec: MarketSpec | None = None, fields: Iterable[tuple[str,
         source=source,
         name=f"synthetic(instruments={s.instruments}, days={s.days}, seed={s.seed})",
     )
+    release_free_memory()  # the build's double-precision temporaries are gone: give their pages back
+    return panel

@@ -83,10 +83,11 @@ class Panel:
         return made
 
     def matrix(self, name: str) -> FloatArray:
+        """A MATRIX field in double precision (a copy when the panel keeps it in single)."""
         value = self.get(name)
         if not isinstance(value, np.ndarray):
             raise TypeError(f"field {name!r} is not a MATRIX field")
-        return value
+        return np.asarray(value, dtype=np.float64)
 
     def put(self, name: str, value: FieldValue, kind: Kind) -> None:
         self._values[name] = value
@@ -168,5 +169,5 @@ def make_panel(
         panel._values[key] = value
     volume = values.get("volume")
     if "adv20" not in panel.kinds and isinstance(volume, np.ndarray):
-        panel.put("adv20", ts_mean(volume, 20), "MATRIX")
+        panel.put("adv20", ts_mean(np.asarray(volume, dtype=np.float64), 20), "MATRIX")
     return panel

@@ -34,5 +34,7 @@ class VectorValue:
     data: FloatArray
 
 
-FieldValue = FloatArray | GroupValue | VectorValue
+StoredArray = NDArray[np.float32]
+"""A MATRIX field kept in single precision (a market's data); computations read it as double."""
+FieldValue = FloatArray | StoredArray | GroupValue | VectorValue
 FieldSource = Callable[[str], FieldValue | None]

@@ -14,7 +14,6 @@ next batch. Where ``fork`` is not available (Windows, macOS default), everything
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import sys
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from brain_agent.simulation.local.backend import LocalBackend
 
 ENV_WORKERS = "BRAIN_AGENT_SIM_WORKERS"
+ENV_THREADS = "BRAIN_AGENT_SIM_THREADS"
 MAX_WORKERS = 64
 DEFAULT_MAX_WORKERS = 4
 
@@ -63,19 +63,41 @@ def resolve_workers(workers: int | None) -> int:
     return workers if fork_available() else 1
 
 
+def resolve_threads(threads: int | None) -> int:
+    """``threads`` if given, else ``$BRAIN_AGENT_SIM_THREADS``, else the CPUs (at most 4)."""
+    if threads is None:
+        raw = os.environ.get(ENV_THREADS, "").strip()
+        if raw:
+            try:
+                threads = int(raw)
+            except ValueError:
+                raise ConfigError(
+                    f"${ENV_THREADS}: expected a whole number of threads, got {raw[:40]!r}", key=ENV_THREADS
+                ) from None
+        else:
+            threads = min(DEFAULT_MAX_WORKERS, os.cpu_count() or 1)
+    if not 1 <= threads <= MAX_WORKERS:
+        raise ConfigError(
+            f"simulation threads must be between 1 and {MAX_WORKERS}, got {threads}", key="threads"
+        )
+    return threads
+
+
 def _serve(backend: LocalBackend, conn: Connection, share: int) -> None:
-    """A worker's loop: a batch in, its results out, until told to stop (``None``) or the pipe closes.
+    """A worker's loop: a job in, its result out, until told to stop (``None``) or the pipe closes.
     The worker's cache gets ``1/share`` of the budget, so all workers together stay within it."""
     backend.cache.resize(backend.cache.max_bytes // share)
+    backend.threads = max(1, (os.cpu_count() or 1) // share)  # the workers share the cores
     while True:
         try:
-            batch = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             return
-        if batch is None:
+        if message is None:
             return
+        handle, job, shared = message
         backend._done.clear()
-        results = backend.run_jobs(batch)
+        results = backend.run_jobs([(handle, job)], shared=shared)
         backend._done.clear()
         conn.send((results, backend.cache.stats()))
 
@@ -104,82 +126,133 @@ def _died(part: Sequence[tuple[str, SimulationJob]]) -> list[Result]:
     ]
 
 
-class WorkerPool:
-    """``size`` forked copies of ``backend`` answering batches over pipes."""
+class _Queued:
+    """A job waiting for a worker: its sub-tree hashes and those it shares with other jobs."""
 
-    def __init__(self, backend: LocalBackend, size: int) -> None:
+    __slots__ = ("handle", "job", "shared", "signature")
+
+    def __init__(self, handle: str, job: SimulationJob, signature: frozenset[int]) -> None:
+        self.handle, self.job, self.signature = handle, job, signature
+        self.shared: frozenset[int] = frozenset()
+
+
+class WorkerPool:
+    """``size`` forked copies of a backend, fed one job at a time as they become free.
+
+    Each worker has at most ``depth`` jobs sent to it (one computing, the next waiting in its pipe), so
+    no worker idles while the others work and the caller can handle results while the workers
+    compute. A free worker gets, among the first few queued jobs, the one sharing most sub-trees with
+    the jobs it has already run (its cache holds them); sub-trees shared by jobs queued together are
+    kept in the cache at once (``shared``), as a batch in one process would keep them.
+    """
+
+    LOOKAHEAD = 8
+    """Queued jobs a free worker chooses from."""
+
+    def __init__(self, backend: LocalBackend, size: int, depth: int = 2) -> None:
         self._backend = weakref.ref(backend)  # the backend owns the pool, not the other way round
         self.size = size
+        self.depth = depth
         self._procs: list[Any] = []
         self._conns: list[Connection] = []
         self._seen: list[set[int]] = []
+        self._sent: list[list[tuple[str, SimulationJob]]] = []
+        self._queue: list[_Queued] = []
         self.cache_stats: dict[int, dict[str, int]] = {}
-        """Each worker's cache counters, as of its last batch."""
-        self._start()
+        """Each worker's cache counters, as of its last job."""
+        for _ in range(size):
+            self._procs.append(None)
+            self._conns.append(None)  # type: ignore[arg-type]
+            self._seen.append(set())
+            self._sent.append([])
+            self._start(len(self._procs) - 1)
 
-    def _start(self) -> None:
+    def _start(self, w: int) -> None:
         backend = self._backend()
         if backend is None:
             raise RuntimeError("the local backend of this worker pool is gone")
         ctx = multiprocessing.get_context("fork")
-        for _ in range(self.size):
-            parent, child = ctx.Pipe()
-            with warnings.catch_warnings():
-                # Python ≥ 3.12 warns about fork in a threaded process; the worker only computes
-                # and talks over its pipe, it takes none of the locks other threads may hold
-                warnings.simplefilter("ignore", DeprecationWarning)
-                proc = ctx.Process(target=_serve, args=(backend, child, self.size), daemon=True)
-                proc.start()
-            child.close()
-            self._procs.append(proc)
-            self._conns.append(parent)
-            self._seen.append(set())
+        parent, child = ctx.Pipe()
+        with warnings.catch_warnings():
+            # Python ≥ 3.12 warns about fork in a threaded process; the worker only computes
+            # and talks over its pipe, it takes none of the locks other threads may hold
+            warnings.simplefilter("ignore", DeprecationWarning)
+            proc = ctx.Process(target=_serve, args=(backend, child, self.size), daemon=True)
+            proc.start()
+        child.close()
+        self._procs[w], self._conns[w], self._seen[w], self._sent[w] = proc, parent, set(), []
 
-    def _route(self, batch: Sequence[tuple[str, SimulationJob]]) -> list[list[tuple[str, SimulationJob]]]:
-        """Each job to the worker whose past jobs share most of its sub-trees, none over its share."""
-        share = math.ceil(len(batch) / self.size)
-        parts: list[list[tuple[str, SimulationJob]]] = [[] for _ in range(self.size)]
-        for item in batch:
-            sig = _signature(item[1].expression)
-            best = min(
-                (w for w in range(self.size) if len(parts[w]) < share),
-                key=lambda w: (-len(sig & self._seen[w]), len(parts[w]), w),
-            )
-            parts[best].append(item)
-            self._seen[best] |= sig
-        return parts
+    @property
+    def outstanding(self) -> int:
+        """Jobs queued or sent and not yet answered."""
+        return len(self._queue) + sum(len(s) for s in self._sent)
 
-    def _restart(self) -> None:
-        self.close()
-        self._procs, self._conns, self._seen, self.cache_stats = [], [], [], {}
-        self._start()
+    def put(self, batch: Sequence[tuple[str, SimulationJob]]) -> None:
+        """Queue ``batch`` and send what the workers have room for."""
+        queued = [_Queued(handle, job, _signature(job.expression)) for handle, job in batch]
+        counts: dict[int, int] = {}
+        for q in queued:
+            for h in q.signature:
+                counts[h] = counts.get(h, 0) + 1
+        for q in queued:
+            q.shared = frozenset(h for h in q.signature if counts[h] > 1)
+        self._queue.extend(queued)
+        self._dispatch()
 
-    def run(self, batch: Sequence[tuple[str, SimulationJob]]) -> list[Result]:
-        if not all(p.is_alive() for p in self._procs):
-            self._restart()  # a worker died between batches: replace the pool before sending work
-        parts = self._route(batch)
-        sent: list[int] = []
-        results: list[Result] = []
-        dead = False
-        for w, part in enumerate(parts):
-            if not part:
-                continue
-            try:
-                self._conns[w].send(part)
-                sent.append(w)
-            except (OSError, ValueError):
-                dead = True
-                results.extend(_died(part))
-        for w in sent:
+    def _dispatch(self) -> list[Result]:
+        died: list[Result] = []
+        for w in range(self.size):
+            while self._queue and len(self._sent[w]) < self.depth:
+                if not self._procs[w].is_alive():
+                    died.extend(self._lost(w))
+                    continue
+                window = self._queue[: self.LOOKAHEAD]
+                best = max(range(len(window)), key=lambda i: (len(window[i].signature & self._seen[w]), -i))
+                q = self._queue.pop(best)
+                try:
+                    self._conns[w].send((q.handle, q.job, q.shared))
+                except (OSError, ValueError):
+                    died.extend(self._lost(w, extra=[(q.handle, q.job)]))
+                    continue
+                self._sent[w].append((q.handle, q.job))
+                self._seen[w] |= q.signature
+        return died
+
+    def _lost(self, w: int, extra: Sequence[tuple[str, SimulationJob]] = ()) -> list[Result]:
+        """Worker ``w`` died: its jobs become ``WORKER_DIED`` errors and a new worker takes its place."""
+        lost = _died([*self._sent[w], *extra])
+        proc = self._procs[w]
+        if proc is not None and proc.is_alive():
+            proc.kill()
+        if proc is not None:
+            proc.join(timeout=5)
+        self._conns[w].close()
+        self._start(w)
+        return lost
+
+    def take(self) -> list[Result]:
+        """Wait for at least one answer (or a worker's death); send the freed workers more work.
+        Returns the results that came in."""
+        from multiprocessing.connection import wait
+
+        results = self._dispatch()
+        if results:
+            return results
+        busy = {self._conns[w]: w for w in range(self.size) if self._sent[w]}
+        if not busy:
+            return results
+        for conn in wait(list(busy), timeout=None):
+            w = busy[conn]  # type: ignore[index]
             try:
                 answer, stats = self._conns[w].recv()
-                results.extend(answer)
-                self.cache_stats[self._procs[w].pid] = stats
             except (EOFError, OSError):
-                dead = True
-                results.extend(_died(parts[w]))
-        if dead:
-            self._restart()
+                results.extend(self._lost(w))
+                continue
+            results.extend(answer)
+            done = {handle for handle, _, _ in answer}
+            self._sent[w] = [item for item in self._sent[w] if item[0] not in done]
+            self.cache_stats[self._procs[w].pid] = stats
+        results.extend(self._dispatch())
         return results
 
     def close(self) -> None:
@@ -187,11 +260,13 @@ class WorkerPool:
             try:
                 conn.send(None)
                 conn.close()
-            except (OSError, ValueError):
+            except (OSError, ValueError, AttributeError):
                 pass
         for proc in self._procs:
+            if proc is None:
+                continue
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
                 proc.join(timeout=5)
-        self._procs, self._conns = [], []
+        self._procs, self._conns, self._queue = [], [], []

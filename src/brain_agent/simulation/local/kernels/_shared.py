@@ -3,8 +3,12 @@ and evaluation in blocks of columns or rows (same numbers, a fraction of the tem
 
 from __future__ import annotations
 
+import math
+import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -71,3 +75,65 @@ def by_rows(fn: Callable[..., FloatArray], x: FloatArray, *rest: object) -> Floa
         ]
         out[a : a + _ROW_BLOCK] = fn(x[a : a + _ROW_BLOCK], *part)
     return out
+
+
+# -- threads ----------------------------------------------------------------------------------------
+# numpy's sorts and ufuncs and bottleneck's moving windows release the GIL, so the slices of one
+# matrix can be computed by several threads at once. The backend sets how many: all the cores when
+# it computes in-process, one in each worker process (the workers already use the cores).
+
+_threads = 1
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def set_threads(n: int) -> None:
+    """Let kernels use ``n`` threads (1: everything on the calling thread)."""
+    global _threads
+    _threads = max(1, int(n))
+
+
+def threads() -> int:
+    return _threads
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process's helper threads (made again after a fork: a child has none of its parent's)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=7, thread_name_prefix="brain-agent-kernel")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def slices(size: int, align: int, parts: int) -> list[tuple[int, int]]:
+    """``[0, size)`` cut into at most ``parts`` contiguous slices whose starts are multiples of
+    ``align``."""
+    step = max(align, math.ceil(math.ceil(size / max(1, parts)) / align) * align)
+    return [(a, min(a + step, size)) for a in range(0, size, step)]
+
+
+def in_slices(fn: Callable[[int, int], object], size: int, align: int) -> None:
+    """``fn(a, b)`` over slices covering ``[0, size)`` (starts aligned to ``align``), on
+    ``threads()`` threads; each slice's work must touch only its own rows or columns of any output.
+    The calling thread takes the first slice. Errors are raised here, after every slice has ended.
+    Inside ``fn`` use ``np.errstate``, not ``quiet()``: warning filters are process-wide."""
+    parts = slices(size, align, _threads) if _threads > 1 and size >= 2 * align else [(0, size)]
+    if len(parts) == 1:
+        fn(0, size)
+        return
+    pool = _executor()
+    futures: list[Future[object]] = [pool.submit(fn, a, b) for a, b in parts[1:]]
+    try:
+        fn(*parts[0])
+    finally:
+        errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+in_row_slices = in_slices
+"""Rows of a matrix: ``in_slices`` by another name, for the reader."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 
 from brain_agent.simulation.local.kernels._shared import ArgumentError, _f, by_rows, finite, quiet
 from brain_agent.simulation.local.kernels.cross_section import rank_rows
@@ -56,7 +57,7 @@ def group_neutralize(x: FloatArray, g: GroupValue) -> FloatArray:
     return group_demean(x, group_keys(g, x.shape), x.shape[0] * g.n_groups + 1)
 
 
-def group_demean(x: FloatArray, keys: IntArray, size: int) -> FloatArray:
+def group_demean(x: FloatArray, keys: IntArray | NDArray[np.int32], size: int) -> FloatArray:
     """``x`` minus the mean of its bin, ``keys`` being each cell's bin (flat, as ``group_keys``
     makes them, the last of ``size`` bins meaning "no group" → NaN).
 
@@ -66,7 +67,7 @@ def group_demean(x: FloatArray, keys: IntArray, size: int) -> FloatArray:
     valid = ~np.isnan(x)
     total = np.bincount(keys, weights=np.where(valid, x, 0.0).ravel(), minlength=size)
     count = np.bincount(keys, weights=valid.ravel(), minlength=size)
-    with quiet():
+    with np.errstate(all="ignore"):  # not quiet(): the book calls this on helper threads
         mean = total / count
     mean[-1] = np.nan
     return _f(x - mean[keys].reshape(x.shape))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import bottleneck as bn
 import numpy as np
 
-from brain_agent.simulation.local.kernels._shared import ArgumentError, _f, by_columns, finite, quiet
+from brain_agent.simulation.local.kernels._shared import (
+    ArgumentError,
+    _f,
+    by_columns,
+    finite,
+    in_slices,
+    quiet,
+)
 from brain_agent.simulation.local.types import BoolArray, FloatArray, IntArray
 
 
@@ -46,9 +53,13 @@ def _move(name: str, x: FloatArray, d: int, min_count: int | None = None) -> Flo
         if x.ndim != 2 or x.shape[1] <= 2 * _MOVE_COLUMNS:
             return _f(fn(x, d, min_count=count, axis=0))
         out = np.empty(x.shape)
-        for j in range(0, x.shape[1], _MOVE_COLUMNS):
-            cols = slice(j, j + _MOVE_COLUMNS)
-            out[:, cols] = fn(x[:, cols], d, min_count=count, axis=0)
+
+        def columns(lo: int, hi: int) -> None:
+            for j in range(lo, hi, _MOVE_COLUMNS):
+                cols = slice(j, min(j + _MOVE_COLUMNS, hi))
+                out[:, cols] = fn(x[:, cols], d, min_count=count, axis=0)
+
+        in_slices(columns, x.shape[1], _MOVE_COLUMNS)
         return out
 
 
