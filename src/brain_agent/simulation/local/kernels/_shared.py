@@ -47,15 +47,30 @@ _ROW_BLOCK = 128
 """Dates per slice for cross-sectional kernels with many temporaries (rows are independent)."""
 
 
-def by_columns(fn: Callable[..., FloatArray], arrays: tuple[FloatArray, ...], *rest: object) -> FloatArray:
-    """``fn(*arrays, *rest)`` computed ``_COLUMN_BLOCK`` columns at a time. Only for kernels whose
+def by_columns(
+    fn: Callable[..., FloatArray], arrays: tuple[FloatArray, ...], *rest: object, width: int = _COLUMN_BLOCK
+) -> FloatArray:
+    """``fn(*arrays, *rest)`` computed ``width`` columns at a time. Only for kernels whose
     columns are independent (time series): each column is computed exactly as on the whole array."""
     t, n = arrays[0].shape
-    if n <= _COLUMN_BLOCK or any(a.shape != (t, n) for a in arrays):
+    if n <= width or any(a.shape != (t, n) for a in arrays):
         return fn(*arrays, *rest)
     out = np.empty((t, n))
-    for j in range(0, n, _COLUMN_BLOCK):
-        out[:, j : j + _COLUMN_BLOCK] = fn(*(a[:, j : j + _COLUMN_BLOCK] for a in arrays), *rest)
+    for j in range(0, n, width):
+        out[:, j : j + width] = fn(*(a[:, j : j + width] for a in arrays), *rest)
+    return out
+
+
+def cumsum_rows(a: FloatArray) -> FloatArray:
+    """``np.cumsum(a, axis=0)``, the same numbers, three to ten times as fast on a wide matrix: numpy
+    accumulates down each column with a stride of a whole row; adding row to row reads memory in
+    order. Worth it from a few hundred columns on (each row costs one call)."""
+    out = np.empty(a.shape)
+    if a.shape[0] == 0:
+        return out
+    out[0] = a[0]
+    for i in range(1, a.shape[0]):
+        np.add(out[i - 1], a[i], out=out[i])
     return out
 
 
