@@ -6,8 +6,8 @@ never bundled): 524 S&P 500 tickers, daily open/high/low/close/volume for the 24
 2009-08-21 to 2010-08-20 (``SP500_ind.csv``), and the sector and industry of 496 tickers
 (``SP_500.xml``; 442 of them are among the 524). What the panel holds, and why:
 
-- ``open``, ``high``, ``low``, ``close``: as shipped (not adjusted for splits or dividends; a handful
-  of rows have an open outside [low, high], also as shipped). A ticker/date the file lacks is NaN
+- ``open``, ``high``, ``low``, ``close``: as shipped (not adjusted for splits or dividends; 78 rows
+  have an open outside [low, high], also as shipped). A ticker/date the file lacks is NaN
   and not listed that day (25 tickers start late, 25 end early, 114 miss a day or more in between,
   e.g. 100 on 2009-11-12).
 - ``volume``: the file's volume × 100 — it counts lots of 100 shares (AAPL 2010-01-04: 176,331 in
@@ -26,8 +26,8 @@ Universes (``Panel.universe``, unchanged): ``TOP3000`` … ``TOP800`` are bigger
 they are every ticker trading that day (≤ 508 of 524); ``TOP500``, ``TOP400`` and ``TOP200`` are the
 500 / 400 / 200 most liquid by yesterday's ``adv20 × close``.
 
-Building takes about 0.2 s (``benchmarks/bench_real_market.py``), so nothing is cached on disk; a
-process builds it once.
+Building takes 0.18 s (median; ``benchmarks/bench_real_market.py``), so nothing is cached on disk;
+a process builds it once and its backends share it.
 """
 
 from __future__ import annotations
