@@ -120,3 +120,13 @@ def test_run_batch_on_sp500_offers_and_uses_only_its_fields(
     events = store.events(report["run_id"], limit=10_000)
     done = [e for e in events if e.name == "simulation.completed"]
     assert done and all(e.payload.get("backend") in (None, "local:sp500-2009-2010") for e in done)
+
+
+def test_resume_keeps_the_market(capsys: pytest.CaptureFixture[str], _isolated_store: Path) -> None:
+    assert run(["run-batch", "--generate", "3", "--seed", "2", "--json", "--market", "sp500-2009-2010"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert run(["run-batch", "--resume", first["run_id"], "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    store = SQLiteStore(_isolated_store)
+    assert store.get_run(again["run_id"])["config"]["market"] == "sp500-2009-2010"
+    assert again["cache_hits"] == first["candidates"]  # the same prompts: the same restricted retrieval
