@@ -130,3 +130,40 @@ def test_resume_keeps_the_market(capsys: pytest.CaptureFixture[str], _isolated_s
     store = SQLiteStore(_isolated_store)
     assert store.get_run(again["run_id"])["config"]["market"] == "sp500-2009-2010"
     assert again["cache_hits"] == first["candidates"]  # the same prompts: the same restricted retrieval
+
+
+def test_demo_runs_its_batch_on_the_market(tmp_path: Path) -> None:
+    """A real demo (server process + batch process): its batch simulates on sp500-2009-2010."""
+    import subprocess
+    import sys
+
+    from serving import free_port
+
+    work = tmp_path / "demo"
+    argv = ["demo", "--batches", "1", "--exit-when-done", "--pace", "0", "--gap", "0"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "brain_agent.cli",
+            *argv,
+            "--port",
+            str(free_port()),
+            "--dir",
+            str(work),
+            "--market",
+            "sp500-2009-2010",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "local simulator on sp500-2009-2010" in proc.stdout
+    store = SQLiteStore(work / "demo.db")
+    (only,) = store.list_runs()
+    assert only["config"]["market"] == "sp500-2009-2010"
+    done = [e for e in store.events(only["run_id"], limit=100_000) if e.name == "simulation.completed"]
+    assert done, "the demo's batch simulated nothing"
