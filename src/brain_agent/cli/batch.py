@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,8 +27,12 @@ from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
 from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
+from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
 from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import Store, local_path, open_store
+
+if TYPE_CHECKING:
+    from brain_agent.simulation.local.backend import LocalBackend
 
 MAX_GENERATE = 10_000
 
@@ -94,6 +98,14 @@ def run_batch_command(
             "the same keys as simulate-candidates). Stored with the run.",
         ),
     ] = None,
+    market: Annotated[
+        str | None,
+        typer.Option(
+            "--market",
+            help=MARKET_HELP + " Retrieval then offers only that market's fields (default: synthetic; "
+            "--resume: the run's).",
+        ),
+    ] = None,
     operator_level: OperatorLevelOption = "base",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -108,6 +120,9 @@ def run_batch_command(
             key="generate",
             value=generate,
         )
+    market_name = require_market(market) if market is not None else None
+    if market_name is not None:
+        _market_backend(market_name, simulate, build=False)  # a wrong --simulate fails before any work
     sim_settings = (
         read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
     )
@@ -131,22 +146,29 @@ def run_batch_command(
         stored = store.get_run(resume)["config"].get("simulation_settings")
         if settings is None and isinstance(stored, dict):  # the first run's settings, unless overridden
             sim_settings = SimulationSettings.model_validate(stored)
+        stored_market = store.get_run(resume)["config"].get("market")
+        if market_name is None and isinstance(stored_market, str):
+            market_name = require_market(stored_market)
     elif ideas is not None:
         idea_list = load_ideas(ideas)
         require_known_subcategories(idea_list, knowledge.subcategories, str(ideas))
     else:
         idea_list = generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
-    backend = (
-        None
-        if simulate.strip().lower() == "none"
-        else make_backend(
+    market_name = market_name or SYNTHETIC
+    market_backend = _market_backend(market_name, simulate)
+    if market_backend is not None:  # retrieval (and validation) see only the fields the market has
+        from brain_agent.retrieval import restrict_to_fields
+
+        knowledge = restrict_to_fields(knowledge, market_backend.panel.field_names(), market_name)
+    backend: SimulationBackend | None = market_backend
+    if backend is None and simulate.strip().lower() != "none":
+        backend = make_backend(
             simulate,
             db_path=local_path(db_path),
             knowledge_pack=knowledge,
             brain_url=brain_url,
             interactive_login=interactive_login,
         )
-    )
     simulate_fn = _simulator(backend, store, sim_settings)
     progress = Progress(
         TextColumn("{task.description}", style="bold", markup=False),
@@ -199,6 +221,7 @@ def run_batch_command(
             "idea_list": [i.model_dump() for i in idea_list],
             "seed": seed,
             "simulation_settings": sim_settings.model_dump(mode="json"),
+            "market": market_name,
             **({"settings_file": str(settings)} if settings is not None else {}),
         },
     )
@@ -222,6 +245,25 @@ def run_batch_command(
             markup=True,
         )
         raise typer.Exit(3)
+
+
+def _market_backend(market: str, simulate: str, *, build: bool = True) -> LocalBackend | None:
+    """A local backend on a real market (``None`` for the synthetic one, or with ``build=False``); a
+    real market needs ``--simulate local``."""
+    if market == SYNTHETIC:
+        return None
+    if simulate.strip().lower() != "local":
+        raise InputError(
+            f"--market {market} is a market of the local simulator; it needs --simulate local "
+            f"(not {simulate!r})",
+            key="market",
+            value=market,
+        )
+    if not build:
+        return None
+    from brain_agent.simulation.local.real_market import market_backend
+
+    return market_backend(market)
 
 
 def _resumed_ideas(

@@ -26,6 +26,7 @@ from rich.markup import escape
 from brain_agent.cli.app import app, err_console, out_console
 from brain_agent.errors import InputError
 from brain_agent.settings import default_configs_dir, repo_root
+from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
 from brain_agent.storage import open_store
 from brain_agent.storage.factory import redact_location as redact
 
@@ -105,10 +106,12 @@ def demo(
             "(default: a fresh demo.db in --dir).",
         ),
     ] = None,
+    market: Annotated[str, typer.Option("--market", help=MARKET_HELP)] = SYNTHETIC,
 ) -> None:
     """Fresh store, server + HUD, and live mock batches paced for watching (mock LLM, local simulator).
 
     Batches follow one another until Ctrl-C; --batches N stops after N."""
+    market_name = require_market(market)  # an unknown market or a missing extra stops here (exit 2)
     work = workdir or Path(tempfile.mkdtemp(prefix="brain-agent-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     if db is None and (work / "demo.db").exists():
@@ -156,6 +159,7 @@ def demo(
                 )
             out_console.print(
                 f"\n[bold]batch {n}/{total}[/]: {ideas} ideas, mock LLM, local simulator"
+                + ("" if market_name == SYNTHETIC else f" on {market_name}")
                 + ("  (Ctrl-C to stop)" if batches is None else ""),
                 markup=True,
             )
@@ -176,6 +180,8 @@ def demo(
                     str(n),
                     "--simulate",
                     "local",
+                    "--market",
+                    market_name,
                 ),
                 env=env,
             )

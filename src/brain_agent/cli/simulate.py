@@ -12,8 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
 from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
 from brain_agent.jsonio import output_target, read_json, read_model, write_json
-from brain_agent.simulation.backend import SimulationSettings
+from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
 from brain_agent.simulation.factory import close_backend, make_backend
+from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
 from brain_agent.storage import local_path, open_store
 
@@ -36,6 +37,15 @@ def _candidates(path: Path) -> list[dict[str, Any]]:
                     key=key,
                 )
     return items
+
+
+def _market_backend(market: str) -> SimulationBackend | None:
+    """A local backend on a real market; ``None`` for the synthetic one (the usual factory builds it)."""
+    if market == SYNTHETIC:
+        return None
+    from brain_agent.simulation.local.real_market import market_backend
+
+    return market_backend(market)
 
 
 @app.command("simulate-candidates")
@@ -82,6 +92,7 @@ def simulate_candidates_command(
             "(default $BRAIN_AGENT_SIM_CACHE_MB, else 96; 0 turns the cache off).",
         ),
     ] = None,
+    market: Annotated[str, typer.Option("--market", help=MARKET_HELP)] = SYNTHETIC,
     db: DbOption = None,
 ) -> None:
     """Simulate candidates (local synthetic market or BRAIN) and write BRAIN-shaped results.
@@ -91,6 +102,13 @@ def simulate_candidates_command(
     """
     if interactive_login and backend.strip().lower() != "brain":
         raise InputError("--interactive-login needs --backend brain (it is the BRAIN login)", key="backend")
+    market_name = require_market(market)
+    if market_name != SYNTHETIC and backend.strip().lower() != "local":
+        raise InputError(
+            f"--market {market_name} is a market of the local simulator; it needs --backend local",
+            key="market",
+            value=market,
+        )
     candidates = _candidates(input)
     output_target(output, "results file")  # a device, FIFO or folder is refused before any quota is spent
     sim_settings = (
@@ -99,7 +117,7 @@ def simulate_candidates_command(
     db_path = resolve_db(db)
     store = open_store(db_path)
     name = backend.lower()
-    chosen = make_backend(
+    chosen = _market_backend(market_name) or make_backend(
         name,
         db_path=local_path(db_path),
         knowledge_pack=knowledge_pack_dir,

@@ -1,5 +1,6 @@
 """Retrieval: rank the knowledge pack for an idea into a retrieval pack."""
 
+from brain_agent.retrieval.market import restrict_to_fields
 from brain_agent.retrieval.pack import (
     RankedField,
     RankedOperator,
@@ -24,4 +25,5 @@ __all__ = [
     "TopKModel",
     "build_retrieval_pack",
     "load_retrieval_pack",
+    "restrict_to_fields",
 ]
