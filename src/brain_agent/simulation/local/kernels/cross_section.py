@@ -40,17 +40,19 @@ class _RankPlan:
 
 def _rank_block(xb: FloatArray, out: FloatArray, plan: _RankPlan, scaled: bool) -> tuple[BoolArray, IntArray]:
     """Ranks of the rows of ``xb`` written into ``out`` (same shape); returns the rows to rank
-    again exactly (ties and near-ties) and each row's count of non-NaN values.
+    again (near-ties) and each row's count of non-NaN values.
 
     Each float becomes an order-preserving int64 key (NaN above +inf); its lowest bits are replaced
     by the column index, so one SIMD integer sort per row gives the order and the columns at once,
-    and a row's ranks are the sort positions. Keys whose high bits are equal or adjacent may hold
-    (nearly) equal values, or -0.0 and +0.0: such a row is ranked again by bottleneck, which
-    averages ties.
+    and a row's ranks are the sort positions. Values whose keys agree above those bits are equal or
+    nearly so: equal ones share the average of their positions, computed here (exactly what
+    bottleneck gives: market data in single precision ties often); a row with two nearly equal
+    values is left to be ranked again by bottleneck.
     """
     size = xb.shape[0]
-    nan = np.isnan(xb)
-    bits = xb.view(np.int64)
+    xc = xb + 0.0  # a copy; -0.0 becomes +0.0, so equal floats get equal keys
+    nan = np.isnan(xc)
+    bits = xc.view(np.int64)
     keys = np.right_shift(bits, 63)
     keys &= _NOT_SIGN
     keys ^= bits  # negative floats: every bit but the sign flipped, so integer order = float order
@@ -60,18 +62,35 @@ def _rank_block(xb: FloatArray, out: FloatArray, plan: _RankPlan, scaled: bool) 
     keys.sort(axis=1)
     order = keys & plan.low
     keys &= plan.high
-    gaps = keys[:, 1:] - keys[:, :-1]
-    tied = np.any(gaps <= plan.near, axis=1)
+    same = keys[:, 1:] == keys[:, :-1]  # NaN keys are spaced apart: never the same
     count = plan.n - np.count_nonzero(nan, axis=1)
+    positions = np.broadcast_to(plan.positions, (size, plan.n))
+    redo = np.zeros(size, dtype=bool)
+    rows = np.flatnonzero(np.any(same, axis=1))
+    if rows.size:
+        held = same[rows]
+        ordered = np.take_along_axis(xc[rows], order[rows], axis=1)
+        near = np.any(held & (ordered[:, 1:] != ordered[:, :-1]), axis=1)
+        redo[rows[near]] = True
+        rows, held = rows[~near], held[~near]
+        if rows.size:  # exact ties: each run of equal values gets the mean of its positions
+            first = np.ones((rows.size, plan.n), dtype=bool)
+            first[:, 1:] = ~held
+            last = np.ones((rows.size, plan.n), dtype=bool)
+            last[:, :-1] = ~held
+            start = np.maximum.accumulate(np.where(first, plan.positions, 0.0), axis=1)
+            end = np.minimum.accumulate(np.where(last, plan.positions, np.inf)[:, ::-1], axis=1)[:, ::-1]
+            positions = positions.copy()
+            positions[rows] = (start + end) * 0.5
     if scaled:
         with np.errstate(all="ignore"):  # not quiet(): this may run on a helper thread
-            values = plan.positions / (count - 1.0)[:, None]
+            values = positions / (count - 1.0)[:, None]
     else:
-        values = np.broadcast_to(plan.positions + 1.0, (size, plan.n)).copy()
+        values = positions + 1.0
     values[plan.positions >= count[:, None]] = np.nan  # NaN cells sort last
     order += plan.within[:size]  # flat positions: a 1-D scatter is ~3× as fast as a 2-D fancy index
     out.reshape(-1)[order.reshape(-1)] = values.reshape(-1)
-    return tied, count
+    return redo, count
 
 
 def _ranked(x: FloatArray, scaled: bool) -> FloatArray:
@@ -85,13 +104,7 @@ def _ranked(x: FloatArray, scaled: bool) -> FloatArray:
     def block(a: int, b: int) -> None:
         for lo in range(a, b, _RANK_BLOCK):
             hi = min(lo + _RANK_BLOCK, b)
-            tied, counts[lo:hi] = _rank_block(x[lo:hi], out[lo:hi], plan, scaled)
-            redo[lo:hi] = tied
-            if lo == a and hi < b and 2 * int(np.count_nonzero(tied)) > tied.size:
-                # most rows tie (a discrete signal): bottleneck ranks the rest of the slice directly
-                redo[hi:b] = True
-                counts[hi:b] = n - np.count_nonzero(np.isnan(x[hi:b]), axis=1)
-                return
+            redo[lo:hi], counts[lo:hi] = _rank_block(x[lo:hi], out[lo:hi], plan, scaled)
 
     in_row_slices(block, t, _RANK_BLOCK)
     rows = np.flatnonzero(redo)
