@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.cli.numbers import bounded
 from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
 from brain_agent.jsonio import output_target, read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
@@ -76,8 +77,7 @@ def simulate_candidates_command(
         float | None,
         typer.Option(
             "--sim-cache-mb",
-            min=0,
-            max=2**40,
+            parser=bounded(0, 2**40, "MiB"),
             help="local: MiB of evaluated sub-expressions kept for reuse across the batch "
             "(default $BRAIN_AGENT_SIM_CACHE_MB, else 192; 0 turns the cache off).",
         ),
