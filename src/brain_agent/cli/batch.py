@@ -27,7 +27,7 @@ from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
 from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
-from brain_agent.simulation.factory import close_backend, make_backend
+from brain_agent.simulation.factory import close_backend, log_in, make_backend
 from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import Store, local_path, open_store
 
@@ -161,6 +161,8 @@ def run_batch_command(
             interactive_login=interactive_login,
         )
     )
+    if backend is not None:
+        log_in(backend)  # BRAIN credentials are checked once, before any LLM call (exit 2), not per candidate
     simulate_fn = _simulator(backend, store, sim_settings)
     progress = Progress(
         TextColumn("{task.description}", style="bold", markup=False),

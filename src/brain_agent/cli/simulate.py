@@ -14,7 +14,7 @@ from brain_agent.cli.numbers import bounded
 from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
 from brain_agent.jsonio import output_target, read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationSettings
-from brain_agent.simulation.factory import close_backend, make_backend
+from brain_agent.simulation.factory import close_backend, log_in, make_backend
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
 from brain_agent.storage import local_path, open_store
 
@@ -106,13 +106,7 @@ def simulate_candidates_command(
         brain_url=brain_url,
         interactive_login=interactive_login,
     )
-    login = getattr(chosen, "login", None)
-    if callable(login):
-        try:
-            login()  # BRAIN: wrong, missing or too-open credentials stop here (exit 2), not per candidate
-        except BaseException:
-            close_backend(chosen)
-            raise
+    log_in(chosen)  # BRAIN: wrong, missing or too-open credentials stop here (exit 2), not per candidate
 
     if name == "local" and (workers is not None or sim_cache_mb is not None):
         from brain_agent.simulation.local.backend import LocalBackend
