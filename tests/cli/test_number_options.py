@@ -80,8 +80,6 @@ def test_the_latency_limit_is_named(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_values_within_the_limits_still_work(capsys: pytest.CaptureFixture[str]) -> None:
-    code = run(
-        ["run-batch", "--generate", "2", "--simulate", "none", "--latency", "0.001", "--pace", "0"]
-        + ["--invalid-share", "1", "--json"]
-    )
+    args = ["--latency", "0.001", "--pace", "0", "--invalid-share", "1", "--json"]
+    code = run(["run-batch", "--generate", "2", "--simulate", "none", *args])
     assert code == 0, capsys.readouterr().err
