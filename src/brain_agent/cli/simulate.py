@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
@@ -119,7 +118,8 @@ def simulate_candidates_command(
             chosen.set_workers(workers)
 
     with Progress(
-        TextColumn("[bold]simulate[/] {task.description}"),
+        TextColumn("simulate", style="bold"),
+        TextColumn("{task.description}", markup=False),  # candidate ids are printed as they are
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -134,7 +134,7 @@ def simulate_candidates_command(
                 task,
                 completed=update.done,
                 total=update.total,
-                description=escape(f"{name}: {update.candidate_id} {update.status.lower()}"),
+                description=f"{name}: {update.candidate_id} {update.status.lower()}",
             )
 
         try:
