@@ -58,7 +58,8 @@ def runs_command(
     """List runs with their cost and results; `runs show RUN` lists one run's candidates.
 
     Newest first: id, kind, started (UTC), status, ideas, tokens, cost (USD), valid candidates,
-    passing alphas and the best Sharpe."""
+    passing alphas, and the Sharpe and fitness of the best candidate (the highest Sharpe, then the
+    higher fitness: one candidate, the best alpha `runs show` names)."""
     if ctx.invoked_subcommand is not None:
         return
     from brain_agent.storage import open_store
@@ -80,6 +81,7 @@ def runs_command(
                 "simulated": r["simulated"],
                 "passing": r["passing"],
                 "best_sharpe": r["best_sharpe"],
+                "best": r["best"],
                 "tokens": r["tokens"],
                 "cost": str(r["cost"]),
             }
@@ -91,7 +93,7 @@ def runs_command(
         out_console.print("no runs in this store yet (try `brain-agent run-batch --generate 5`)")
         return
     header = ("run", "kind", "started (UTC)", "status", "ideas", "tokens", "cost (USD)", "valid", "passing")
-    lines: list[tuple[str, ...]] = [(*header, "best Sharpe")]
+    lines: list[tuple[str, ...]] = [(*header, "best: Sharpe / fitness")]
     for r in rows:
         lines.append(
             (
@@ -104,11 +106,18 @@ def runs_command(
                 _money(r["cost"]),
                 f"{r['valid']}/{r['candidates']}",
                 f"{r['passing']}/{r['simulated']}",
-                _num(r["best_sharpe"]) or "n/a",
+                _best(r["best"]),
             )
         )
     for line in _aligned(lines, left=4):
         out_console.print(line, markup=False, highlight=False)
+
+
+def _best(best: dict[str, Any] | None) -> str:
+    """Sharpe and fitness of the run's one best candidate (never two candidates' maxima)."""
+    if best is None:
+        return "n/a"
+    return f"{_num(best['sharpe'])} / {_num(best['fitness']) or 'n/a'}"
 
 
 def _aligned(lines: Sequence[tuple[str, ...]], left: int) -> list[str]:
