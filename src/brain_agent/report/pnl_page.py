@@ -93,11 +93,14 @@ def panels(store: Store, run_id: str, outcomes: Iterable[Outcome]) -> list[Panel
 
 
 def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    if value is None:
+        return "n/a"
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text  # a tiny negative (or -0.0) reads as zero
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.2f}%"
+    return "n/a" if value is None else f"{_num(value * 100)}%"
 
 
 def metrics_line(p: Panel) -> str:
