@@ -227,13 +227,15 @@ def _write_plot(
     from brain_agent import __version__
     from brain_agent.jsonio import write_text
     from brain_agent.report.pnl_page import panels, render
+    from brain_agent.telemetry.alpha_yield import ranked
 
     items = panels(store, run["run_id"], outcomes)
-    page = render(run, items, result, candidates=len(candidates), version=__version__)
+    simulated = len(ranked(outcomes))
+    page = render(run, items, result, candidates=len(candidates), simulated=simulated, version=__version__)
     written = write_text(path, page, what="plot")
     drawn = sum(1 for p in items if p.unavailable is None)
     err_console.print(
-        f"wrote the PnL charts of {drawn} of {len(items)} simulated candidates to {written}",
+        f"wrote {drawn} PnL charts ({simulated} candidates simulated) to {written}",
         markup=False,
         highlight=False,
     )

@@ -62,11 +62,14 @@ def _series(sim: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[float, ...],
     return tuple(str(d) for d in dates), tuple(float(v) for v in values), None
 
 
-def panels(store: Store, run_id: str, outcomes: Iterable[Outcome]) -> list[Panel]:
-    """The run's simulated candidates, best first (:func:`~brain_agent.telemetry.alpha_yield.ranked`),
-    each read through ``candidate_detail`` (metrics, failed checks, the PnL series or why not)."""
+def panels(
+    store: Store, run_id: str, outcomes: Iterable[Outcome], limit: int | None = MAX_SMALL + 1
+) -> list[Panel]:
+    """The run's best ``limit`` simulated candidates, best first
+    (:func:`~brain_agent.telemetry.alpha_yield.ranked`), each read through ``candidate_detail``
+    (metrics, failed checks, the PnL series or why not); those past ``limit`` are not read."""
     out: list[Panel] = []
-    for o in ranked(outcomes):
+    for o in ranked(outcomes)[:limit]:
         found = candidate_detail(store, run_id, o.candidate_id)
         sim = None if found is None else found["simulation"]
         if sim is None or sim["status"] != "COMPLETE":
@@ -182,9 +185,12 @@ def render(
     *,
     candidates: int,
     version: str,
+    simulated: int | None = None,
     now: dt.datetime | None = None,
 ) -> str:
-    """The HTML page (a string) for ``run`` and its panels, best first."""
+    """The HTML page (a string) for ``run`` and its panels, best first (at most ``MAX_SMALL + 1``
+    drawn). ``simulated``: how many candidates were simulated in all (default: ``len(items)``)."""
+    simulated = len(items) if simulated is None else max(simulated, len(items))
     made = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     started = run.get("created_at")
     when = (
@@ -193,11 +199,9 @@ def render(
         else "unknown"
     )
     total = result.total
-    drawn = [p for p in items if p.unavailable is None]
     head = (
-        f"{candidates} candidates, {total.valid} valid, {len(items)} simulated "
-        f"({len(drawn)} with a PnL series), {total.passing} passing every check · "
-        f"{total.tokens} tokens · ${total.cost:.6f}"
+        f"{candidates} candidates, {total.valid} valid, {simulated} simulated, "
+        f"{total.passing} passing every check · {total.tokens} tokens · ${total.cost:.6f}"
     )
     body = [
         f"<h1>Run {escape(str(run.get('run_id', '')))}: cumulative PnL</h1>",
@@ -212,13 +216,13 @@ def render(
         body.append(_figure(best, LARGE, "best"))
         if rest:
             shown = rest[:MAX_SMALL]
-            body.append(f"<h2>The other simulated candidates, best first ({len(rest)})</h2>")
+            body.append(f"<h2>The other simulated candidates, best first ({simulated - 1})</h2>")
             body.append(
                 '<div class="grid-of">' + "".join(_figure(p, SMALL, "small") for p in shown) + "</div>"
             )
-            if len(rest) > len(shown):
+            if simulated - 1 > len(shown):
                 body.append(
-                    f'<p class="note">{len(rest) - len(shown)} more simulated candidates are not drawn '
+                    f'<p class="note">{simulated - 1 - len(shown)} more simulated candidates are not drawn '
                     f"(the page shows the best {MAX_SMALL + 1}); `brain-agent runs show "
                     f"{escape(str(run.get('run_id', '')))}` lists them all.</p>"
                 )
