@@ -325,6 +325,7 @@ def _output_cases() -> list[Case]:
         ],
         "budget": lambda d, fx, o: ["budget", "schema", "--output", o],
         "events": lambda d, fx, o: ["events", "export", "--run", fx["run_id"], "--output", o],
+        "runs": lambda d, fx, o: ["runs", "show", fx["run_id"], "--plot", o],
     }
     out = []
     for cmd, build in commands.items():
