@@ -33,11 +33,14 @@ def _started(ts: float | None) -> str:
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    if value is None:
+        return ""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # -0.00 reads 0.00
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.2f}%"
+    return "" if value is None else f"{_num(value * 100)}%"
 
 
 def _money(value: Decimal | str | None) -> str:
