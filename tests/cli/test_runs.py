@@ -45,7 +45,7 @@ def test_runs_lists_the_batch_with_its_cost_and_results(capsys: pytest.CaptureFi
     assert run(["runs", "--limit", "1"]) == 0
     text = capsys.readouterr().out
     assert second["run_id"] in text and first["run_id"] not in text
-    assert "best Sharpe" in text and "cost (USD)" in text
+    assert "best: Sharpe / fitness" in text and "cost (USD)" in text
 
 
 def test_runs_show_lists_every_candidate(capsys: pytest.CaptureFixture[str], _isolated_store: Path) -> None:
@@ -112,3 +112,32 @@ def test_empty_store(capsys: pytest.CaptureFixture[str]) -> None:
     assert _json(capsys, "runs") == []
     assert run(["runs"]) == 0
     assert "no runs" in capsys.readouterr().out
+
+
+def test_the_list_shows_one_candidates_sharpe_and_fitness(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    """The best Sharpe and the best fitness of these three come from different candidates; the list
+    shows the best candidate by Sharpe (then fitness) with its own fitness, on both store backends."""
+    expressions = ["rank(-returns)", "rank(close)", "ts_mean(close, 60)"]
+    cands = tmp_path / "c.json"
+    cands.write_text(
+        json.dumps([{"candidate_id": f"c{i}", "expression": e} for i, e in enumerate(expressions)])
+    )
+    out = tmp_path / "results.json"
+    assert run(["simulate-candidates", "--input", str(cands), "--output", str(out), "--db", store_url]) == 0
+    capsys.readouterr()
+    metrics = {r["candidate_id"]: r["result"]["is"] for r in json.loads(out.read_text())}
+    by_sharpe = max(metrics, key=lambda c: (metrics[c]["sharpe"], metrics[c]["fitness"]))
+    by_fitness = max(metrics, key=lambda c: metrics[c]["fitness"])
+    assert by_sharpe != by_fitness, f"precondition: the simulator changed, pick other expressions ({metrics})"
+
+    (row,) = _json(capsys, "runs", "--db", store_url)
+    best = row["best"]
+    assert best["candidate_id"] == by_sharpe
+    assert (best["sharpe"], best["fitness"]) == (metrics[by_sharpe]["sharpe"], metrics[by_sharpe]["fitness"])
+    assert row["best_sharpe"] == best["sharpe"]
+    assert run(["runs", "--db", store_url]) == 0
+    text = capsys.readouterr().out
+    assert f"{best['sharpe']:.2f} / {best['fitness']:.2f}" in text
+    assert f"/ {metrics[by_fitness]['fitness']:.2f}" not in text

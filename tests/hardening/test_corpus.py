@@ -325,6 +325,7 @@ def _output_cases() -> list[Case]:
         ],
         "budget": lambda d, fx, o: ["budget", "schema", "--output", o],
         "events": lambda d, fx, o: ["events", "export", "--run", fx["run_id"], "--output", o],
+        "runs": lambda d, fx, o: ["runs", "show", fx["run_id"], "--plot", o],
     }
     out = []
     for cmd, build in commands.items():
@@ -428,6 +429,16 @@ def _option_cases() -> list[Case]:
         ("sync-url-port", ["sync-knowledge-pack", "--brain-url", "http://127.0.0.1:notaport"], "URL"),
         ("sync-delay", ["sync-knowledge-pack", "--delay", "soon"], "--delay"),
         ("batch-generate-0", ["run-batch", "--generate", "0"], "--generate"),
+        ("batch-latency-inf", ["run-batch", "--generate", "1", "--latency", "inf"], "3,600"),
+        ("batch-latency-nan", ["run-batch", "--generate", "1", "--latency", "nan"], "--latency"),
+        ("batch-pace-inf", ["run-batch", "--generate", "1", "--pace", "inf"], "--pace"),
+        ("batch-invalid-share-2", ["run-batch", "--generate", "1", "--invalid-share", "2"], "from 0 to 1"),
+        ("demo-gap-nan", ["demo", "--gap", "nan"], "--gap"),
+        (
+            "idea-agent-latency-inf",
+            ["run-idea-agent", "--input", "IDEA", "--output", "OUT", "--latency", "inf"],
+            "--latency",
+        ),
         ("batch-ideas-missing", ["run-batch", "--ideas", "MISSING"], "missing.json"),
         ("estimate-missing", ["estimate-prompt-cost", "--retrieval-pack", "MISSING"], "missing.json"),
         ("budget-validate-missing", ["budget", "validate", "MISSING"], "missing.json"),

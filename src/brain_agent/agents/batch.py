@@ -51,7 +51,7 @@ from brain_agent.simulation.result import validate_result
 from brain_agent.storage import Store
 from brain_agent.storage.run_queries import run_candidates
 from brain_agent.telemetry import events as ev
-from brain_agent.telemetry.alpha_yield import Spend, Yield, compute_yield, outcome_of
+from brain_agent.telemetry.alpha_yield import Spend, Yield, compute_yield, outcome_of, rank_key
 from brain_agent.telemetry.kpi import batch_kpis
 
 LANES = ("exploit", "explore")
@@ -81,10 +81,11 @@ class SimulationTotals:
             else:
                 self.failed += 1
             sharpe, fitness = alpha.is_.sharpe, alpha.is_.fitness
-            if sharpe is not None and (self.best_sharpe is None or sharpe > self.best_sharpe):
-                self.best_sharpe = sharpe
-            if fitness is not None and (self.best_fitness is None or fitness > self.best_fitness):
-                self.best_fitness = fitness
+            if sharpe is not None and (  # one candidate's Sharpe and fitness: the best by rank_key
+                self.best_sharpe is None
+                or rank_key(sharpe, fitness) > rank_key(self.best_sharpe, self.best_fitness)
+            ):
+                self.best_sharpe, self.best_fitness = sharpe, fitness
 
     def to_dict(self) -> dict[str, Any]:
         return {

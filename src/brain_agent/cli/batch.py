@@ -18,6 +18,7 @@ from brain_agent.agents.batch import Progress as BatchProgress
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
 from brain_agent.cli.budget import ConfigOption, load_budget
 from brain_agent.cli.chain import OperatorLevelOption, operator_level_value
+from brain_agent.cli.numbers import bounded
 from brain_agent.errors import InputError
 from brain_agent.ideas import IdeaSpec, generate_ideas, load_ideas
 from brain_agent.ideas.spec import require_known_subcategories
@@ -26,7 +27,7 @@ from brain_agent.knowledge import load_knowledge_pack
 from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
 from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
-from brain_agent.simulation.factory import close_backend, make_backend
+from brain_agent.simulation.factory import close_backend, log_in, make_backend
 from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
 from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import Store, local_path, open_store
@@ -69,13 +70,26 @@ def run_batch_command(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for generated ideas and the mock model.")] = 0,
     pace: Annotated[
-        float, typer.Option("--pace", help="Seconds to sleep after each LLM call (demo).", min=0)
+        float,
+        typer.Option(
+            "--pace", help="Seconds to sleep after each LLM call (demo).", parser=bounded(0, None, "seconds")
+        ),
     ] = 0.0,
     invalid_share: Annotated[
-        float, typer.Option("--invalid-share", help="mock only: share of deliberately invalid answers.")
+        float,
+        typer.Option(
+            "--invalid-share",
+            help="mock only: share of deliberately invalid answers (0 to 1).",
+            parser=bounded(0, 1),
+        ),
     ] = 0.0,
     latency: Annotated[
-        float, typer.Option("--latency", help="mock only: seconds per call (at most 3600).", min=0, max=3600)
+        float,
+        typer.Option(
+            "--latency",
+            help="mock only: seconds per call (at most 3600).",
+            parser=bounded(0, 3600, "seconds"),
+        ),
     ] = 0.0,
     no_deferred: Annotated[
         bool, typer.Option("--no-deferred", help="Do not pick up deferred ideas.")
@@ -169,6 +183,8 @@ def run_batch_command(
             brain_url=brain_url,
             interactive_login=interactive_login,
         )
+    if backend is not None:
+        log_in(backend)  # BRAIN credentials are checked once, before any LLM call (exit 2), not per candidate
     simulate_fn = _simulator(backend, store, sim_settings)
     progress = Progress(
         TextColumn("{task.description}", style="bold", markup=False),

@@ -12,6 +12,7 @@ from brain_agent.agents import Pipeline
 from brain_agent.agents.pipeline import RunContext
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
 from brain_agent.cli.budget import ConfigOption, load_budget
+from brain_agent.cli.numbers import bounded
 from brain_agent.errors import BudgetBlockedError, InputError, LLMOutputError
 from brain_agent.generation.alpha_maker import NO_EXPRESSION, make_candidate
 from brain_agent.generation.budget import BudgetedProvider, BudgetGate, CallContext, gated_provider
@@ -38,7 +39,10 @@ OperatorLevelOption = Annotated[
     typer.Option("--operator-level", help="Your BRAIN level: base (base operators only) | genius (all)."),
 ]
 LatencyOption = Annotated[
-    float, typer.Option("--latency", min=0.0, max=3600.0, help="mock only: seconds per call.")
+    float,
+    typer.Option(
+        "--latency", parser=bounded(0, 3600, "seconds"), help="mock only: seconds per call (at most 3600)."
+    ),
 ]
 KnowledgeOption = Annotated[
     Path | None,

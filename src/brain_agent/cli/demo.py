@@ -24,6 +24,7 @@ import typer
 from rich.markup import escape
 
 from brain_agent.cli.app import app, err_console, out_console
+from brain_agent.cli.numbers import bounded
 from brain_agent.errors import InputError
 from brain_agent.settings import default_configs_dir, repo_root
 from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
@@ -85,14 +86,20 @@ def demo(
     ] = None,
     ideas: Annotated[int, typer.Option("--ideas", min=2, help="Ideas generated per batch.")] = 10,
     pace: Annotated[
-        float, typer.Option("--pace", min=0.0, help="Seconds between LLM calls, for watching.")
+        float,
+        typer.Option(
+            "--pace", parser=bounded(0, None, "seconds"), help="Seconds between LLM calls, for watching."
+        ),
     ] = 1.2,
     workdir: Annotated[
         Path | None,
         typer.Option("--dir", help="Folder for the demo's store and config (default: a new temp dir)."),
     ] = None,
     gap: Annotated[
-        float, typer.Option("--gap", min=0.0, help="Seconds between batches, for watching.")
+        float,
+        typer.Option(
+            "--gap", parser=bounded(0, None, "seconds"), help="Seconds between batches, for watching."
+        ),
     ] = 3.0,
     exit_when_done: Annotated[
         bool,

@@ -6,13 +6,15 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from brain_agent.cli.app import DbOption, app, out_console, resolve_db
+from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
 
 if TYPE_CHECKING:
+    from brain_agent.storage.protocols import Store
     from brain_agent.telemetry.alpha_yield import Outcome, Yield
 
 runs_app = typer.Typer(
@@ -31,11 +33,14 @@ def _started(ts: float | None) -> str:
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    if value is None:
+        return ""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # -0.00 reads 0.00
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.2f}%"
+    return "" if value is None else f"{_num(value * 100)}%"
 
 
 def _money(value: Decimal | str | None) -> str:
@@ -58,7 +63,8 @@ def runs_command(
     """List runs with their cost and results; `runs show RUN` lists one run's candidates.
 
     Newest first: id, kind, started (UTC), status, ideas, tokens, cost (USD), valid candidates,
-    passing alphas and the best Sharpe."""
+    passing alphas, and the Sharpe and fitness of the best candidate (the highest Sharpe, then the
+    higher fitness: one candidate, the best alpha `runs show` names)."""
     if ctx.invoked_subcommand is not None:
         return
     from brain_agent.storage import open_store
@@ -80,6 +86,7 @@ def runs_command(
                 "simulated": r["simulated"],
                 "passing": r["passing"],
                 "best_sharpe": r["best_sharpe"],
+                "best": r["best"],
                 "tokens": r["tokens"],
                 "cost": str(r["cost"]),
             }
@@ -91,7 +98,7 @@ def runs_command(
         out_console.print("no runs in this store yet (try `brain-agent run-batch --generate 5`)")
         return
     header = ("run", "kind", "started (UTC)", "status", "ideas", "tokens", "cost (USD)", "valid", "passing")
-    lines: list[tuple[str, ...]] = [(*header, "best Sharpe")]
+    lines: list[tuple[str, ...]] = [(*header, "best: Sharpe / fitness")]
     for r in rows:
         lines.append(
             (
@@ -104,11 +111,18 @@ def runs_command(
                 _money(r["cost"]),
                 f"{r['valid']}/{r['candidates']}",
                 f"{r['passing']}/{r['simulated']}",
-                _num(r["best_sharpe"]) or "n/a",
+                _best(r["best"]),
             )
         )
     for line in _aligned(lines, left=4):
         out_console.print(line, markup=False, highlight=False)
+
+
+def _best(best: dict[str, Any] | None) -> str:
+    """Sharpe and fitness of the run's one best candidate (never two candidates' maxima)."""
+    if best is None:
+        return "n/a"
+    return f"{_num(best['sharpe'])} / {_num(best['fitness']) or 'n/a'}"
 
 
 def _aligned(lines: Sequence[tuple[str, ...]], left: int) -> list[str]:
@@ -160,23 +174,37 @@ def _candidate_json(c: dict[str, Any], o: Outcome) -> dict[str, Any]:
 def show_command(
     run_id: Annotated[str, typer.Argument(help="The run id (see `brain-agent runs`).")],
     as_json: JsonOption = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Also write a self-contained HTML page of cumulative PnL charts: the best alpha large, "
+            "the other simulated candidates small, each with its metrics and failed checks.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Every candidate of a run, its results and the run's yield.
 
     Per candidate: lane, expression, validity (or its error code), simulation status,
     Sharpe, fitness, turnover and returns (as percentages), failed checks by name; then the yield
-    (tokens and cost per valid candidate and per passing alpha, by lane) and the best alpha."""
+    (tokens and cost per valid candidate and per passing alpha, by lane) and the best alpha.
+    With --plot FILE, the PnL charts too (written atomically; no network needed to open it)."""
+    from brain_agent.jsonio import output_target
     from brain_agent.storage import open_store
     from brain_agent.storage.run_queries import run_candidates, run_lane_spend, run_record
     from brain_agent.telemetry.alpha_yield import Spend, compute_yield
 
+    if plot is not None:
+        output_target(plot, "plot")  # a folder, FIFO or device is refused before anything is read
     store = open_store(resolve_db(db))
     run = run_record(store, run_id)
     candidates = run_candidates(store, run_id)
     outcomes = _outcomes(candidates)
     spend = {lane: Spend(tokens, cost) for lane, (tokens, cost) in run_lane_spend(store, run_id).items()}
     result = compute_yield(outcomes, spend)
+    if plot is not None:
+        _write_plot(plot, store, run, candidates, outcomes, result)
     if as_json:
         doc = {
             "run_id": run["run_id"],
@@ -191,13 +219,40 @@ def show_command(
     _print_show(run, candidates, outcomes, result)
 
 
+def _write_plot(
+    path: Path,
+    store: Store,
+    run: dict[str, Any],
+    candidates: list[dict[str, Any]],
+    outcomes: list[Outcome],
+    result: Yield,
+) -> None:
+    from brain_agent import __version__
+    from brain_agent.jsonio import write_text
+    from brain_agent.report.pnl_page import panels, render
+    from brain_agent.telemetry.alpha_yield import ranked
+
+    items = panels(store, run["run_id"], outcomes)
+    simulated = len(ranked(outcomes))
+    page = render(run, items, result, candidates=len(candidates), simulated=simulated, version=__version__)
+    written = write_text(path, page, what="plot")
+    drawn = sum(1 for p in items if p.unavailable is None)
+    err_console.print(
+        f"wrote {drawn} PnL charts ({simulated} candidates simulated) to {written}",
+        markup=False,
+        highlight=False,
+    )
+
+
 def _print_show(
     run: dict[str, Any], candidates: list[dict[str, Any]], outcomes: list[Outcome], result: Yield
 ) -> None:
-    from rich.markup import escape
-
     out_console.print(
-        f"[bold]{run['run_id']}[/]  {run['kind']}  {run['status']}  started {_started(run['created_at'])} UTC"
+        styled(
+            run["run_id"],
+            "bold",
+            f"  {run['kind']}  {run['status']}  started {_started(run['created_at'])} UTC",
+        )
     )
     if not candidates:
         out_console.print("this run has no candidates")
@@ -208,14 +263,14 @@ def _print_show(
         status = "not simulated" if sim is None else str(sim.get("status") or "")
         if error and error.get("code"):
             status += f" {error['code']}"
-        line = f"[bold]{n:>3}[/] {o.lane:<8} {valid}  {status}"
+        line = f" {o.lane:<8} {valid}  {status}"
         if o.sharpe is not None:
             line += (
                 f"  Sharpe {_num(o.sharpe)}  fitness {_num(o.fitness)}  turnover {_pct(o.turnover)}"
                 f"  returns {_pct(o.returns)}"
             )
-        out_console.print(line)
-        out_console.print(f"     {escape(o.expression or '(no expression)')}", style="cyan")
+        out_console.print(styled(f"{n:>3}", "bold", line))
+        out_console.print(f"     {o.expression or '(no expression)'}", style="cyan")
         if o.failed_checks:
             out_console.print(f"     failed: {', '.join(o.failed_checks)}")
         elif o.passed:
@@ -232,8 +287,6 @@ def _per(tokens: float | None, cost: Decimal | None) -> str:
 
 def print_yield(result: Yield) -> None:
     """The yield table and the best alpha (reusable by any summary that computed a :class:`Yield`)."""
-    from rich.markup import escape
-
     lines: list[tuple[str, ...]] = [
         ("lane", "valid", "passing", "tokens", "cost (USD)", "per valid", "per passing")
     ]
@@ -258,7 +311,7 @@ def print_yield(result: Yield) -> None:
         return
     verdict = "passed every check" if best.passed else f"failed {', '.join(best.failed_checks) or 'checks'}"
     out_console.print(f"best alpha ({best.lane}, {best.candidate_id}):")
-    out_console.print(f"  {escape(best.expression or '')}", style="bold cyan")
+    out_console.print(f"  {best.expression or ''}", style="bold cyan")
     out_console.print(
         f"  Sharpe {_num(best.sharpe)}  fitness {_num(best.fitness)}  turnover {_pct(best.turnover)}  "
         f"returns {_pct(best.returns)}  {verdict}"

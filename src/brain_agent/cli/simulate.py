@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db
+from brain_agent.cli.numbers import bounded
 from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
 from brain_agent.jsonio import output_target, read_json, read_model, write_json
 from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
-from brain_agent.simulation.factory import close_backend, make_backend
+from brain_agent.simulation.factory import close_backend, log_in, make_backend
 from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
 from brain_agent.storage import local_path, open_store
@@ -86,8 +86,7 @@ def simulate_candidates_command(
         float | None,
         typer.Option(
             "--sim-cache-mb",
-            min=0,
-            max=2**40,
+            parser=bounded(0, 2**40, "MiB"),
             help="local: MiB of evaluated sub-expressions kept for reuse across the batch "
             "(default $BRAIN_AGENT_SIM_CACHE_MB, else 96; 0 turns the cache off).",
         ),
@@ -124,13 +123,7 @@ def simulate_candidates_command(
         brain_url=brain_url,
         interactive_login=interactive_login,
     )
-    login = getattr(chosen, "login", None)
-    if callable(login):
-        try:
-            login()  # BRAIN: wrong, missing or too-open credentials stop here (exit 2), not per candidate
-        except BaseException:
-            close_backend(chosen)
-            raise
+    log_in(chosen)  # BRAIN: wrong, missing or too-open credentials stop here (exit 2), not per candidate
 
     if name == "local" and (workers is not None or sim_cache_mb is not None):
         from brain_agent.simulation.local.backend import LocalBackend
@@ -143,7 +136,8 @@ def simulate_candidates_command(
             chosen.set_workers(workers)
 
     with Progress(
-        TextColumn("[bold]simulate[/] {task.description}"),
+        TextColumn("simulate", style="bold"),
+        TextColumn("{task.description}", markup=False),  # candidate ids are printed as they are
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -158,7 +152,7 @@ def simulate_candidates_command(
                 task,
                 completed=update.done,
                 total=update.total,
-                description=escape(f"{name}: {update.candidate_id} {update.status.lower()}"),
+                description=f"{name}: {update.candidate_id} {update.status.lower()}",
             )
 
         try:

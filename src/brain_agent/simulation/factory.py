@@ -53,6 +53,20 @@ def close_backend(backend: SimulationBackend) -> None:
         close()
 
 
+def log_in(backend: SimulationBackend) -> None:
+    """Log in now when the backend has a login (BRAIN; the local one has none): wrong, missing or
+    too-open credentials stop the command here (exit 2) before any work is done or paid for. The
+    backend is closed when the login fails."""
+    login = getattr(backend, "login", None)
+    if not callable(login):
+        return
+    try:
+        login()
+    except BaseException:
+        close_backend(backend)
+        raise
+
+
 def make_backend(
     name: str,
     *,

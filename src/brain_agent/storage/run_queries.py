@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from brain_agent.storage.protocols import Store
+from brain_agent.telemetry.alpha_yield import Outcome, best_of, outcome_of
 
 
 def _placeholders(items: Sequence[str]) -> str:
@@ -27,8 +28,10 @@ def _decimal(text: Any) -> Decimal:
 
 def recent_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     """The newest ``limit`` runs, each with its counts: ``ideas``, ``candidates``, ``valid``,
-    ``simulated``, ``passing``, ``best_sharpe``, ``tokens`` and ``cost`` (a ``Decimal``; cache hits
-    cost nothing and count no tokens)."""
+    ``simulated``, ``passing``, ``tokens`` and ``cost`` (a ``Decimal``; cache hits cost nothing and
+    count no tokens), and ``best``: the one best simulated candidate (highest Sharpe, then fitness:
+    :func:`~brain_agent.telemetry.alpha_yield.best_of`, the rule ``runs show`` uses) with its
+    ``sharpe`` and ``fitness``, or ``None``; ``best_sharpe`` is its Sharpe."""
     runs = store.list_runs(limit)
     ids = [r["run_id"] for r in runs]
     if not ids:
@@ -42,6 +45,7 @@ def recent_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
             "simulated": 0,
             "passing": 0,
             "best_sharpe": None,
+            "best": None,
             "tokens": 0,
             "cost": Decimal(0),
         }
@@ -59,14 +63,34 @@ def recent_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
         f"SELECT run_id, COUNT(*), SUM(valid) FROM candidates WHERE run_id IN ({marks}) GROUP BY run_id", ids
     ):
         stats[run_id].update(candidates=int(total), valid=int(valid or 0))
-    for run_id, simulated, passing, best in store.conn.execute(
-        f"SELECT s.run_id, COUNT(*), SUM(COALESCE(s.passed, 0)), MAX(s.sharpe) FROM simulations s "
+    completed: dict[str, list[Outcome]] = {i: [] for i in ids}
+    for row in store.conn.execute(
+        f"SELECT s.run_id, s.candidate_id, s.lane, s.expression, s.sharpe, s.fitness, s.turnover, "
+        f"s.returns, s.passed FROM simulations s "
         f"JOIN (SELECT candidate_id, MAX(id) AS id FROM simulations WHERE run_id IN ({marks}) "
         f"      AND status = 'COMPLETE' GROUP BY candidate_id) latest ON latest.id = s.id "
-        f"GROUP BY s.run_id",
+        f"ORDER BY s.id",
         ids,
     ):
-        stats[run_id].update(simulated=int(simulated), passing=int(passing or 0), best_sharpe=best)
+        item = dict(row)
+        completed[item["run_id"]].append(outcome_of({**item, "valid": True}, {**item, "status": "COMPLETE"}))
+    for run_id, outcomes in completed.items():
+        best = best_of(outcomes)
+        stats[run_id].update(
+            simulated=len(outcomes),
+            passing=sum(1 for o in outcomes if o.passed),
+            best_sharpe=None if best is None else best.sharpe,
+            best=None
+            if best is None
+            else {
+                "candidate_id": best.candidate_id,
+                "lane": best.lane,
+                "expression": best.expression,
+                "sharpe": best.sharpe,
+                "fitness": best.fitness,
+                "passed": best.passed,
+            },
+        )
     for run_id, tokens, cost in store.conn.execute(
         f"SELECT run_id, uncached_input + cached_input + cache_write + output + reasoning, cost "
         f"FROM llm_calls WHERE run_id IN ({marks}) AND cache_hit = 0",

@@ -144,13 +144,26 @@ def compute_yield(outcomes: Iterable[Outcome], spend: Mapping[str, Spend]) -> Yi
         valid=sum(y.valid for y in per_lane.values()),
         passing=sum(y.passing for y in per_lane.values()),
     )
-    best: Outcome | None = None
-    for o in items:
-        if o.sharpe is None:
-            continue
-        if best is None or (o.sharpe, o.fitness or 0.0) > (best.sharpe or 0.0, best.fitness or 0.0):
-            best = o
-    return Yield(lanes=per_lane, total=total, best=best)
+    return Yield(lanes=per_lane, total=total, best=best_of(items))
+
+
+def rank_key(sharpe: float, fitness: float | None) -> tuple[float, float]:
+    """What "best" means everywhere (the yield, ``runs``, ``runs show --plot``): the higher Sharpe,
+    then the higher fitness (a missing fitness counts as 0)."""
+    return (sharpe, fitness or 0.0)
+
+
+def ranked(outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """The simulated outcomes (those with a Sharpe), best first by :func:`rank_key`; ties keep their
+    order (the earlier candidate first)."""
+    scored = [o for o in outcomes if o.sharpe is not None]
+    return sorted(scored, key=lambda o: rank_key(o.sharpe or 0.0, o.fitness), reverse=True)
+
+
+def best_of(outcomes: Iterable[Outcome]) -> Outcome | None:
+    """The best outcome (see :func:`ranked`), ``None`` when none was simulated."""
+    top = ranked(outcomes)
+    return top[0] if top else None
 
 
 def outcome_of(candidate: Mapping[str, Any], simulation: Mapping[str, Any] | None) -> Outcome:

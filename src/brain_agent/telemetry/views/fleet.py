@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from brain_agent.telemetry.alpha_yield import rank_key
 from brain_agent.telemetry.views.budget import gauges, money_scope, overall_pressure
 from brain_agent.telemetry.views.common import (
     CRITICAL_PRESSURE,
@@ -112,7 +113,7 @@ def _simulation(members: Sequence[Member]) -> dict[str, Any]:
     p95 = [s["latency_s"]["p95"] for s in sims if s["latency_s"]["p95"] is not None]
     out["latency_s"] = {"p50": max(p50, default=None), "p95": max(p95, default=None)}
     bests = [s["best"] for s in sims if s["best"] is not None]
-    out["best"] = max(bests, key=lambda b: b["sharpe"], default=None)
+    out["best"] = max(bests, key=lambda b: rank_key(b["sharpe"], b["fitness"]), default=None)
     return out
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from brain_agent.storage import Event
+from brain_agent.telemetry.alpha_yield import rank_key
 from brain_agent.telemetry.views.common import MAX_LATENCIES, MAX_SIMULATIONS, num, put, quantile, text
 
 
@@ -79,7 +80,9 @@ class Simulations:
             returns=num(p.get("returns")) if p.get("returns") is not None else None,
             passed=passed,
         )
-        if self.best is None or sharpe > self.best["sharpe"]:
+        if self.best is None or rank_key(sharpe, fitness) > rank_key(
+            self.best["sharpe"], self.best["fitness"]
+        ):
             self.best = {
                 "candidate_id": cid,
                 "sharpe": sharpe,
