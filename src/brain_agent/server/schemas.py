@@ -131,6 +131,21 @@ class Kpi(_Strict):
     )
 
 
+class BudgetAlert(_Strict):
+    """A ``budget.threshold_crossed``: a cumulative scope reached a configured share of its cap."""
+
+    event_id: int
+    ts: float
+    scope: str = Field(description="day, week, money_day or money_week.")
+    scope_key: str = Field(description="The ledger scope, with its window (e.g. day:2026-12-07).")
+    unit: Literal["tokens", "usd"]
+    threshold: float = Field(description="The configured share crossed (0.8 = 80 %).")
+    share: float = Field(description="spent / limit when it fired.")
+    spent: str = Field(description="Tokens (an integer) or USD (a decimal), as a string.")
+    limit: str = Field(description="The scope's cap, in the same unit.")
+    window_end: str | None = Field(description="When the window resets (ISO time); null if unknown.")
+
+
 class Reactor(_Strict):
     pressure: float
     pressure_by_scope: dict[str, float]
@@ -151,6 +166,10 @@ class Reactor(_Strict):
     simulation: SimulationSummary
     totals: Totals
     kpi: Kpi
+    alerts: list[BudgetAlert] = Field(
+        description="The run's newest budget alerts (at most 10, newest last); in the fleet view, "
+        "every running run's."
+    )
 
 
 class SeriesPoint(_Strict):

@@ -233,6 +233,56 @@ export interface components {
             /** Sharpe */
             sharpe: number;
         };
+        /**
+         * BudgetAlert
+         * @description A ``budget.threshold_crossed``: a cumulative scope reached a configured share of its cap.
+         */
+        BudgetAlert: {
+            /** Event Id */
+            event_id: number;
+            /**
+             * Limit
+             * @description The scope's cap, in the same unit.
+             */
+            limit: string;
+            /**
+             * Scope
+             * @description day, week, money_day or money_week.
+             */
+            scope: string;
+            /**
+             * Scope Key
+             * @description The ledger scope, with its window (e.g. day:2026-12-07).
+             */
+            scope_key: string;
+            /**
+             * Share
+             * @description spent / limit when it fired.
+             */
+            share: number;
+            /**
+             * Spent
+             * @description Tokens (an integer) or USD (a decimal), as a string.
+             */
+            spent: string;
+            /**
+             * Threshold
+             * @description The configured share crossed (0.8 = 80 %).
+             */
+            threshold: number;
+            /** Ts */
+            ts: number;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "tokens" | "usd";
+            /**
+             * Window End
+             * @description When the window resets (ISO time); null if unknown.
+             */
+            window_end: string | null;
+        };
         /** BudgetView */
         BudgetView: {
             /** Checks Failed */
@@ -667,6 +717,11 @@ export interface components {
         };
         /** Reactor */
         Reactor: {
+            /**
+             * Alerts
+             * @description The run's newest budget alerts (at most 10, newest last); in the fleet view, every running run's.
+             */
+            alerts: components["schemas"]["BudgetAlert"][];
             core: components["schemas"]["Core"];
             /**
              * Exhaustion Scope
