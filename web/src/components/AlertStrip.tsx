@@ -26,7 +26,7 @@ export default function AlertStrip() {
           data-threshold={a.threshold}
           className={`num text-[10px] leading-[13px] truncate pl-1 border-l-2 bg-[rgba(3,10,20,0.55)] ${TONE[alertLevel(a)]}`}
         >
-          ⚠ budget alert · {alertText(a)}
+          ⚠ budget · {alertText(a)}
         </div>
       ))}
       {alerts.length > SHOWN ? <div className="num text-[9px] text-cyan-300/50">+{alerts.length - SHOWN} earlier</div> : null}

@@ -18,9 +18,9 @@ const alert = (threshold: number, over: Partial<BudgetAlert> = {}): BudgetAlert 
 
 describe("budget alerts", () => {
   it("names the scope, the threshold and the server's spend, cap and share", () => {
-    expect(alertText(alert(0.8, { share: 0.810526 }))).toBe("day 80% · 15,400 tok of 19,000 tok (81.1%)");
+    expect(alertText(alert(0.8, { share: 0.810526 }))).toBe("day 80% · 15,400 / 19,000 tok (81.1%)");
     expect(alertText(alert(0.5, { scope: "money_week", unit: "usd", spent: "2.6", limit: "5", share: 0.52 }))).toBe(
-      "money/week 50% · $2.6000 of $5.0000 (52.0%)",
+      "money/week 50% · $2.6000 / $5.0000 (52.0%)",
     );
   });
 

@@ -6,11 +6,12 @@ import type { BudgetAlert } from "./api-types";
 import { fmtInt, fmtPct, fmtUsd } from "./format";
 import { scopeLabel } from "./labels";
 
-const amount = (v: string, unit: BudgetAlert["unit"]) => (unit === "usd" ? fmtUsd(Number(v)) : `${fmtInt(Number(v))} tok`);
+const amount = (v: string, unit: BudgetAlert["unit"]) => (unit === "usd" ? fmtUsd(Number(v)) : fmtInt(Number(v)));
 
-/** "day 80% · 15,400 tok of 19,000 tok (81.1%)". */
+/** "day 80% · 15,400 / 19,000 tok (81.1%)": the threshold crossed, spend / cap, the share then. */
 export function alertText(a: BudgetAlert): string {
-  return `${scopeLabel(a.scope)} ${fmtPct(a.threshold)} · ${amount(a.spent, a.unit)} of ${amount(a.limit, a.unit)} (${fmtPct(a.share, 1)})`;
+  const unit = a.unit === "usd" ? "" : " tok";
+  return `${scopeLabel(a.scope)} ${fmtPct(a.threshold)} · ${amount(a.spent, a.unit)} / ${amount(a.limit, a.unit)}${unit} (${fmtPct(a.share, 1)})`;
 }
 
 /** Red from 95 %, amber from 80 %, else cyan: how loud an alert is. */

@@ -7,7 +7,7 @@
  * click a candidate's node in the 3D constellation (its screen position from the graph's own
  * projection, window.__hud.constellation.nodes(); the pointer confirmed over it by the graph's hover,
  * data-hover) and see the detail open on that candidate, as the server describes it.
- * Against HUD_BASE_URL (required). Screenshots → test-artifacts/candidate-detail.png,
+ * Against HUD_BASE_URL (required). Screenshots → test-artifacts/candidate-detail.png, hud-yield.png,
  * constellation-click.png.
  */
 import { writeFileSync } from "node:fs";
@@ -79,6 +79,49 @@ try {
   await c.run("Escape closes the detail", async () => {
     await page.keyboard.press("Escape");
     await page.waitForSelector('[data-testid="candidate-detail"]', { state: "detached", timeout: 10000 });
+  });
+
+  await c.run("the yield block shows the server's closing yield; the alert strip its budget alerts", async () => {
+    const served = await api(`/api/runs/${runId}/kpi?format=reactor`);
+    const y = served.kpi.yield;
+    assert(y && y.source === "cycle_completed", `a finished run's closing yield (${y?.source})`);
+    await page.waitForSelector('[data-testid="yield"][data-source="cycle_completed"]', { timeout: 30000 });
+    const rows = await page.$$eval('[data-testid="yield-row"]', (els) =>
+      els.map((e) => ({
+        lane: e.getAttribute("data-lane"),
+        tokValid: e.querySelector('[data-field="tok-valid"]').textContent,
+        tokPass: e.querySelector('[data-field="tok-pass"]').textContent,
+        usdPass: e.querySelector('[data-field="usd-pass"]').textContent,
+      })),
+    );
+    const lanes = { ...y.lanes, all: y.total };
+    assert(rows.length === Object.keys(lanes).length, `a row per lane and one for all (${rows.map((r) => r.lane)})`);
+    // the numbers as printed (1,318 · 12.0k · $0.0042 · —) against the server's, to the printed precision
+    const tok = (t) => (t === "—" ? null : t.endsWith("k") ? Number(t.slice(0, -1)) * 1000 : Number(t.replace(/,/g, "")));
+    const near = (shown, want, tol) => (want == null ? shown == null : shown != null && Math.abs(shown - Number(want)) <= tol);
+    for (const r of rows) {
+      const w = lanes[r.lane];
+      assert(w, `lane ${r.lane} is the server's`);
+      assert(near(tok(r.tokValid), w.tokens_per_valid, 51), `${r.lane} tok/valid ${r.tokValid} vs ${w.tokens_per_valid}`);
+      assert(near(tok(r.tokPass), w.tokens_per_passing, 51), `${r.lane} tok/pass ${r.tokPass} vs ${w.tokens_per_passing}`);
+      const usd = r.usdPass === "—" ? null : Number(r.usdPass.replace("$", ""));
+      assert(near(usd, w.cost_per_passing, 0.00006), `${r.lane} $/pass ${r.usdPass} vs ${w.cost_per_passing}`);
+    }
+    const expr = (await page.locator('[data-testid="yield-best-expression"]').textContent()).trim();
+    assert(expr === y.best.expression, `best alpha ${expr} vs ${y.best.expression}`);
+    const line = await page.locator('[data-testid="yield-best"] > div').first().textContent();
+    assert(line.includes(`Sharpe ${y.best.sharpe.toFixed(2)}`) && line.includes(`fitness ${y.best.fitness.toFixed(2)}`), `best line "${line}"`);
+    // budget alerts: the served reactor's (this run crossed 50 % of its day), newest first
+    const alerts = served.reactor.alerts;
+    assert(alerts.length > 0, "the run crossed a budget alert threshold");
+    await page.waitForSelector('[data-testid="budget-alert"]', { timeout: 30000 });
+    const shown = await page.$$eval('[data-testid="budget-alert"]', (els) => els.map((e) => ({ scope: e.dataset.scope, threshold: Number(e.dataset.threshold), text: e.textContent })));
+    const newest = alerts.slice(-2).reverse();
+    assert(JSON.stringify(shown.map((a) => [a.scope, a.threshold])) === JSON.stringify(newest.map((a) => [a.scope, a.threshold])), `alerts ${JSON.stringify(shown)}`);
+    assert(shown[0].text.includes(`(${(newest[0].share * 100).toFixed(1)}%)`), `the server's share in "${shown[0].text}"`);
+    await waitFrames(page, 10);
+    await page.screenshot({ path: join(ARTIFACTS, "hud-yield.png") });
+    return { rows: rows.map((r) => `${r.lane} ${r.tokValid}/${r.tokPass}/${r.usdPass}`).join("; "), best: expr, alert: shown[0].text };
   });
 
   await c.run("clicking a candidate node in the 3D constellation opens that candidate", async () => {
