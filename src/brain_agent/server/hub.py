@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from brain_agent.errors import NotFoundError, StoreError
+from brain_agent.server.kpi_yield import closing_yield, store_yield
 from brain_agent.storage import Store, open_store
 from brain_agent.storage.checkpoint_store import CheckpointStore
 from brain_agent.storage.records import Event
@@ -44,6 +45,7 @@ REAP_EVERY_S = 60.0  # how often the server marks runs of dead processes interru
 FLEET_MAX_AGE_S = 0.25  # the fleet view is recomputed at most this often
 PICO_PER_USD = 10**12  # money scopes are counted in pico-USD in the ledger
 REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
+YIELD_MAX_AGE_S = 1.0  # a running run's yield (store queries) is recomputed at most this often
 
 
 def _dumps(value: Any) -> str:
@@ -74,6 +76,7 @@ class RunEntry:
     subscribers: set[Subscriber] = field(default_factory=set)
     _status: dict[str, tuple[int, float, str]] = field(default_factory=dict)
     checkpointed_events: int = 0  # view.event_count at the last stored checkpoint
+    yield_cache: tuple[int, float, dict[str, Any]] | None = None  # (cursor, monotonic time, yield)
     checkpoint_every: int = CHECKPOINT_EVERY
 
     def apply(self, event: Event) -> bool:
@@ -432,6 +435,21 @@ class Hub:
             if entry.row is None or entry.row["status"] == "running":
                 await self._refresh_row(run_id)
         return entry
+
+    async def run_yield(self, run_id: str, entry: RunEntry) -> dict[str, Any]:
+        """The run's yield (``server/kpi_yield.py``): a finished run's closing figures, else computed
+        from the store, at most every ``YIELD_MAX_AGE_S`` and only when the run's cursor moved."""
+        if entry.status != "running":
+            closing = closing_yield((entry.row or {}).get("summary"))
+            if closing is not None:
+                return closing
+        cached = entry.yield_cache
+        now = time.monotonic()
+        if cached is not None and cached[0] == entry.view.cursor and now - cached[1] < YIELD_MAX_AGE_S:
+            return cached[2]
+        doc = await asyncio.to_thread(store_yield, self.store, run_id)
+        entry.yield_cache = (entry.view.cursor, now, doc)
+        return doc
 
     # -- the fleet view --------------------------------------------------------------------
     async def fleet(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from brain_agent import __version__
 from brain_agent.server import schemas
 from brain_agent.server.hub import Hub, RunEntry
+from brain_agent.server.kpi_yield import closing_yield
 from brain_agent.storage.candidate_detail import candidate_detail as detail_query
 from brain_agent.telemetry.views import Extra, Format
 
@@ -146,10 +147,21 @@ async def budget(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ
     "/runs/{run_id}/kpi",
     response_model=schemas.ReactorStatus,
     responses=ERRORS,
-    summary="The reactor view plus KPIs per batch",
+    summary="The reactor view plus KPIs per batch and the run's yield (tokens and cost per valid "
+    "candidate and per passing alpha, by lane; the best alpha)",
 )
 async def kpi(request: Request, run_id: RunId, fmt: FormatQ = "both", at: AtQ = None) -> Response:
-    return await _status(request, run_id, fmt, "kpi", at)
+    hub = hub_of(request)
+    if at is not None:
+        out = await hub.status_at(run_id, at, fmt, "kpi")
+        entry = await hub.entry(run_id, fresh=False)
+        finished = out["status"] != "running"
+        out["kpi"]["yield"] = closing_yield((entry.row or {}).get("summary")) if finished else None
+        return _json(out)
+    entry = await hub.entry(run_id)
+    out = entry.status_dict(time.time(), fmt, "kpi")
+    out["kpi"]["yield"] = await hub.run_yield(run_id, entry)
+    return _json(out)
 
 
 @router.get(

@@ -131,6 +131,21 @@ class Kpi(_Strict):
     )
 
 
+class BudgetAlert(_Strict):
+    """A ``budget.threshold_crossed``: a cumulative scope reached a configured share of its cap."""
+
+    event_id: int
+    ts: float
+    scope: str = Field(description="day, week, money_day or money_week.")
+    scope_key: str = Field(description="The ledger scope, with its window (e.g. day:2026-12-07).")
+    unit: Literal["tokens", "usd"]
+    threshold: float = Field(description="The configured share crossed (0.8 = 80 %).")
+    share: float = Field(description="spent / limit when it fired.")
+    spent: str = Field(description="Tokens (an integer) or USD (a decimal), as a string.")
+    limit: str = Field(description="The scope's cap, in the same unit.")
+    window_end: str | None = Field(description="When the window resets (ISO time); null if unknown.")
+
+
 class Reactor(_Strict):
     pressure: float
     pressure_by_scope: dict[str, float]
@@ -151,6 +166,10 @@ class Reactor(_Strict):
     simulation: SimulationSummary
     totals: Totals
     kpi: Kpi
+    alerts: list[BudgetAlert] = Field(
+        description="The run's newest budget alerts (at most 10, newest last); in the fleet view, "
+        "every running run's."
+    )
 
 
 class SeriesPoint(_Strict):
@@ -206,9 +225,58 @@ class KpiBatch(_Strict):
     structural_novelty: float
 
 
+class LaneYield(_Strict):
+    lane: str = Field(description='"exploit", "explore", "unassigned" (calls without an idea) or "all".')
+    tokens: int = Field(description="LLM tokens the lane spent (cache hits count none).")
+    cost: str = Field(description="USD the lane spent (a decimal string).")
+    candidates: int
+    valid: int = Field(description="Candidates that parsed and type-checked.")
+    passing: int = Field(description="Simulated alphas that passed every check.")
+    tokens_per_valid: float | None = Field(description="tokens / valid; null when nothing is valid.")
+    cost_per_valid: str | None = Field(
+        description="cost / valid (USD, 10 significant digits); null when nothing is valid."
+    )
+    tokens_per_passing: float | None = Field(description="tokens / passing; null when nothing passed.")
+    cost_per_passing: str | None = Field(description="cost / passing (USD); null when nothing passed.")
+
+
+class BestAlpha(_Strict):
+    candidate_id: str
+    lane: str
+    expression: str | None
+    sharpe: float | None
+    fitness: float | None
+    turnover: float | None = Field(description="A fraction of the book per day (0.25 = 25 %).")
+    returns: float | None = Field(description="A fraction (0.05 = 5 %).")
+    passed: bool | None
+    failed_checks: list[str]
+
+
+class YieldView(_Strict):
+    """Tokens and cost per valid candidate and per passing alpha, by lane, and the best alpha
+    (``telemetry/alpha_yield.py``: the figures ``run-batch`` and ``runs show`` print)."""
+
+    source: Literal["cycle_completed", "store"] = Field(
+        description="cycle_completed: the finished run's closing figures (what run-batch printed); "
+        "store: computed now from the store's candidates, simulations and LLM calls (a run in progress)."
+    )
+    lanes: dict[str, LaneYield]
+    total: LaneYield
+    best: BestAlpha | None = Field(
+        description="The simulated candidate with the highest Sharpe (ties: higher fitness, then the "
+        "earlier one), passing or not; null before any simulation completed."
+    )
+
+
 class KpiView(_Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
     current: Kpi
     per_batch: list[KpiBatch]
+    yield_: YieldView | None = Field(
+        alias="yield",
+        description="The run's yield (docs/api.md); null under ?at= before the run had finished.",
+    )
 
 
 class ReactorStatus(_Strict):

@@ -81,6 +81,30 @@ export default function Constellation({ width, height, onPick }: { width: number
     }
   });
 
+  // test hook (tests/browser/detail.mjs): where each node is drawn, in page pixels, so a check can
+  // click a given candidate; and which node the pointer is over (data-hover), set by the graph itself
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const hud = (window.__hud ??= {});
+    hud.constellation = {
+      nodes: () => {
+        const g = fg.current;
+        const canvas = box.current?.querySelector("canvas");
+        if (!g || !canvas) return [];
+        const rect = canvas.getBoundingClientRect();
+        return data.nodes
+          .filter((n) => n.x != null && n.y != null && n.z != null)
+          .map((n) => {
+            const p = g.graph2ScreenCoords(n.x!, n.y!, n.z!);
+            return { id: n.id, kind: n.kind, label: n.label, x: rect.left + p.x, y: rect.top + p.y };
+          });
+      },
+    };
+    return () => {
+      delete hud.constellation;
+    };
+  }, [data]);
+
   const nodeCount = useRef(0);
   nodeCount.current = data.nodes.length;
   const onEngineStop = useCallback(() => {
@@ -95,10 +119,12 @@ export default function Constellation({ width, height, onPick }: { width: number
 
   return (
     <div
+      ref={box}
       className="relative"
       style={{ width, height }}
       data-testid="constellation"
       data-nodes={data.nodes.length}
+      data-idle={paused ? "1" : "0"}
       onPointerEnter={() => {
         fg.current?.resumeAnimation();
         setPaused(false);
@@ -125,6 +151,9 @@ export default function Constellation({ width, height, onPick }: { width: number
         linkDirectionalParticleWidth={1.2}
         linkDirectionalParticleColor={particleColor}
         enableNodeDrag={false}
+        onNodeHover={(n: object | null) => {
+          if (box.current) box.current.dataset.hover = n ? (n as FGNode).id : "";
+        }}
         onNodeClick={(n: object) => {
           const g = n as FGNode;
           if (g.kind === "candidate" && onPick) onPick(g.id.replace(/^cand:/, ""));
@@ -157,7 +186,7 @@ export default function Constellation({ width, height, onPick }: { width: number
           </span>
         ))}
       </div>
-      <div className="absolute right-2 top-7 num text-[10px] text-cyan-300/50 pointer-events-none">
+      <div className="absolute left-3 top-7 num text-[10px] text-cyan-300/50 pointer-events-none">
         {data.nodes.length} nodes{paused ? " · idle" : ""}
       </div>
     </div>

@@ -15,11 +15,13 @@ import { runStatus } from "@/lib/reducer";
 import { Replay } from "@/lib/replay";
 import { HudRuntime } from "@/lib/runtime";
 import { LiveStream, type SocketLike } from "@/lib/stream";
+import AlertStrip from "./AlertStrip";
 import CostPulse from "./CostPulse";
 import ProtectionOverlay from "./ProtectionOverlay";
 import Radar from "./Radar";
 import Readouts, { ScopeLegend } from "./Readouts";
 import { RuntimeContext, useHudVersion, useRuntime, useSmoothText } from "./runtime-context";
+import YieldBlock from "./YieldBlock";
 
 const ReactorScene = dynamic(() => import("./ReactorScene"), { ssr: false, loading: () => <Booting label="igniting core" /> });
 const CandidateDetail = dynamic(() => import("./CandidateDetail"), { ssr: false });
@@ -244,7 +246,7 @@ function HudLayout({
       <div className="flex-1 min-h-0 grid gap-2" style={{ gridTemplateColumns: `${SIDE_LEFT} minmax(0,1fr) ${SIDE_RIGHT}` }}>
         <section data-panel="telemetry" className="panel p-3 min-h-0 overflow-hidden flex flex-col gap-2">
           <div className="panel-title">Telemetry</div>
-          <Readouts />
+          <Readouts yieldBlock={detailRun ? <YieldBlock key={detailRun} api={api} runId={detailRun} /> : undefined} />
         </section>
         <section ref={centerRef} className={`relative min-h-0 overflow-hidden ${glitching ? "dom-glitch" : ""}`} data-testid="reactor">
           {/* the core and its rings draw above the readout strip, so no figure sits on a ring */}
@@ -263,6 +265,7 @@ function HudLayout({
                 {rt.state.runId ?? "waiting for a run"} · {rt.mode === "replay" ? "replay" : statusLabel(runStatus(rt.state))}
               </div>
             )}
+            <AlertStrip />
           </div>
           <div
             className="@container absolute inset-x-0 bottom-0 px-3 pb-2 pt-1 flex items-end gap-3 pointer-events-none border-t border-cyan-400/10"
@@ -292,7 +295,7 @@ function HudLayout({
               type="button"
               data-testid="open-candidates"
               onClick={() => openCandidate(candidate)}
-              className="absolute right-2 top-1 z-10 num text-[10px] tracking-[0.2em] uppercase px-2 border border-cyan-400/40 text-cyan-200 hover:bg-cyan-400/10"
+              className="absolute right-2 top-7 z-10 num text-[10px] tracking-[0.2em] uppercase px-2 border border-cyan-400/40 text-cyan-200 hover:bg-cyan-400/10"
             >
               candidates
             </button>

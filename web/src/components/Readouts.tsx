@@ -4,14 +4,14 @@ import { figures } from "@/lib/figures";
 import { fmtCompact, fmtInt, fmtPct, fmtUsd } from "@/lib/format";
 import { scopeLabel } from "@/lib/labels";
 import { useHudFrame, useHudVersion, useRuntime, useSmoothText } from "./runtime-context";
-import { useRef } from "react";
+import { useRef, type ReactNode } from "react";
 
 function Stat({ label, k, fmt, sub, testid, accent }: { label: string; k: string; fmt: (v: number) => string; sub?: string; testid: string; accent?: string }) {
   const ref = useSmoothText<HTMLDivElement>(k, fmt);
   return (
     <div className="min-w-0">
       <div className="text-[10px] tracking-[0.2em] uppercase text-cyan-300/60 font-semibold truncate">{label}</div>
-      <div ref={ref} data-testid={testid} className={`num text-[17px] leading-[21px] glow layer truncate ${accent ?? "text-cyan-100"}`}>
+      <div ref={ref} data-testid={testid} className={`num text-[17px] leading-[21px] [@media(max-height:700px)]:leading-[18px] glow layer truncate ${accent ?? "text-cyan-100"}`}>
         —
       </div>
       {sub ? (
@@ -28,7 +28,7 @@ function TextStat({ label, text, sub, testid, accent }: { label: string; text: s
   return (
     <div className="min-w-0">
       <div className="text-[10px] tracking-[0.2em] uppercase text-cyan-300/60 font-semibold truncate">{label}</div>
-      <div data-testid={testid} className={`num text-[17px] leading-[21px] glow layer truncate ${accent ?? "text-cyan-100"}`}>
+      <div data-testid={testid} className={`num text-[17px] leading-[21px] [@media(max-height:700px)]:leading-[18px] glow layer truncate ${accent ?? "text-cyan-100"}`}>
         {text}
       </div>
       <div className="num text-[10px] text-cyan-200/50 truncate" title={sub} data-testid={`${testid}-sub`}>
@@ -82,7 +82,8 @@ export function ScopeLegend() {
   );
 }
 
-export default function Readouts() {
+/** `yieldBlock`: the run's yield (with its best alpha) in place of the reactor's best alpha. */
+export default function Readouts({ yieldBlock }: { yieldBlock?: ReactNode }) {
   const rt = useRuntime();
   useHudVersion(rt);
   const r = rt.reactor;
@@ -90,7 +91,7 @@ export default function Readouts() {
   const best = r.simulation.best;
   return (
     <div className="flex flex-col gap-2" data-testid="readouts">
-      <div className="grid grid-cols-2 gap-x-3 gap-y-[6px]">
+      <div className="grid grid-cols-2 gap-x-3 gap-y-[6px] [@media(max-height:700px)]:gap-y-[2px]">
         <Stat label="Tokens" k="tokens" fmt={fmtInt} testid="ro-tokens" sub={f.tokensSub} />
         <Stat label="Cost" k="cost" fmt={fmtUsd} testid="ro-cost" sub={`${r.totals.calls} call${r.totals.calls === 1 ? "" : "s"}`} />
         <Stat label="Velocity" k="velocity" fmt={(v) => `${v.toFixed(1)}/s`} testid="ro-velocity" sub={`tokens · ${r.velocity.window_s}s window`} />
@@ -115,14 +116,14 @@ export default function Readouts() {
           accent="text-emerald-200"
         />
       </div>
-      {best ? (
+      {yieldBlock ?? (best ? (
         <div className="pt-2 border-t border-cyan-400/15 min-w-0" data-testid="best-alpha">
           <div className="text-[10px] tracking-[0.2em] uppercase text-emerald-300/70 font-semibold">
             Best alpha · {best.candidate_id}
           </div>
           <div className="num text-[11px] leading-[15px] text-emerald-100/90 break-all line-clamp-3">{best.expression || "—"}</div>
         </div>
-      ) : null}
+      ) : null)}
     </div>
   );
 }

@@ -147,7 +147,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The reactor view plus KPIs per batch */
+        /** The reactor view plus KPIs per batch and the run's yield (tokens and cost per valid candidate and per passing alpha, by lane; the best alpha) */
         get: operations["kpi_api_runs__run_id__kpi_get"];
         put?: never;
         post?: never;
@@ -195,6 +195,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** BestAlpha */
+        BestAlpha: {
+            /** Candidate Id */
+            candidate_id: string;
+            /** Expression */
+            expression: string | null;
+            /** Failed Checks */
+            failed_checks: string[];
+            /** Fitness */
+            fitness: number | null;
+            /** Lane */
+            lane: string;
+            /** Passed */
+            passed: boolean | null;
+            /**
+             * Returns
+             * @description A fraction (0.05 = 5 %).
+             */
+            returns: number | null;
+            /** Sharpe */
+            sharpe: number | null;
+            /**
+             * Turnover
+             * @description A fraction of the book per day (0.25 = 25 %).
+             */
+            turnover: number | null;
+        };
         /** BestResult */
         BestResult: {
             /** Candidate Id */
@@ -205,6 +232,56 @@ export interface components {
             fitness: number | null;
             /** Sharpe */
             sharpe: number;
+        };
+        /**
+         * BudgetAlert
+         * @description A ``budget.threshold_crossed``: a cumulative scope reached a configured share of its cap.
+         */
+        BudgetAlert: {
+            /** Event Id */
+            event_id: number;
+            /**
+             * Limit
+             * @description The scope's cap, in the same unit.
+             */
+            limit: string;
+            /**
+             * Scope
+             * @description day, week, money_day or money_week.
+             */
+            scope: string;
+            /**
+             * Scope Key
+             * @description The ledger scope, with its window (e.g. day:2026-12-07).
+             */
+            scope_key: string;
+            /**
+             * Share
+             * @description spent / limit when it fired.
+             */
+            share: number;
+            /**
+             * Spent
+             * @description Tokens (an integer) or USD (a decimal), as a string.
+             */
+            spent: string;
+            /**
+             * Threshold
+             * @description The configured share crossed (0.8 = 80 %).
+             */
+            threshold: number;
+            /** Ts */
+            ts: number;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "tokens" | "usd";
+            /**
+             * Window End
+             * @description When the window resets (ISO time); null if unknown.
+             */
+            window_end: string | null;
         };
         /** BudgetView */
         BudgetView: {
@@ -463,6 +540,8 @@ export interface components {
             current: components["schemas"]["Kpi"];
             /** Per Batch */
             per_batch: components["schemas"]["KpiBatch"][];
+            /** @description The run's yield (docs/api.md); null under ?at= before the run had finished. */
+            yield: components["schemas"]["YieldView"] | null;
         };
         /** LaneShare */
         LaneShare: {
@@ -474,6 +553,56 @@ export interface components {
             target_share: number;
             /** Tokens */
             tokens: number;
+        };
+        /** LaneYield */
+        LaneYield: {
+            /** Candidates */
+            candidates: number;
+            /**
+             * Cost
+             * @description USD the lane spent (a decimal string).
+             */
+            cost: string;
+            /**
+             * Cost Per Passing
+             * @description cost / passing (USD); null when nothing passed.
+             */
+            cost_per_passing: string | null;
+            /**
+             * Cost Per Valid
+             * @description cost / valid (USD, 10 significant digits); null when nothing is valid.
+             */
+            cost_per_valid: string | null;
+            /**
+             * Lane
+             * @description "exploit", "explore", "unassigned" (calls without an idea) or "all".
+             */
+            lane: string;
+            /**
+             * Passing
+             * @description Simulated alphas that passed every check.
+             */
+            passing: number;
+            /**
+             * Tokens
+             * @description LLM tokens the lane spent (cache hits count none).
+             */
+            tokens: number;
+            /**
+             * Tokens Per Passing
+             * @description tokens / passing; null when nothing passed.
+             */
+            tokens_per_passing: number | null;
+            /**
+             * Tokens Per Valid
+             * @description tokens / valid; null when nothing is valid.
+             */
+            tokens_per_valid: number | null;
+            /**
+             * Valid
+             * @description Candidates that parsed and type-checked.
+             */
+            valid: number;
         };
         /** Lanes */
         Lanes: {
@@ -588,6 +717,11 @@ export interface components {
         };
         /** Reactor */
         Reactor: {
+            /**
+             * Alerts
+             * @description The run's newest budget alerts (at most 10, newest last); in the fleet view, every running run's.
+             */
+            alerts: components["schemas"]["BudgetAlert"][];
             core: components["schemas"]["Core"];
             /**
              * Exhaustion Scope
@@ -1017,6 +1151,26 @@ export interface components {
             tokens_per_s: number;
             /** Window S */
             window_s: number;
+        };
+        /**
+         * YieldView
+         * @description Tokens and cost per valid candidate and per passing alpha, by lane, and the best alpha
+         *     (``telemetry/alpha_yield.py``: the figures ``run-batch`` and ``runs show`` print).
+         */
+        YieldView: {
+            /** @description The simulated candidate with the highest Sharpe (ties: higher fitness, then the earlier one), passing or not; null before any simulation completed. */
+            best: components["schemas"]["BestAlpha"] | null;
+            /** Lanes */
+            lanes: {
+                [key: string]: components["schemas"]["LaneYield"];
+            };
+            /**
+             * Source
+             * @description cycle_completed: the finished run's closing figures (what run-batch printed); store: computed now from the store's candidates, simulations and LLM calls (a run in progress).
+             * @enum {string}
+             */
+            source: "cycle_completed" | "store";
+            total: components["schemas"]["LaneYield"];
         };
     };
     responses: never;

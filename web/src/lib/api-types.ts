@@ -66,3 +66,11 @@ export type CandidateRow = Schemas["CandidateOut"] & { expression?: string | nul
 /** GET /api/runs/{run_id}/candidates/{candidate_id}: the candidate with its newest simulation. */
 export type CandidateDetail = Schemas["CandidateDetail"];
 export type SimulationDetail = Schemas["SimulationDetail"];
+
+/** GET /api/runs/{run_id}/kpi → `kpi.yield`: tokens and cost per valid candidate and per passing alpha,
+ * by lane, and the best alpha (the server's telemetry/alpha_yield.py; the HUD only prints it). */
+export type YieldView = Schemas["YieldView"];
+export type LaneYield = Schemas["LaneYield"];
+export type BestAlpha = Schemas["BestAlpha"];
+/** One `budget.threshold_crossed` as the reactor view carries it (`reactor.alerts`). */
+export type BudgetAlert = Schemas["BudgetAlert"];

@@ -3,7 +3,7 @@
  * /api/...). Response shapes that docs/reactor-contract.md leaves open (the runs list, the events
  * page) are normalised here so the rest of the code sees one shape.
  */
-import type { CandidateDetail, CandidateRow, HudEvent, ReactorStatus, RunSummary } from "./api-types";
+import type { CandidateDetail, CandidateRow, HudEvent, ReactorStatus, RunSummary, YieldView } from "./api-types";
 
 export type FetchJson = (url: string) => Promise<unknown>;
 
@@ -87,6 +87,13 @@ export class Api {
     return (await this.get(
       `${this.base}/api/runs/${encodeURIComponent(runId)}/candidates/${encodeURIComponent(candidateId)}`,
     )) as CandidateDetail;
+  }
+
+  /** The run's yield (`kpi.yield` of GET /kpi): a finished run's closing figures, a running run's so
+   * far; null when the server has none. Asks for the small chart format (the reactor comes by stream). */
+  async kpiYield(runId: string): Promise<YieldView | null> {
+    const json = (await this.get(`${this.base}/api/runs/${encodeURIComponent(runId)}/kpi?format=chart`)) as { kpi?: { yield?: YieldView | null } };
+    return json?.kpi?.yield ?? null;
   }
 
   /** Every event of a run, paged (for replay). `onProgress` gets the count so far. */

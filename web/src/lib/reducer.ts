@@ -155,6 +155,7 @@ export function emptyReactor(): Reactor {
       deferred: 0,
     },
     kpi: { coverage: 0, coverage_share: 0, novelty: 0, structural_novelty: null },
+    alerts: [],
   };
 }
 

@@ -43,7 +43,10 @@ try {
   });
 
   await c.run("the core shows the server's aggregate pressure and totals", async () => {
-    await waitFrames(page, 20);
+    // the batches may not have settled a call yet when the fleet view first lists them: wait (no
+    // fixed frame count) for the server's aggregate to carry spend, then compare
+    await page.waitForFunction(() => (window.__hud?.runtime?.state?.server?.reactor?.pressure ?? 0) > 0, null, { timeout: 90000, polling: 100 });
+    await waitFrames(page, 5);
     // the HUD shows what the server sent; compare with the same cursor's REST answer
     const shown = await page.evaluate(() => {
       const server = window.__hud.runtime.state.server;

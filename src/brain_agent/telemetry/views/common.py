@@ -20,6 +20,7 @@ FEED_SHOWN = 12
 MAX_SCANNING = 24
 MAX_LATENCIES = 1000
 MAX_KPI_BATCHES = 500
+MAX_ALERTS = 10  # budget.threshold_crossed kept for the reactor (newest last)
 # State is bounded by what is in flight, not by the run's length (so a checkpoint of a 1,000,000-event
 # run is as small as one of a 1,000-event run): finished ideas, simulations and candidates are
 # forgotten past these counts, newest kept.

@@ -21,6 +21,7 @@ from brain_agent.telemetry.views.common import (
     CRITICAL_PRESSURE,
     FEED_SHOWN,
     LANES,
+    MAX_ALERTS,
     MAX_INJECTIONS,
     MAX_PULSE,
     MAX_SCANNING,
@@ -213,6 +214,10 @@ def fleet_status(
         "simulation": _simulation(members),
         "totals": _totals(members),
         "kpi": dict(widest["kpi"]),
+        # a crossing fires once across every process sharing the store: one run carries each
+        "alerts": sorted((a for r in reactors for a in r.get("alerts", [])), key=lambda a: a["ts"])[
+            -MAX_ALERTS:
+        ],
     }
     out["gauges"] = gauges(rings)
     out["flags"] = {

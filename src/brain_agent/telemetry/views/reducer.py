@@ -6,6 +6,7 @@ touches several parts. Nothing here does I/O or reads a clock: the caller passes
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from brain_agent.telemetry.views.common import (
     CRITICAL_PRESSURE,
     FINISHED,
     LANES,
+    MAX_ALERTS,
     PROTECTION_WINDOW_S,
     VELOCITY_WINDOW_S,
     WARNING_PRESSURE,
@@ -52,6 +54,7 @@ class RunView:
         self.candidates = Candidates()
         self.sims = Simulations()
         self.series = Series()
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
 
     # -- folding ---------------------------------------------------------------------------
     def apply_many(self, events: Iterable[Event]) -> None:
@@ -147,6 +150,22 @@ class RunView:
         self.budget.deferred += 1
         if e.idea_id:
             self.radar.finish(e.idea_id)
+
+    def _on_threshold(self, e: Event, p: Mapping[str, Any]) -> None:
+        alert = {
+            "event_id": e.id,
+            "ts": e.ts,
+            "scope": text(p.get("scope")) or "?",
+            "scope_key": text(p.get("scope_key")) or "?",
+            "unit": "usd" if p.get("unit") == "usd" else "tokens",
+            "threshold": num(p.get("threshold")),
+            "share": num(p.get("share")),
+            "spent": text(p.get("spent")) or "0",
+            "limit": text(p.get("limit")) or "0",
+            "window_end": text(p.get("window_end")),
+        }
+        self.alerts.append(alert)
+        self.radar.say(f"Budget alert · {alert['scope']} {alert['threshold']:.0%} of its cap reached")
 
     def _on_reserved(self, e: Event, p: Mapping[str, Any]) -> None:
         self.budget.on_reserved(e, p)
@@ -315,6 +334,7 @@ class RunView:
             "simulation": self.sims.view(),
             "totals": self.totals_view(),
             "kpi": self.kpi_view(),
+            "alerts": list(self.alerts),
         }
 
     def totals_view(self) -> dict[str, Any]:
@@ -373,6 +393,7 @@ _HANDLERS: dict[str, _Handler] = {
     ev.BUDGET_BLOCKED: RunView._on_blocked,
     ev.BUDGET_DEFERRED: RunView._on_deferred,
     ev.BUDGET_RESERVED: RunView._on_reserved,
+    ev.BUDGET_THRESHOLD_CROSSED: RunView._on_threshold,
     ev.BUDGET_SETTLED: RunView._on_settled,
     ev.BUDGET_RELEASED: RunView._on_released,
     ev.BUDGET_EXPANSION_APPLIED: RunView._on_expansion,
