@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import sys
+import threading
 import traceback
 import uuid
 from pathlib import Path
@@ -96,7 +98,15 @@ def run(argv: list[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # SIGTERM (a supervisor, `demo` stopping its batch) stops a command as Ctrl-C does: cleanly, exit
+    # 130; one arriving while Python is still starting ends the process silently
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(run())
 
 

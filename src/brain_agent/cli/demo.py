@@ -170,7 +170,7 @@ def demo(
                 + ("  (Ctrl-C to stop)" if batches is None else ""),
                 markup=True,
             )
-            code = subprocess.call(
+            batch = subprocess.Popen(
                 _cli(
                     "run-batch",
                     "--generate",
@@ -191,7 +191,20 @@ def demo(
                     market_name,
                 ),
                 env=env,
+                # a terminal's Ctrl-C reaches the demo alone; it stops the batch with SIGTERM, which
+                # brain-agent takes as Ctrl-C (and which ends one still starting up without a traceback)
+                start_new_session=True,
             )
+            try:
+                code = batch.wait()
+            except KeyboardInterrupt:
+                batch.terminate()
+                try:
+                    batch.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    batch.kill()
+                    batch.wait()
+                raise
             if code not in (0, 3):  # 3 = something was blocked by the budget, which the demo shows on purpose
                 raise InputError(f"run-batch exited with code {code}")
             if batches is None or n < batches:
