@@ -104,9 +104,6 @@ def _is_negative_number(node: Node) -> bool:
     return isinstance(node, Unary) and node.op in "-+" and isinstance(node.operand, Number)
 
 
-_NAN = np.float64(np.nan)
-
-
 class Evaluator:
     """Evaluates trees over ``panel`` restricted to ``universe`` (cells outside are NaN when
     ``pasteurize``). One evaluator per (panel, universe, options); its cache lives for one batch."""
@@ -254,7 +251,7 @@ class Evaluator:
         elif isinstance(raw, VectorValue):
             value = VectorValue(data=np.where(mask[:, :, None], raw.data, np.nan))
         else:
-            value = np.where(mask, raw, _NAN)  # a double NaN: single-precision fields become double
+            value = k.select_rows(mask, raw, np.nan)  # double, whatever precision the panel keeps
         if self.cache is None:  # with a cache, the cache holds fields (within its budget)
             self._fields[node.id] = value
         return value

@@ -12,20 +12,32 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
+from numpy.typing import NDArray
 
-from brain_agent.simulation.local.types import FloatArray, GroupValue
+from brain_agent.simulation.local.types import BoolArray, FloatArray, GroupValue
 
 
 class ArgumentError(ValueError):
     """A constant argument a kernel cannot use (the evaluator adds the source location)."""
 
 
+_slice = threading.local()
+"""``inside`` is set while a thread computes one slice of ``in_slices``."""
+
+
 @contextmanager
 def quiet() -> Iterator[None]:
-    """Silence numpy's floating-point and all-NaN-slice warnings inside a kernel."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+    """Silence numpy's floating-point and all-NaN-slice warnings inside a kernel. Within a slice of
+    ``in_slices`` only the floating-point part is set here (it is per thread): warning filters are
+    process-wide, changing them from several threads at once could leave them changed, and
+    ``in_slices`` holds them for all its slices."""
+    with np.errstate(all="ignore"):
+        if getattr(_slice, "inside", False):
+            yield
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            yield
 
 
 def finite(x: FloatArray) -> FloatArray:
@@ -50,14 +62,20 @@ _ROW_BLOCK = 128
 def by_columns(
     fn: Callable[..., FloatArray], arrays: tuple[FloatArray, ...], *rest: object, width: int = _COLUMN_BLOCK
 ) -> FloatArray:
-    """``fn(*arrays, *rest)`` computed ``width`` columns at a time. Only for kernels whose
-    columns are independent (time series): each column is computed exactly as on the whole array."""
+    """``fn(*arrays, *rest)`` computed ``width`` columns at a time (on ``threads()`` threads). Only
+    for kernels whose columns are independent (time series): each column is computed exactly as on
+    the whole array."""
     t, n = arrays[0].shape
     if n <= width or any(a.shape != (t, n) for a in arrays):
         return fn(*arrays, *rest)
     out = np.empty((t, n))
-    for j in range(0, n, width):
-        out[:, j : j + width] = fn(*(a[:, j : j + width] for a in arrays), *rest)
+
+    def columns(lo: int, hi: int) -> None:
+        for j in range(lo, hi, width):
+            k = min(j + width, hi)
+            out[:, j:k] = fn(*(a[:, j:k] for a in arrays), *rest)
+
+    in_slices(columns, n, width)
     return out
 
 
@@ -75,20 +93,25 @@ def cumsum_rows(a: FloatArray) -> FloatArray:
 
 
 def by_rows(fn: Callable[..., FloatArray], x: FloatArray, *rest: object) -> FloatArray:
-    """``fn(x, *rest)`` computed ``_ROW_BLOCK`` rows at a time, for kernels whose rows are
-    independent (cross-sectional); ``rest`` may hold groups, sliced alike."""
+    """``fn(x, *rest)`` computed ``_ROW_BLOCK`` rows at a time (on ``threads()`` threads), for
+    kernels whose rows are independent (cross-sectional); ``rest`` may hold groups, sliced alike."""
     t = x.shape[0]
     if t <= _ROW_BLOCK:
         return fn(x, *rest)
     out = np.empty(x.shape)
-    for a in range(0, t, _ROW_BLOCK):
-        part = [
-            GroupValue(np.broadcast_to(r.codes, x.shape)[a : a + _ROW_BLOCK], r.n_groups)
-            if isinstance(r, GroupValue)
-            else r
-            for r in rest
-        ]
-        out[a : a + _ROW_BLOCK] = fn(x[a : a + _ROW_BLOCK], *part)
+
+    def rows(lo: int, hi: int) -> None:
+        for a in range(lo, hi, _ROW_BLOCK):
+            b = min(a + _ROW_BLOCK, hi)
+            part = [
+                GroupValue(np.broadcast_to(r.codes, x.shape)[a:b], r.n_groups)
+                if isinstance(r, GroupValue)
+                else r
+                for r in rest
+            ]
+            out[a:b] = fn(x[a:b], *part)
+
+    in_slices(rows, t, _ROW_BLOCK)
     return out
 
 
@@ -133,22 +156,49 @@ def slices(size: int, align: int, parts: int) -> list[tuple[int, int]]:
 def in_slices(fn: Callable[[int, int], object], size: int, align: int) -> None:
     """``fn(a, b)`` over slices covering ``[0, size)`` (starts aligned to ``align``), on
     ``threads()`` threads; each slice's work must touch only its own rows or columns of any output.
-    The calling thread takes the first slice. Errors are raised here, after every slice has ended.
-    Inside ``fn`` use ``np.errstate``, not ``quiet()``: warning filters are process-wide."""
-    parts = slices(size, align, _threads) if _threads > 1 and size >= 2 * align else [(0, size)]
+    The calling thread takes the first slice; a slice that slices again runs that on its own thread.
+    Warnings are silenced for all slices at once (``quiet``). Errors are raised here, after every
+    slice has ended."""
+    inside = getattr(_slice, "inside", False)
+    parts = (
+        slices(size, align, _threads) if _threads > 1 and size >= 2 * align and not inside else [(0, size)]
+    )
     if len(parts) == 1:
         fn(0, size)
         return
-    pool = _executor()
-    futures: list[Future[object]] = [pool.submit(fn, a, b) for a, b in parts[1:]]
-    try:
-        fn(*parts[0])
-    finally:
-        errors = [f.exception() for f in futures]
+    with quiet():
+        pool = _executor()
+        futures: list[Future[object]] = [pool.submit(_in_slice, fn, a, b) for a, b in parts[1:]]
+        try:
+            _in_slice(fn, *parts[0])
+        finally:
+            errors = [f.exception() for f in futures]
     for error in errors:
         if error is not None:
             raise error
 
 
+def _in_slice(fn: Callable[[int, int], object], a: int, b: int) -> None:
+    _slice.inside = True
+    try:
+        fn(a, b)
+    finally:
+        _slice.inside = False
+
+
 in_row_slices = in_slices
+
+
+def select_rows(mask: BoolArray, values: FloatArray | NDArray[np.float32], fill: float) -> FloatArray:
+    """``np.where(mask, values, fill)`` in double precision, slices of rows on ``threads()`` threads."""
+    out = np.empty(mask.shape)
+
+    def rows(a: int, b: int) -> None:
+        np.copyto(out[a:b], values[a:b])
+        np.copyto(out[a:b], fill, where=~mask[a:b])
+
+    in_slices(rows, mask.shape[0], _ROW_BLOCK)
+    return out
+
+
 """Rows of a matrix: ``in_slices`` by another name, for the reader."""
