@@ -9,7 +9,8 @@ same machine load:
    those recorded outcomes through a backend that answers at once, into a fresh SQLite store, and
    measures the CPU seconds per alpha of ``simulate_candidates``: self-correlation against the
    earlier results, result validation, store writes, events, records. It also hashes every stored
-   ``result`` column and the returned records (timings aside), which must be equal on both sides.
+   ``result`` column and the returned records (timings and run id aside), which must be equal on
+   both sides.
 2. **full**: the whole 100-alpha batch with the real ``LocalBackend`` in one process (workers=1,
    the default sub-expression cache) as ``bench_simulation.py`` runs it; CPU seconds per alpha.
 
@@ -76,9 +77,11 @@ def _candidates(alphas: list[str]) -> list[dict[str, Any]]:
 
 
 def _digests(store: Any, records: list[dict[str, Any]]) -> dict[str, str]:
-    rows = store.conn.execute("SELECT result, sharpe, fitness, passed FROM simulations ORDER BY id").fetchall()
+    rows = store.conn.execute(
+        "SELECT result, sharpe, fitness, passed FROM simulations ORDER BY id"
+    ).fetchall()
     stored = hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()[:16]
-    kept = [{k: v for k, v in r.items() if k != "timings"} for r in records]
+    kept = [{k: v for k, v in r.items() if k not in ("timings", "run_id")} for r in records]
     returned = hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:16]
     return {"stored": stored, "records": returned}
 
@@ -241,7 +244,14 @@ def main() -> None:
         if not args.no_full:
             for _ in range(args.full_repeat):
                 for name, src in sides.items():
-                    argv = ["--child", "full", "--instruments", str(args.instruments), "--days", str(args.days)]
+                    argv = [
+                        "--child",
+                        "full",
+                        "--instruments",
+                        str(args.instruments),
+                        "--days",
+                        str(args.days),
+                    ]
                     full[name].append(run_child(src, [*argv, "--batch", str(args.batch)]))
 
     summary: dict[str, Any] = {}
@@ -275,12 +285,16 @@ def main() -> None:
         "same_stored_results": len(digests) == 1 and len(full_digests) == 1,
         "profiles": {name: replay[name][0]["profile"] for name in sides if replay[name][0]["profile"]},
     }
-    print(f"{'side':<10} {'replay CPU ms/alpha':>20} {'replay wall ms/alpha':>21} {'full CPU s/alpha':>17} {'full alphas/min':>16}")
+    head = ("side", "replay CPU ms/alpha", "replay wall ms/alpha", "full CPU s/alpha", "full alphas/min")
+    print(f"{head[0]:<10} {head[1]:>20} {head[2]:>21} {head[3]:>17} {head[4]:>16}")
     for name, row in summary.items():
-        print(
-            f"{name:<10} {row['replay_cpu_ms_per_alpha_median']:>20} {row['replay_wall_ms_per_alpha_median']:>21} "
-            f"{row.get('full_cpu_s_per_alpha_median', '-'):>17} {row.get('full_alphas_per_min_median', '-'):>16}"
+        cells = (
+            row["replay_cpu_ms_per_alpha_median"],
+            row["replay_wall_ms_per_alpha_median"],
+            row.get("full_cpu_s_per_alpha_median", "-"),
+            row.get("full_alphas_per_min_median", "-"),
         )
+        print(f"{name:<10} {cells[0]:>20} {cells[1]:>21} {cells[2]:>17} {cells[3]:>16}")
     print(f"stored results and records equal on every side: {report['same_stored_results']}")
     if args.profile:
         for name, text in report["profiles"].items():

@@ -12,7 +12,7 @@
   than there is) ends its jobs with a final ERROR (``SUBMIT_FAILED``, ``SIMULATION_CRASHED`` or
   ``OUT_OF_MEMORY``): a row never stays QUEUED or SUBMITTED because a simulation crashed.
 - SELF_CORRELATION is decided here for every backend: the new daily PnL against earlier completed
-  results in the store.
+  results in the store (``self_correlation``: all at once, earlier PnLs parsed once per process).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from brain_agent.simulation.backend import (
     SimulationOutcome,
     SimulationSettings,
 )
-from brain_agent.simulation.metrics import pnl_correlation, self_correlation_check
 from brain_agent.simulation.result import AlphaResult
+from brain_agent.simulation.self_correlation import Series, cache_for, decide
 from brain_agent.storage import Store
 from brain_agent.storage.simulation_store import Finish
 from brain_agent.telemetry import events as ev
@@ -108,6 +108,7 @@ class _Runner:
     ) -> None:
         self.store = store
         self.sims = store.simulations
+        self.pnls = cache_for(self.sims)
         self.backend = backend
         self.settings = settings
         self.key = settings_key(settings)
@@ -413,7 +414,7 @@ class _Runner:
             )
             return
         data = outcome.result
-        self._self_correlation(job, result, data)
+        series = self._self_correlation(job, result, data)
         start, queue_s, run_s, total_s = self._timings(job, finished, started)
         metrics = result.is_
         passed = all(c["result"] != "FAIL" for c in data["is"]["checks"])
@@ -436,6 +437,7 @@ class _Runner:
                 passed=passed,
             ),
         )
+        self.pnls.put_result(job.row_id, finished, data, series)
         cid = job.candidate["candidate_id"]
         self.emit(
             job,
@@ -458,22 +460,20 @@ class _Runner:
         self.record(job.candidate, job.run_id, self.sims.get(job.row_id) or {"status": "COMPLETE"})
         self.report(cid, "COMPLETE")
 
-    def _self_correlation(self, job: _Job, result: AlphaResult, data: dict[str, Any]) -> None:
+    def _self_correlation(self, job: _Job, result: AlphaResult, data: dict[str, Any]) -> Series | None:
+        """Decide SELF_CORRELATION in ``data`` against the earlier results (``self_correlation``);
+        returns the new PnL as a series for the cache."""
         if result.pnl is None:
-            return
-        pairs: list[tuple[float, float]] = []
-        for other in self.sims.earlier_pnls(
-            exclude_id=job.row_id, exclude_candidate=job.candidate["candidate_id"]
-        ):
-            corr = pnl_correlation(
-                result.pnl.dates, result.pnl.values, other["pnl"]["dates"], other["pnl"]["values"]
-            )
-            if corr is not None:
-                pairs.append((corr, float(other["sharpe"] or 0.0)))
-        decided = self_correlation_check(float(result.is_.sharpe or 0.0), pairs)
+            return None
+        series = self.pnls.prepare(result.pnl.dates, result.pnl.values)
+        earlier = self.pnls.earlier(
+            self.sims, exclude_id=job.row_id, exclude_candidate=job.candidate["candidate_id"]
+        )
+        decided = decide(series, float(result.is_.sharpe or 0.0), earlier, self.pnls.aligner)
         checks = [c for c in data["is"]["checks"] if c.get("name") != "SELF_CORRELATION"]
         checks.append(decided)
         data["is"]["checks"] = checks
+        return series
 
     def _fail(self, job: _Job, error: dict[str, Any], finished: float, started: float | None = None) -> None:
         start, queue_s, run_s, total_s = self._timings(job, finished, started)
