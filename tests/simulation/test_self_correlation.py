@@ -27,9 +27,9 @@ from brain_agent.simulation.self_correlation import (
     DatesTable,
     PnlCache,
     Series,
-    _Aligner,
     approximate_correlations,
     decide,
+    exact_correlation,
     prepare,
 )
 from brain_agent.storage import open_store
@@ -90,9 +90,7 @@ def fast(new: Pnl, sharpe: float, earlier: Sequence[tuple[Pnl, float]], limit: f
     table = DatesTable()
     a = prepare(new[0], new[1], table)
     with np.errstate(all="ignore"):  # the exact recomputations meet the same poisoned series
-        return decide(
-            a, sharpe, [(prepare(d, v, table), s) for (d, v), s in earlier], _Aligner(), limit=limit
-        )
+        return decide(a, sharpe, [(prepare(d, v, table), s) for (d, v), s in earlier], limit=limit)
 
 
 def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -148,7 +146,7 @@ def test_the_generated_cases_cover_every_branch() -> None:
         table = DatesTable()
         a = prepare(new[0], new[1], table)
         others = [prepare(d, v, table) for (d, v), _ in earlier]
-        approx, exact = approximate_correlations(a, others, _Aligner())
+        approx, exact = approximate_correlations(a, others)
         seen |= {"exact path"} if exact else set()
         seen |= {"too short"} if any(v is None for i, v in enumerate(approx) if i not in exact) else set()
     assert {"PASS", "FAIL", "nan top", "top 1", "exact path", "too short"} <= seen
@@ -163,7 +161,7 @@ def test_approximations_are_within_1e_12_of_the_reference() -> None:
         table = DatesTable()
         a = prepare(new[0], new[1], table)
         others = [prepare(d, v, table) for (d, v), _ in earlier]
-        approx, exact = approximate_correlations(a, others, _Aligner())
+        approx, exact = approximate_correlations(a, others)
         for i, ((d, v), _) in enumerate(earlier):
             if i in exact:
                 continue
@@ -421,7 +419,7 @@ def test_a_correlation_the_arrays_put_just_below_the_limit_is_decided_exactly() 
         table = DatesTable()
         a = prepare(new[0], new[1], table)
         others = [prepare(d, v, table) for (d, v), _ in earlier]
-        approx, exact = approximate_correlations(a, others, _Aligner())
+        approx, exact = approximate_correlations(a, others)
         for i, (pnl, _) in enumerate(earlier):
             ref = pnl_correlation(new[0], new[1], *pnl) if i not in exact else None
             if ref is None or approx[i] is None or not approx[i] < ref:  # type: ignore[operator]
@@ -431,3 +429,19 @@ def test_a_correlation_the_arrays_put_just_below_the_limit_is_decided_exactly() 
             assert same(fast(new, 0.0, [(pnl, 1.0)], limit=ref), want)
             found += 1
     assert found >= 5
+
+
+def test_exact_correlation_is_pnl_correlation_bit_for_bit() -> None:
+    checked = 0
+    for seed in range(150):
+        new, _, earlier = generated_case(seed)
+        table = DatesTable()
+        a = prepare(new[0], new[1], table)
+        for pnl, _ in earlier:
+            b = prepare(*pnl, table)
+            with np.errstate(all="ignore"):
+                want = pnl_correlation(new[0], new[1], *pnl)
+                got = exact_correlation(a, b)
+            assert repr(got) == repr(want)
+            checked += b.daily is not None and want is not None
+    assert checked > 500

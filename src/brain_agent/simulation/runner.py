@@ -469,7 +469,7 @@ class _Runner:
         earlier = self.pnls.earlier(
             self.sims, exclude_id=job.row_id, exclude_candidate=job.candidate["candidate_id"]
         )
-        decided = decide(series, float(result.is_.sharpe or 0.0), earlier, self.pnls.aligner)
+        decided = decide(series, float(result.is_.sharpe or 0.0), earlier)
         checks = [c for c in data["is"]["checks"] if c.get("name") != "SELF_CORRELATION"]
         checks.append(decided)
         data["is"]["checks"] = checks

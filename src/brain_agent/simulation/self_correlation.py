@@ -43,11 +43,12 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(eq=False)
 class Dates:
-    """One distinct date list, shared by every series that has it."""
+    """One distinct date list, shared by every series that has it; ``ords`` numbers each date in the
+    table's calendar (equal dates, equal numbers), so aligning two lists is array indexing."""
 
-    serial: int
     values: tuple[Any, ...]
     unique: bool
+    ords: NDArray[np.intp]
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,11 +68,11 @@ class Series:
 
 
 class DatesTable:
-    """Interned date lists (one tuple per distinct list) with serial numbers for alignment memos."""
+    """Interned date lists (one tuple per distinct list) and the calendar numbering their dates."""
 
     def __init__(self) -> None:
         self._by_value: dict[tuple[Any, ...], Dates] = {}
-        self._serial = 0
+        self._calendar: dict[Any, int] = {}
 
     def intern(self, dates: Sequence[Any]) -> Dates | None:
         try:
@@ -80,16 +81,35 @@ class DatesTable:
         except TypeError:  # unhashable dates: pnl_correlation decides (and fails) as it always did
             return None
         if found is None:
-            self._serial += 1
-            found = self._by_value[key] = Dates(self._serial, key, len(set(key)) == len(key))
+            found = self._by_value[key] = Dates(key, len(set(key)) == len(key), self._number(key))
         return found
+
+    def _number(self, dates: tuple[Any, ...]) -> NDArray[np.intp]:
+        calendar = self._calendar
+        return np.fromiter(
+            (calendar.setdefault(d, len(calendar)) for d in dates), dtype=np.intp, count=len(dates)
+        )
 
     def __len__(self) -> int:
         return len(self._by_value)
 
     def keep_only(self, live: Sequence[Dates]) -> None:
-        """Forget every date list but ``live`` (the ones cached series still use)."""
+        """Forget every date list but ``live`` (the ones cached series still use), and renumber."""
         self._by_value = {d.values: d for d in live}
+        self._calendar = {}
+        for d in self._by_value.values():
+            d.ords = self._number(d.values)
+
+
+def align(a: Dates, b: Dates) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """``(cols, picks)``: b's dates at positions ``picks`` are a's dates at positions ``cols`` (in b's
+    order). Both from one table."""
+    size = max(int(a.ords.max(initial=-1)), int(b.ords.max(initial=-1))) + 1
+    pos = np.full(size, -1, dtype=np.intp)
+    pos[a.ords] = np.arange(a.ords.size)
+    found = pos[b.ords]
+    picks = np.flatnonzero(found >= 0)
+    return found[picks], picks
 
 
 def prepare(dates: Sequence[Any], values: Sequence[Any], table: DatesTable) -> Series:
@@ -111,33 +131,25 @@ def prepare(dates: Sequence[Any], values: Sequence[Any], table: DatesTable) -> S
     return Series(interned, raw_dates, cum, daily)
 
 
-def _exact(a: Series, b: Series, min_days: int) -> float | None:
-    return pnl_correlation(a.raw_dates, a.cum, b.raw_dates, b.cum, min_days=min_days)
-
-
-class _Aligner:
-    """For each (new dates, earlier dates) pair: where the earlier dates sit among the new ones."""
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple[int, int], tuple[NDArray[np.intp], NDArray[np.intp]]] = {}
-
-    def columns(self, a: Dates, b: Dates) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """``(cols, picks)``: b's values at positions ``picks`` go to a's columns ``cols``."""
-        key = (a.serial, b.serial)
-        found = self._memo.get(key)
-        if found is None:
-            where = {d: i for i, d in enumerate(a.values)}
-            pos = np.fromiter((where.get(d, -1) for d in b.values), dtype=np.intp, count=len(b.values))
-            picks = np.flatnonzero(pos >= 0)
-            found = (pos[picks], picks)
-            if len(self._memo) >= 4096:
-                self._memo.clear()
-            self._memo[key] = found
-        return found
+def exact_correlation(a: Series, b: Series, min_days: int = MIN_DAYS) -> float | None:
+    """``pnl_correlation`` of the two series, bit for bit. For well-formed series (unique dates, as
+    many values, finite) the same arithmetic on the same arrays, without its dictionaries."""
+    if a.daily is None or b.daily is None or a.dates is None or b.dates is None:
+        return pnl_correlation(a.raw_dates, a.cum, b.raw_dates, b.cum, min_days=min_days)
+    cols, picks = align(a.dates, b.dates)
+    if cols.size < min_days:
+        return None
+    order = np.argsort(cols, kind="stable")  # the common dates in a's order, as pnl_correlation
+    x = a.daily[cols[order]]
+    y = b.daily[picks[order]]
+    sx, sy = float(np.std(x)), float(np.std(y))
+    if sx == 0 or sy == 0:
+        return None
+    return float(np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy))
 
 
 def approximate_correlations(
-    a: Series, others: Sequence[Series], aligner: _Aligner, min_days: int = MIN_DAYS
+    a: Series, others: Sequence[Series], min_days: int = MIN_DAYS
 ) -> tuple[list[float | None], list[int]]:
     """Every correlation at once (within ~1e-13 of ``pnl_correlation``), and the indexes of the pairs
     the arrays cannot stand for (to be computed exactly). None where the overlap is too short."""
@@ -149,12 +161,12 @@ def approximate_correlations(
     x = a.daily
     n = x.shape[0]
     rows: list[int] = []
-    groups: dict[int, tuple[Dates, list[int], list[FloatArray]]] = {}
+    groups: dict[int, tuple[Dates, list[int], list[FloatArray]]] = {}  # by id(dates)
     for i, b in enumerate(others):
         if b.daily is None or b.dates is None:
             exact.append(i)
             continue
-        group = groups.setdefault(b.dates.serial, (b.dates, [], []))
+        group = groups.setdefault(id(b.dates), (b.dates, [], []))
         group[1].append(len(rows))
         group[2].append(b.daily)
         rows.append(i)
@@ -163,7 +175,7 @@ def approximate_correlations(
     mask = np.zeros((len(rows), n))
     y = np.zeros((len(rows), n))
     for dates, members, dailies in groups.values():
-        cols, picks = aligner.columns(a.dates, dates)
+        cols, picks = align(a.dates, dates)
         if cols.size == 0:
             continue
         where = np.ix_(np.asarray(members, dtype=np.intp), cols)
@@ -199,7 +211,6 @@ def decide(
     a: Series,
     sharpe: float,
     earlier: Sequence[tuple[Series, float]],
-    aligner: _Aligner | None = None,
     *,
     limit: float = SELF_CORRELATION_LIMIT,
     min_days: int = MIN_DAYS,
@@ -207,16 +218,16 @@ def decide(
     """``self_correlation_check(sharpe, [(pnl_correlation(a, b), b_sharpe) for b in earlier])``, the
     correlations computed at once and only the decisive ones one by one."""
     others = [s for s, _ in earlier]
-    values, exact = approximate_correlations(a, others, aligner or _Aligner(), min_days)
+    values, exact = approximate_correlations(a, others, min_days)
     for i in exact:
-        values[i] = _exact(a, others[i], min_days)
+        values[i] = exact_correlation(a, others[i], min_days)
     done = set(exact)
     known = [v for v in values if v is not None and v == v]
     if known:
         top = max(known)
         for i, v in enumerate(values):
             if i not in done and v is not None and (v >= top - TOLERANCE or abs(v - limit) <= TOLERANCE):
-                values[i] = _exact(a, others[i], min_days)
+                values[i] = exact_correlation(a, others[i], min_days)
     pairs = [(v, s) for v, (_, s) in zip(values, earlier, strict=True) if v is not None]
     return self_correlation_check(sharpe, pairs, limit)
 
@@ -228,7 +239,6 @@ class PnlCache:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
         self.dates = DatesTable()
-        self.aligner = _Aligner()
         self._entries: OrderedDict[int, tuple[float | None, Series | None]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.RLock()
@@ -272,13 +282,12 @@ class PnlCache:
             self.put(row_id, finished_at, None)
             return
         dates, values = pnl["dates"], pnl.get("values")
-        plain = (
-            series is not None
-            and isinstance(dates, list)
-            and isinstance(values, list)
-            and all(type(d) is str for d in dates)
-            and all(type(v) is float or (type(v) is int and abs(v) < 2**53) for v in values)
-        )
+        if series is None or not isinstance(dates, list) or not isinstance(values, list):
+            return
+        kinds = set(map(type, values))
+        plain = set(map(type, dates)) == {str} and kinds <= {float, int}
+        if plain and int in kinds:
+            plain = all(abs(v) < 2**53 for v in values if type(v) is int)
         if plain:
             self.put(row_id, finished_at, series)
 
