@@ -445,3 +445,24 @@ def test_exact_correlation_is_pnl_correlation_bit_for_bit() -> None:
             assert repr(got) == repr(want)
             checked += b.daily is not None and want is not None
     assert checked > 500
+
+
+@pytest.mark.parametrize("max_dates", [50, 100_000])
+def test_decide_stays_right_while_the_cache_prunes_and_renumbers(tmp_path: Any, max_dates: int) -> None:
+    """A new series prepared before the cache parses (and prunes, or starts a new calendar) is still
+    aligned right with every earlier one."""
+    store = open_store(str(tmp_path / "s.db"))
+    sims = store.simulations
+    rng = np.random.default_rng(21)
+    base = list(rng.normal(0.0, 1e4, len(CALENDAR)))
+    for i in range(150):  # many distinct date lists
+        add_complete(sims, f"c{i}", random_pnl(rng, base, weird=False), float(i % 3), at=1.0 + i)
+    for budget in (1, 300_000, 10**9):
+        cache = PnlCache(budget_bytes=budget, max_dates=max_dates)
+        for j in range(6):
+            new = random_pnl(rng, base, weird=False)
+            a = cache.prepare(*new)
+            earlier = cache.earlier(sims, exclude_id=-1, exclude_candidate=f"c{j}")
+            want = reference(new, 1.0, [((d, v), s) for d, v, s in as_reference(sims, -1, f"c{j}")])
+            assert same(decide(a, 1.0, earlier), want)
+    store.close()

@@ -41,14 +41,16 @@ DEFAULT_BUDGET_BYTES = 32 * 2**20
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Dates:
     """One distinct date list, shared by every series that has it; ``ords`` numbers each date in the
-    table's calendar (equal dates, equal numbers), so aligning two lists is array indexing."""
+    table's calendar ``epoch`` (equal dates, equal numbers; never renumbered), so aligning two lists
+    of one epoch is array indexing."""
 
     values: tuple[Any, ...]
     unique: bool
     ords: NDArray[np.intp]
+    epoch: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,11 +70,14 @@ class Series:
 
 
 class DatesTable:
-    """Interned date lists (one tuple per distinct list) and the calendar numbering their dates."""
+    """Interned date lists (one tuple per distinct list) and the calendar numbering their dates. A
+    calendar past ``max_dates`` dates is replaced by a new one (a new epoch) instead of growing."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_dates: int = 100_000) -> None:
         self._by_value: dict[tuple[Any, ...], Dates] = {}
         self._calendar: dict[Any, int] = {}
+        self._epoch = 0
+        self.max_dates = max_dates
 
     def intern(self, dates: Sequence[Any]) -> Dates | None:
         try:
@@ -81,33 +86,34 @@ class DatesTable:
         except TypeError:  # unhashable dates: pnl_correlation decides (and fails) as it always did
             return None
         if found is None:
-            found = self._by_value[key] = Dates(key, len(set(key)) == len(key), self._number(key))
+            if len(self._calendar) + len(key) > self.max_dates:
+                self._calendar, self._epoch, self._by_value = {}, self._epoch + 1, {}
+            calendar = self._calendar
+            ords = np.fromiter(
+                (calendar.setdefault(d, len(calendar)) for d in key), dtype=np.intp, count=len(key)
+            )
+            found = self._by_value[key] = Dates(key, len(set(key)) == len(key), ords, self._epoch)
         return found
-
-    def _number(self, dates: tuple[Any, ...]) -> NDArray[np.intp]:
-        calendar = self._calendar
-        return np.fromiter(
-            (calendar.setdefault(d, len(calendar)) for d in dates), dtype=np.intp, count=len(dates)
-        )
 
     def __len__(self) -> int:
         return len(self._by_value)
 
     def keep_only(self, live: Sequence[Dates]) -> None:
-        """Forget every date list but ``live`` (the ones cached series still use), and renumber."""
-        self._by_value = {d.values: d for d in live}
-        self._calendar = {}
-        for d in self._by_value.values():
-            d.ords = self._number(d.values)
+        """Forget every date list but ``live`` (the ones cached series still use); numbers stay."""
+        self._by_value = {d.values: d for d in live if d.epoch == self._epoch}
 
 
 def align(a: Dates, b: Dates) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """``(cols, picks)``: b's dates at positions ``picks`` are a's dates at positions ``cols`` (in b's
-    order). Both from one table."""
-    size = max(int(a.ords.max(initial=-1)), int(b.ords.max(initial=-1))) + 1
-    pos = np.full(size, -1, dtype=np.intp)
-    pos[a.ords] = np.arange(a.ords.size)
-    found = pos[b.ords]
+    order)."""
+    if a.epoch != b.epoch:  # numbered in different calendars: match the dates themselves
+        where = {d: i for i, d in enumerate(a.values)}
+        found = np.fromiter((where.get(d, -1) for d in b.values), dtype=np.intp, count=len(b.values))
+    else:
+        size = max(int(a.ords.max(initial=-1)), int(b.ords.max(initial=-1))) + 1
+        pos = np.full(size, -1, dtype=np.intp)
+        pos[a.ords] = np.arange(a.ords.size)
+        found = pos[b.ords]
     picks = np.flatnonzero(found >= 0)
     return found[picks], picks
 
@@ -236,9 +242,9 @@ class PnlCache:
     """Earlier results' PnLs, parsed once: row id → (finished_at, series or None when the result has
     no PnL), least recently used dropped past ``budget_bytes``."""
 
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES, max_dates: int = 100_000) -> None:
         self.budget_bytes = budget_bytes
-        self.dates = DatesTable()
+        self.dates = DatesTable(max_dates)
         self._entries: OrderedDict[int, tuple[float | None, Series | None]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.RLock()
