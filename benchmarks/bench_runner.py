@@ -11,6 +11,8 @@ same machine load:
    earlier results, result validation, store writes, events, records. It also hashes every stored
    ``result`` column and the returned records (timings and run id aside), which must be equal on
    both sides.
+   Two scenarios: an empty store, and a store already holding 200 completed results (written
+   directly, then reopened: the timed run starts with a cold cache, as a new process would).
 2. **full**: the whole 100-alpha batch with the real ``LocalBackend`` in one process (workers=1,
    the default sub-expression cache) as ``bench_simulation.py`` runs it; CPU seconds per alpha.
 
@@ -76,17 +78,66 @@ def _candidates(alphas: list[str]) -> list[dict[str, Any]]:
     return [{"candidate_id": f"c{i:03d}", "expression": e, "valid": True} for i, e in enumerate(alphas)]
 
 
-def _digests(store: Any, records: list[dict[str, Any]]) -> dict[str, str]:
+def _digests(store: Any, records: list[dict[str, Any]], clock_free: bool = False) -> dict[str, str]:
+    """Hashes of the stored rows (the ``result`` text byte for byte; with ``clock_free``, parsed and
+    without the backend's ``dateCreated`` / ``dateModified`` stamps) and of the returned records."""
     rows = store.conn.execute(
         "SELECT result, sharpe, fitness, passed FROM simulations ORDER BY id"
     ).fetchall()
-    stored = hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()[:16]
+    kept_rows = [list(r) for r in rows]
+    if clock_free:
+        for r in kept_rows:
+            if r[0] is not None:
+                result = json.loads(r[0])
+                result.pop("dateCreated", None)
+                result.pop("dateModified", None)
+                r[0] = json.dumps(result, sort_keys=True)
+    stored = hashlib.sha256(json.dumps(kept_rows).encode()).hexdigest()[:16]
     kept = [{k: v for k, v in r.items() if k not in ("timings", "run_id")} for r in records]
     returned = hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:16]
     return {"stored": stored, "records": returned}
 
 
-def replay_child(outcomes_file: str, repeat: int, profile: bool) -> dict[str, Any]:
+def prefill_store(path: Path, outcomes: dict[str, Any], rows: int) -> None:
+    """``rows`` completed results (the recorded ones, round robin, as other candidates) written
+    straight into the store, then closed: the timed run starts with a cold cache, as a new process."""
+    from brain_agent.storage.simulation_store import Finish
+    from brain_agent.storage.sqlite_store import SQLiteStore
+
+    store = SQLiteStore(path)
+    sims = store.simulations
+    items = list(outcomes.values())
+    for j in range(rows):
+        outcome = items[j % len(items)]
+        row = sims.create(
+            candidate_id=f"p{j:04d}",
+            run_id=None,
+            idea_id=None,
+            lane=None,
+            backend="local",
+            expression=f"prefill {j}",
+            settings_key="k",
+            settings={},
+            status="QUEUED",
+            created_at=float(j),
+        )
+        result = outcome.result
+        sims.finish(
+            row,
+            Finish(
+                status="COMPLETE",
+                finished_at=float(j),
+                queue_s=0.0,
+                run_s=0.0,
+                total_s=0.0,
+                result=result,
+                sharpe=result["is"]["sharpe"],
+            ),
+        )
+    store.close()
+
+
+def replay_child(outcomes_file: str, repeat: int, profile: bool, prefill: int) -> dict[str, Any]:
     from brain_agent.simulation.backend import SimulationSettings
     from brain_agent.simulation.runner import simulate_candidates
     from brain_agent.storage.sqlite_store import SQLiteStore
@@ -101,6 +152,8 @@ def replay_child(outcomes_file: str, repeat: int, profile: bool) -> dict[str, An
     for i in range(repeat + int(profile)):
         fresh = copy.deepcopy(outcomes)  # the runner fills in SELF_CORRELATION in place
         with tempfile.TemporaryDirectory() as tmp:
+            if prefill:
+                prefill_store(Path(tmp) / "bench.db", outcomes, prefill)
             store = SQLiteStore(Path(tmp) / "bench.db")
             prof = cProfile.Profile() if profile and i == repeat else None
             c0, w0 = time.process_time(), time.perf_counter()
@@ -147,7 +200,7 @@ def full_child(instruments: int, days: int, batch: int) -> dict[str, Any]:
         c0, w0 = time.process_time(), time.perf_counter()
         records = simulate_candidates(store, candidates, backend, SimulationSettings())
         c1, w1 = time.process_time(), time.perf_counter()
-        d = _digests(store, records)
+        d = _digests(store, records, clock_free=True)
         store.close()
     backend.close()
     return {
@@ -204,22 +257,28 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 4)
 
 
+SCENARIOS = {"empty": 0, "window": 200}
+"""Replays into an empty store, and into one already holding 200 completed results (the runner's
+self-correlation window full from the first alpha, as in a store that has been used for a while)."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline", help="git ref to compare with (e.g. main); its src is exported")
     parser.add_argument("--instruments", type=int, default=3000)
     parser.add_argument("--days", type=int, default=1260)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=7, help="replays per child (median)")
-    parser.add_argument("--children", type=int, default=3, help="replay children per side")
+    parser.add_argument("--repeat", type=int, default=3, help="replays per child (median)")
+    parser.add_argument("--children", type=int, default=3, help="replay children per side and scenario")
     parser.add_argument("--full-repeat", type=int, default=3, help="full batches per side (median)")
     parser.add_argument("--no-full", action="store_true", help="skip the full batches")
     parser.add_argument("--profile", action="store_true", help="cProfile one replay per side")
     parser.add_argument("--child", choices=("replay", "full"), help=argparse.SUPPRESS)
     parser.add_argument("--outcomes", help=argparse.SUPPRESS)
+    parser.add_argument("--prefill", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "replay":
-        print(json.dumps(replay_child(args.outcomes, args.repeat, args.profile)))
+        print(json.dumps(replay_child(args.outcomes, args.repeat, args.profile, args.prefill)))
         return
     if args.child == "full":
         print(json.dumps(full_child(args.instruments, args.days, args.batch)))
@@ -233,72 +292,87 @@ def main() -> None:
             sides = {"baseline": export_ref(args.baseline, base), **sides}
         outcomes = Path(tmp) / "outcomes.pkl"
         record_outcomes(outcomes, args.instruments, args.days, args.batch)
-        replay: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
-        for i in range(args.children):
-            for name, src in sides.items():
-                argv = ["--child", "replay", "--outcomes", str(outcomes), "--repeat", str(args.repeat)]
-                if args.profile and i == 0:
-                    argv.append("--profile")
-                replay[name].append(run_child(src, argv))
+        replay: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for scenario, prefill in SCENARIOS.items():
+            for i in range(args.children):
+                for name, src in sides.items():
+                    argv = ["--child", "replay", "--outcomes", str(outcomes), "--repeat", str(args.repeat)]
+                    argv += ["--prefill", str(prefill)]
+                    if args.profile and i == 0:
+                        argv.append("--profile")
+                    replay.setdefault((name, scenario), []).append(run_child(src, argv))
         full: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
         if not args.no_full:
             for _ in range(args.full_repeat):
                 for name, src in sides.items():
-                    argv = [
-                        "--child",
-                        "full",
-                        "--instruments",
-                        str(args.instruments),
-                        "--days",
-                        str(args.days),
-                    ]
-                    full[name].append(run_child(src, [*argv, "--batch", str(args.batch)]))
+                    argv = ["--child", "full", "--instruments", str(args.instruments)]
+                    argv += ["--days", str(args.days), "--batch", str(args.batch)]
+                    full[name].append(run_child(src, argv))
 
     summary: dict[str, Any] = {}
     for name in sides:
-        cpu = [c for r in replay[name] for c in r["cpu_ms_per_alpha"]]
-        wall = [w for r in replay[name] for w in r["wall_ms_per_alpha"]]
-        row: dict[str, Any] = {
-            "replay_cpu_ms_per_alpha_median": _median(cpu),
-            "replay_cpu_ms_per_alpha_min": round(min(cpu), 3),
-            "replay_wall_ms_per_alpha_median": _median(wall),
-            "replay_runs": len(cpu),
-            "replay_digests": sorted({tuple(d) for r in replay[name] for d in r["digests"]}),
-        }
+        row: dict[str, Any] = {}
+        for scenario in SCENARIOS:
+            runs = replay[(name, scenario)]
+            cpu = [c for r in runs for c in r["cpu_ms_per_alpha"]]
+            wall = [w for r in runs for w in r["wall_ms_per_alpha"]]
+            row[f"replay_{scenario}"] = {
+                "cpu_ms_per_alpha_median": _median(cpu),
+                "cpu_ms_per_alpha_min": round(min(cpu), 3),
+                "wall_ms_per_alpha_median": _median(wall),
+                "runs": len(cpu),
+                "digests": sorted({tuple(d) for r in runs for d in r["digests"]}),
+            }
         if full[name]:
-            row.update(
-                full_cpu_s_per_alpha_median=_median([r["cpu_s_per_alpha"] for r in full[name]]),
-                full_cpu_s_per_alpha=[r["cpu_s_per_alpha"] for r in full[name]],
-                full_alphas_per_min_median=_median([r["alphas_per_min"] for r in full[name]]),
-                full_max_rss_mb_median=_median([r["max_rss_mb"] for r in full[name]]),
-                full_digests=sorted({r["digest_stored"] for r in full[name]}),
-            )
+            row["full"] = {
+                "cpu_s_per_alpha_median": _median([r["cpu_s_per_alpha"] for r in full[name]]),
+                "cpu_s_per_alpha": [r["cpu_s_per_alpha"] for r in full[name]],
+                "wall_s_per_alpha_median": _median([r["wall_s_per_alpha"] for r in full[name]]),
+                "alphas_per_min_median": _median([r["alphas_per_min"] for r in full[name]]),
+                "max_rss_mb_median": _median([r["max_rss_mb"] for r in full[name]]),
+                "digests": sorted({r["digest_stored"] for r in full[name]}),
+            }
         summary[name] = row
-    digests = {json.dumps(v["replay_digests"]) for v in summary.values()}
-    full_digests = {json.dumps(v.get("full_digests")) for v in summary.values()}
+    same = all(
+        len({json.dumps(summary[name].get(part, {}).get("digests")) for name in sides}) == 1
+        for part in [*(f"replay_{s}" for s in SCENARIOS), "full"]
+    )
     report = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "market": [args.instruments, args.days],
         "batch": args.batch,
         "baseline": args.baseline,
         "sides": summary,
-        "same_stored_results": len(digests) == 1 and len(full_digests) == 1,
-        "profiles": {name: replay[name][0]["profile"] for name in sides if replay[name][0]["profile"]},
+        "same_stored_results": same,
+        "profiles": {
+            f"{name} {scenario}": runs[0]["profile"]
+            for (name, scenario), runs in replay.items()
+            if runs[0]["profile"]
+        },
     }
-    head = ("side", "replay CPU ms/alpha", "replay wall ms/alpha", "full CPU s/alpha", "full alphas/min")
-    print(f"{head[0]:<10} {head[1]:>20} {head[2]:>21} {head[3]:>17} {head[4]:>16}")
+    head = (
+        "side",
+        "runner CPU ms/alpha",
+        "(200 earlier)",
+        "full CPU s/alpha",
+        "full wall s/alpha",
+        "alphas/min",
+    )
+    print(f"{head[0]:<10} {head[1]:>20} {head[2]:>14} {head[3]:>17} {head[4]:>18} {head[5]:>11}")
     for name, row in summary.items():
+        f = row.get("full", {})
         cells = (
-            row["replay_cpu_ms_per_alpha_median"],
-            row["replay_wall_ms_per_alpha_median"],
-            row.get("full_cpu_s_per_alpha_median", "-"),
-            row.get("full_alphas_per_min_median", "-"),
+            row["replay_empty"]["cpu_ms_per_alpha_median"],
+            row["replay_window"]["cpu_ms_per_alpha_median"],
+            f.get("cpu_s_per_alpha_median", "-"),
+            f.get("wall_s_per_alpha_median", "-"),
+            f.get("alphas_per_min_median", "-"),
         )
-        print(f"{name:<10} {cells[0]:>20} {cells[1]:>21} {cells[2]:>17} {cells[3]:>16}")
+        print(f"{name:<10} {cells[0]:>20} {cells[1]:>14} {cells[2]:>17} {cells[3]:>18} {cells[4]:>11}")
     print(f"stored results and records equal on every side: {report['same_stored_results']}")
     if args.profile:
-        for name, text in report["profiles"].items():
-            print(f"\n== cProfile, one replay ({name}) ==\n{text}")
+        for key, text in report["profiles"].items():
+            print(f"\n== cProfile, one replay ({key}) ==\n{text}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
