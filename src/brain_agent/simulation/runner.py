@@ -40,6 +40,7 @@ from brain_agent.storage.simulation_store import Finish
 from brain_agent.telemetry import events as ev
 
 STEP = "simulation"
+FINAL = ("COMPLETE", "ERROR", "SKIPPED")
 MAX_POLL_RETRIES = 5
 
 
@@ -119,6 +120,8 @@ class _Runner:
             self.max_batch, max_in_flight or int(getattr(backend, "max_in_flight", self.max_batch))
         )
         self.records: dict[str, dict[str, Any]] = {}
+        self._finished: set[str] = set()
+        """Candidates whose record is final (COMPLETE, ERROR, SKIPPED): the progress count."""
         self.total = 0
         self._default_run: str | None = None
 
@@ -141,27 +144,38 @@ class _Runner:
 
     def report(self, candidate_id: str, status: str) -> None:
         if self.progress is not None:
-            done = sum(1 for r in self.records.values() if r["status"] in ("COMPLETE", "ERROR", "SKIPPED"))
             self.progress(
-                ProgressUpdate(done=done, total=self.total, candidate_id=candidate_id, status=status)
+                ProgressUpdate(
+                    done=len(self._finished), total=self.total, candidate_id=candidate_id, status=status
+                )
             )
+
+    def set_record(self, candidate_id: str, record: dict[str, Any]) -> None:
+        self.records[candidate_id] = record
+        if record["status"] in FINAL:
+            self._finished.add(candidate_id)
+        else:
+            self._finished.discard(candidate_id)
 
     def record(self, cand: dict[str, Any], run_id: str, row: dict[str, Any]) -> None:
         timings = {k: row.get(k) for k in ("queue_s", "run_s", "total_s")}
-        self.records[cand["candidate_id"]] = {
-            "candidate_id": cand["candidate_id"],
-            "run_id": run_id,
-            "idea_id": cand.get("idea_id"),
-            "lane": cand.get("lane"),
-            "expression": cand.get("expression"),
-            "backend": self.backend.name,
-            "simulation_id": row.get("id"),
-            "status": row["status"],
-            "alpha_id": row.get("alpha_id"),
-            "result": row.get("result"),
-            "error": row.get("error"),
-            "timings": timings,
-        }
+        self.set_record(
+            cand["candidate_id"],
+            {
+                "candidate_id": cand["candidate_id"],
+                "run_id": run_id,
+                "idea_id": cand.get("idea_id"),
+                "lane": cand.get("lane"),
+                "expression": cand.get("expression"),
+                "backend": self.backend.name,
+                "simulation_id": row.get("id"),
+                "status": row["status"],
+                "alpha_id": row.get("alpha_id"),
+                "result": row.get("result"),
+                "error": row.get("error"),
+                "timings": timings,
+            },
+        )
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self, candidates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -247,7 +261,7 @@ class _Runner:
                 progress=existing.get("progress"),
             )
             in_flight.append(job)
-            self.records[cid] = {"status": existing["status"]}
+            self.set_record(cid, {"status": existing["status"]})
             return
         if existing is not None and existing["status"] == "QUEUED":
             row_id = int(existing["id"])
@@ -265,7 +279,7 @@ class _Runner:
                 created_at=self.clock.now(),
             )
         to_submit.append(_Job(row_id, cand, run_id))
-        self.records[cid] = {"status": "QUEUED"}
+        self.set_record(cid, {"status": "QUEUED"})
 
     def _submit_some(self, to_submit: list[_Job], in_flight: list[_Job]) -> None:
         while to_submit and len(in_flight) < self.max_in_flight:
@@ -314,7 +328,7 @@ class _Runner:
                         "simulation_id": job.row_id,
                     },
                 )
-                self.records[job.candidate["candidate_id"]] = {"status": "SUBMITTED"}
+                self.set_record(job.candidate["candidate_id"], {"status": "SUBMITTED"})
                 self.report(job.candidate["candidate_id"], "SUBMITTED")
             in_flight.extend(chunk)
 
@@ -354,7 +368,7 @@ class _Runner:
                         ev.SIMULATION_PROGRESS,
                         {"candidate_id": job.candidate["candidate_id"], "progress": poll.progress},
                     )
-                    self.records[job.candidate["candidate_id"]] = {"status": "RUNNING"}
+                    self.set_record(job.candidate["candidate_id"], {"status": "RUNNING"})
                     self.report(job.candidate["candidate_id"], "RUNNING")
                 job.next_poll = now + max(0.0, float(poll.retry_after_s))
                 continue
