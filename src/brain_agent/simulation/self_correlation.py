@@ -6,9 +6,11 @@ one ``pnl_correlation`` call per earlier result.
   ``pnl_correlation`` of every pair (same overlap rule: common dates, at least ``min_days``; same
   None for a flat series; same NaN). Every correlation is first computed at once on a dates-aligned
   matrix (two-pass, centred, like ``np.std``: within ~1e-13 of ``pnl_correlation``); the ones that
-  can change the check (within ``TOLERANCE`` of the largest or of the limit) are then recomputed by
-  ``pnl_correlation`` itself, as are pairs the matrix cannot stand for (duplicate dates, dates and
-  values of different lengths, non-numbers, non-finite values, a near-flat or badly scaled series).
+  can change the check (within ``TOLERANCE`` of the largest or of the limit) are then recomputed
+  exactly (``exact_correlation``: ``pnl_correlation``'s arithmetic on the same arrays, bit for bit),
+  as are pairs the matrix cannot stand for (a near-flat or badly scaled series); pairs with duplicate
+  dates, dates and values of different lengths, non-numbers or non-finite values go to
+  ``pnl_correlation`` itself.
 - **Parsed once.** ``PnlCache`` keeps each earlier result's PnL as arrays (row id → series), one cache
   per store object, LRU within a byte budget. Invalidation: the window itself (ids, ``finished_at``,
   Sharpe) is read from the store for every new alpha, so rows added by other processes are seen and
