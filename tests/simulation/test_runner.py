@@ -117,6 +117,10 @@ def test_events_timings_and_retry_after(store: SQLiteStore, small_market: Panel)
     assert completed.payload["queue_s"] == 10.0 and completed.payload["total_s"] == 13.0
     assert {"sharpe", "fitness", "turnover", "returns", "passed", "alpha_id"} <= set(completed.payload)
     assert updates[-1].done == 3 and updates[-1].total == 3
+    last: dict[str, str] = {}
+    for update in updates:  # done = candidates whose latest status is final, at every update
+        last[update.candidate_id] = update.status
+        assert update.done == sum(s in ("COMPLETE", "ERROR", "SKIPPED") for s in last.values())
 
 
 def test_interrupted_run_resumes_in_flight_jobs_without_resubmitting(

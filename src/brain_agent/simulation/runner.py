@@ -12,7 +12,7 @@
   than there is) ends its jobs with a final ERROR (``SUBMIT_FAILED``, ``SIMULATION_CRASHED`` or
   ``OUT_OF_MEMORY``): a row never stays QUEUED or SUBMITTED because a simulation crashed.
 - SELF_CORRELATION is decided here for every backend: the new daily PnL against earlier completed
-  results in the store.
+  results in the store (``self_correlation``: all at once, earlier PnLs parsed once per process).
 """
 
 from __future__ import annotations
@@ -33,13 +33,14 @@ from brain_agent.simulation.backend import (
     SimulationOutcome,
     SimulationSettings,
 )
-from brain_agent.simulation.metrics import pnl_correlation, self_correlation_check
 from brain_agent.simulation.result import AlphaResult
+from brain_agent.simulation.self_correlation import Series, cache_for, decide
 from brain_agent.storage import Store
 from brain_agent.storage.simulation_store import Finish
 from brain_agent.telemetry import events as ev
 
 STEP = "simulation"
+FINAL = ("COMPLETE", "ERROR", "SKIPPED")
 MAX_POLL_RETRIES = 5
 
 
@@ -108,6 +109,7 @@ class _Runner:
     ) -> None:
         self.store = store
         self.sims = store.simulations
+        self.pnls = cache_for(self.sims)
         self.backend = backend
         self.settings = settings
         self.key = settings_key(settings)
@@ -118,6 +120,8 @@ class _Runner:
             self.max_batch, max_in_flight or int(getattr(backend, "max_in_flight", self.max_batch))
         )
         self.records: dict[str, dict[str, Any]] = {}
+        self._finished: set[str] = set()
+        """Candidates whose record is final (COMPLETE, ERROR, SKIPPED): the progress count."""
         self.total = 0
         self._default_run: str | None = None
 
@@ -140,27 +144,38 @@ class _Runner:
 
     def report(self, candidate_id: str, status: str) -> None:
         if self.progress is not None:
-            done = sum(1 for r in self.records.values() if r["status"] in ("COMPLETE", "ERROR", "SKIPPED"))
             self.progress(
-                ProgressUpdate(done=done, total=self.total, candidate_id=candidate_id, status=status)
+                ProgressUpdate(
+                    done=len(self._finished), total=self.total, candidate_id=candidate_id, status=status
+                )
             )
+
+    def set_record(self, candidate_id: str, record: dict[str, Any]) -> None:
+        self.records[candidate_id] = record
+        if record["status"] in FINAL:
+            self._finished.add(candidate_id)
+        else:
+            self._finished.discard(candidate_id)
 
     def record(self, cand: dict[str, Any], run_id: str, row: dict[str, Any]) -> None:
         timings = {k: row.get(k) for k in ("queue_s", "run_s", "total_s")}
-        self.records[cand["candidate_id"]] = {
-            "candidate_id": cand["candidate_id"],
-            "run_id": run_id,
-            "idea_id": cand.get("idea_id"),
-            "lane": cand.get("lane"),
-            "expression": cand.get("expression"),
-            "backend": self.backend.name,
-            "simulation_id": row.get("id"),
-            "status": row["status"],
-            "alpha_id": row.get("alpha_id"),
-            "result": row.get("result"),
-            "error": row.get("error"),
-            "timings": timings,
-        }
+        self.set_record(
+            cand["candidate_id"],
+            {
+                "candidate_id": cand["candidate_id"],
+                "run_id": run_id,
+                "idea_id": cand.get("idea_id"),
+                "lane": cand.get("lane"),
+                "expression": cand.get("expression"),
+                "backend": self.backend.name,
+                "simulation_id": row.get("id"),
+                "status": row["status"],
+                "alpha_id": row.get("alpha_id"),
+                "result": row.get("result"),
+                "error": row.get("error"),
+                "timings": timings,
+            },
+        )
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self, candidates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -246,7 +261,7 @@ class _Runner:
                 progress=existing.get("progress"),
             )
             in_flight.append(job)
-            self.records[cid] = {"status": existing["status"]}
+            self.set_record(cid, {"status": existing["status"]})
             return
         if existing is not None and existing["status"] == "QUEUED":
             row_id = int(existing["id"])
@@ -264,7 +279,7 @@ class _Runner:
                 created_at=self.clock.now(),
             )
         to_submit.append(_Job(row_id, cand, run_id))
-        self.records[cid] = {"status": "QUEUED"}
+        self.set_record(cid, {"status": "QUEUED"})
 
     def _submit_some(self, to_submit: list[_Job], in_flight: list[_Job]) -> None:
         while to_submit and len(in_flight) < self.max_in_flight:
@@ -313,7 +328,7 @@ class _Runner:
                         "simulation_id": job.row_id,
                     },
                 )
-                self.records[job.candidate["candidate_id"]] = {"status": "SUBMITTED"}
+                self.set_record(job.candidate["candidate_id"], {"status": "SUBMITTED"})
                 self.report(job.candidate["candidate_id"], "SUBMITTED")
             in_flight.extend(chunk)
 
@@ -353,7 +368,7 @@ class _Runner:
                         ev.SIMULATION_PROGRESS,
                         {"candidate_id": job.candidate["candidate_id"], "progress": poll.progress},
                     )
-                    self.records[job.candidate["candidate_id"]] = {"status": "RUNNING"}
+                    self.set_record(job.candidate["candidate_id"], {"status": "RUNNING"})
                     self.report(job.candidate["candidate_id"], "RUNNING")
                 job.next_poll = now + max(0.0, float(poll.retry_after_s))
                 continue
@@ -413,7 +428,7 @@ class _Runner:
             )
             return
         data = outcome.result
-        self._self_correlation(job, result, data)
+        series = self._self_correlation(job, result, data)
         start, queue_s, run_s, total_s = self._timings(job, finished, started)
         metrics = result.is_
         passed = all(c["result"] != "FAIL" for c in data["is"]["checks"])
@@ -436,6 +451,7 @@ class _Runner:
                 passed=passed,
             ),
         )
+        self.pnls.put_result(job.row_id, finished, data, series)
         cid = job.candidate["candidate_id"]
         self.emit(
             job,
@@ -458,22 +474,20 @@ class _Runner:
         self.record(job.candidate, job.run_id, self.sims.get(job.row_id) or {"status": "COMPLETE"})
         self.report(cid, "COMPLETE")
 
-    def _self_correlation(self, job: _Job, result: AlphaResult, data: dict[str, Any]) -> None:
+    def _self_correlation(self, job: _Job, result: AlphaResult, data: dict[str, Any]) -> Series | None:
+        """Decide SELF_CORRELATION in ``data`` against the earlier results (``self_correlation``);
+        returns the new PnL as a series for the cache."""
         if result.pnl is None:
-            return
-        pairs: list[tuple[float, float]] = []
-        for other in self.sims.earlier_pnls(
-            exclude_id=job.row_id, exclude_candidate=job.candidate["candidate_id"]
-        ):
-            corr = pnl_correlation(
-                result.pnl.dates, result.pnl.values, other["pnl"]["dates"], other["pnl"]["values"]
-            )
-            if corr is not None:
-                pairs.append((corr, float(other["sharpe"] or 0.0)))
-        decided = self_correlation_check(float(result.is_.sharpe or 0.0), pairs)
+            return None
+        series = self.pnls.prepare(result.pnl.dates, result.pnl.values)
+        earlier = self.pnls.earlier(
+            self.sims, exclude_id=job.row_id, exclude_candidate=job.candidate["candidate_id"]
+        )
+        decided = decide(series, float(result.is_.sharpe or 0.0), earlier)
         checks = [c for c in data["is"]["checks"] if c.get("name") != "SELF_CORRELATION"]
         checks.append(decided)
         data["is"]["checks"] = checks
+        return series
 
     def _fail(self, job: _Job, error: dict[str, Any], finished: float, started: float | None = None) -> None:
         start, queue_s, run_s, total_s = self._timings(job, finished, started)

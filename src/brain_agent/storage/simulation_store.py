@@ -170,8 +170,8 @@ class SimulationStore:
         ).fetchall()
         out = []
         for row in rows:
-            pnl = json.loads(row["result"]).get("pnl")
-            if isinstance(pnl, dict) and pnl.get("dates"):
+            pnl = pnl_of(row["result"])
+            if pnl is not None:
                 out.append(
                     {
                         "id": row["id"],
@@ -182,6 +182,39 @@ class SimulationStore:
                     }
                 )
         return out
+
+    def earlier_completed(
+        self, *, exclude_id: int, exclude_candidate: str, limit: int = 200
+    ) -> list[tuple[int, float | None, float | None]]:
+        """The rows ``earlier_pnls`` reads, as ``(id, finished_at, sharpe)``, newest first, without
+        reading their results (for a caller that keeps the PnLs it parsed: ``pnls``)."""
+        rows = self.store.conn.execute(
+            "SELECT id, finished_at, sharpe FROM simulations WHERE status = 'COMPLETE' "
+            "AND id != ? AND candidate_id != ? AND result IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (exclude_id, exclude_candidate, limit),
+        ).fetchall()
+        return [(int(r["id"]), r["finished_at"], r["sharpe"]) for r in rows]
+
+    def pnls(self, ids: Sequence[int]) -> list[tuple[int, float | None, dict[str, Any] | None]]:
+        """``(id, finished_at, pnl)`` of these rows (those that exist): ``pnl`` as ``earlier_pnls`` gives
+        it, or None when the result has no ``pnl`` with dates."""
+        out: list[tuple[int, float | None, dict[str, Any] | None]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self.store.conn.execute(
+                f"SELECT id, finished_at, result FROM simulations WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            out += [(int(r["id"]), r["finished_at"], pnl_of(r["result"])) for r in rows]
+        return out
+
+
+def pnl_of(result: str | None) -> dict[str, Any] | None:
+    """A stored result's ``pnl`` series when it is an object with dates, else None."""
+    if result is None:
+        return None
+    pnl = json.loads(result).get("pnl")
+    return pnl if isinstance(pnl, dict) and pnl.get("dates") else None
 
 
 def _row(row: Row) -> dict[str, Any]:
