@@ -8,6 +8,7 @@ signed zeros, infinities, lone values and groups that change over time.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import bottleneck as bn
@@ -178,6 +179,39 @@ def test_the_book_pass_equals_the_whole_array_book(market: Panel, settings: Simu
     assert book.turnover * BOOK == pytest.approx(plain["turnover"] * BOOK, rel=1e-9)
     assert math.isfinite(book.fitness)
     assert b.sub_universe_sharpe(alpha, market, market.listed, 0.5) is not None
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SimulationSettings(),
+        SimulationSettings(neutralization="MARKET", truncation=0.05, decay=4),
+        SimulationSettings(neutralization="NONE", truncation=0.0),
+    ],
+    ids=["subindustry", "market-decay", "none"],
+)
+def test_one_pass_for_both_books_equals_the_two_passes(
+    market: Panel, settings: SimulationSettings, threads: int
+) -> None:
+    """``simulate_book`` (the universe applied block by block, the book and the sub-universe book in
+    one pass, rows sliced over threads) gives exactly the two separate passes' numbers."""
+    rng = np.random.default_rng(6)
+    alpha = rng.normal(size=market.shape)
+    alpha[rng.random(market.shape) < 0.1] = np.nan
+    alpha[:, 0] *= 40
+    universe = market.listed & (rng.random(market.shape) < 0.9)
+    k.set_threads(threads)
+    try:
+        book, sub = b.simulate_book(alpha, market, universe, settings, 0.5)
+    finally:
+        k.set_threads(1)
+    separate, prepared = b.simulate_alpha(alpha, market, universe, settings)
+    for field in dataclasses.fields(book):  # every field, the dates and daily PnL arrays included
+        ours, theirs = getattr(book, field.name), getattr(separate, field.name)
+        assert np.array_equal(ours, theirs) if isinstance(ours, np.ndarray) else ours == theirs, field.name
+    assert sub == b.sub_universe_sharpe(prepared, market, universe, 0.5)
+    assert sub is not None
 
 
 def test_panel_keeps_derived_arrays_until_a_field_changes(market: Panel) -> None:

@@ -26,7 +26,7 @@ from brain_agent.knowledge.loader import KnowledgePack
 from brain_agent.simulation.backend import Poll, SimulationJob, SimulationOutcome, SimulationSettings
 from brain_agent.simulation.errors import EvaluationError
 from brain_agent.simulation.local import kernels as k
-from brain_agent.simulation.local.book import Book, simulate_alpha, sub_universe_sharpe
+from brain_agent.simulation.local.book import Book, simulate_book
 from brain_agent.simulation.local.cache import SubexpressionCache, process_cache
 from brain_agent.simulation.local.evaluator import Evaluator, inline, operator_count
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
@@ -288,9 +288,8 @@ class LocalBackend:
         try:
             alpha = evaluator.alpha(tree)
             _refuse_overflow(alpha)
-            book, prepared = simulate_alpha(alpha, self.panel, universe, job.settings)
             fraction = SUB_UNIVERSE.get(job.settings.universe.upper(), DEFAULT_SUB_UNIVERSE)
-            sub = sub_universe_sharpe(prepared, self.panel, universe, fraction)
+            book, sub = simulate_book(alpha, self.panel, universe, job.settings, fraction)
         except EvaluationError as exc:
             return SimulationOutcome(job.candidate_id, "ERROR", error=exc.to_error())
         except (MemoryError, ArithmeticError, ValueError, RecursionError) as exc:

@@ -168,6 +168,17 @@ class _Rows:
     """max |w[t]|."""
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One book a pass computes: weights from the block (restricted to ``within``, ``demean``ed,
+    unit gross and truncated; the block itself when ``truncation`` is None) and their sums."""
+
+    truncation: float | None
+    demean: Demean = _same
+    within: BoolArray | None = None
+    pnl_only: bool = False
+
+
 def _pass(
     alpha: FloatArray,
     returns: FloatArray | NDArray[np.float32],
@@ -180,38 +191,56 @@ def _pass(
     """One pass over blocks of rows: restrict ``alpha`` to ``within`` → ``demean`` → weights (or
     ``alpha`` itself as weights when ``truncation`` is None) → per-date sums (only ``pnl`` and
     ``gross`` when ``pnl_only``). ``returns`` has no NaN."""
-    t, n = alpha.shape
-    pnl, gross, traded = np.zeros(t), np.zeros(t), np.zeros(t)
-    longs, shorts, top = np.zeros(t), np.zeros(t), np.zeros(t)
+    spec = _Spec(truncation, demean, within, pnl_only)
+    return _passes(lambda a, b: alpha[a:b], alpha.shape, returns, [spec])[0]
 
-    def weights_of(a: int, b: int) -> FloatArray:
-        block = alpha[a:b] if within is None else np.where(within[a:b], alpha[a:b], np.nan)
-        block = demean(block, a)
-        return block if truncation is None else _block_weights(block, truncation)
+
+def _passes(
+    source: Callable[[int, int], FloatArray],
+    shape: tuple[int, ...],
+    returns: FloatArray | NDArray[np.float32],
+    specs: list[_Spec],
+) -> list[_Rows]:
+    """``_pass`` for several books of the same alpha at once: each block of ``source`` rows (the
+    alpha of dates ``a:b``) is made and read once for all of them. Rows are sliced over threads; a
+    slice that does not start the book starts from the weights of the date before it, computed
+    again (each date's weights depend on that date alone)."""
+    t, n = shape
+    books = [_Rows(*(np.zeros(t) for _ in range(6))) for _ in specs]
+
+    def weights_of(spec: _Spec, block: FloatArray, a: int) -> FloatArray:
+        if spec.within is not None:
+            block = np.where(spec.within[a : a + block.shape[0]], block, np.nan)
+        block = spec.demean(block, a)
+        return block if spec.truncation is None else _block_weights(block, spec.truncation)
 
     def rows(lo: int, hi: int) -> None:
-        # a slice that does not start the book starts from the weights of the row before it,
-        # computed again here (each row's weights depend on that row alone)
-        prev = np.zeros((1, n)) if lo == 0 else weights_of(lo - 1, lo)
+        start = None if lo == 0 else source(lo - 1, lo)
+        prevs = [np.zeros((1, n)) if start is None else weights_of(spec, start, lo - 1) for spec in specs]
         for a in range(lo, hi, _BLOCK):
             b = min(a + _BLOCK, hi)
-            w = weights_of(a, b)
-            before = np.concatenate([prev, w[:-1]])  # w[t−1] for each row t
-            pnl[a:b] = np.einsum("ij,ij->i", before, np.asarray(returns[a:b], dtype=np.float64))
-            absw = np.abs(w)
-            gross[a:b] = np.einsum("ij->i", absw)
-            prev = w[-1:]
-            if pnl_only:
-                continue
-            top[a:b] = np.max(absw, axis=1, initial=0.0)
-            np.subtract(w, before, out=before)
-            traded[a:b] = np.einsum("ij->i", np.abs(before, out=before))
-            longs[a:b] = np.count_nonzero(w > 0, axis=1)
-            shorts[a:b] = np.count_nonzero(w < 0, axis=1)
+            block = source(a, b)
+            ret = np.asarray(returns[a:b], dtype=np.float64)
+            for i, spec in enumerate(specs):
+                out = books[i]
+                w = weights_of(spec, block, a)
+                before = np.concatenate([prevs[i], w[:-1]])  # w[t−1] for each row t
+                out.pnl[a:b] = np.einsum("ij,ij->i", before, ret)
+                absw = np.abs(w)
+                out.gross[a:b] = np.einsum("ij->i", absw)
+                prevs[i] = w[-1:]
+                if spec.pnl_only:
+                    continue
+                out.top[a:b] = np.max(absw, axis=1, initial=0.0)
+                np.subtract(w, before, out=before)
+                out.traded[a:b] = np.einsum("ij->i", np.abs(before, out=before))
+                out.longs[a:b] = np.count_nonzero(w > 0, axis=1)
+                out.shorts[a:b] = np.count_nonzero(w < 0, axis=1)
 
     k.in_slices(rows, t, _BLOCK)
-    pnl[0] = traded[0] = 0.0
-    return _Rows(pnl, gross, traded, longs, shorts, top)
+    for out in books:
+        out.pnl[0] = out.traded[0] = 0.0
+    return books
 
 
 def _returns0(panel: Panel) -> FloatArray | NDArray[np.float32]:
@@ -272,14 +301,46 @@ def simulate_alpha(
     return _book(rows, panel.dates), prepared
 
 
+def simulate_book(
+    alpha: FloatArray, panel: Panel, universe: BoolArray, settings: SimulationSettings, fraction: float
+) -> tuple[Book, float | None]:
+    """``simulate_alpha`` and ``sub_universe_sharpe`` in one pass over the alpha (the same numbers):
+    the universe restriction is made block by block (decay, which needs whole columns, first makes
+    the prepared alpha), and each block feeds both books."""
+    if settings.decay > 1:
+        prepared = prepare(alpha, universe, settings)
+
+        def source(a: int, b: int) -> FloatArray:
+            return prepared[a:b]
+    else:
+
+        def source(a: int, b: int) -> FloatArray:
+            return np.where(universe[a:b], alpha[a:b], np.nan)
+
+    specs = [_Spec(settings.truncation, _demeaner(settings.neutralization, panel, alpha.shape))]
+    sub = _sub_universe(panel, universe, fraction)
+    if sub is not None:
+        specs.append(_Spec(0.0, _market, sub, pnl_only=True))
+    rows = _passes(source, alpha.shape, _returns0(panel), specs)
+    book = _book(rows[0], panel.dates)
+    return book, (_book(rows[1], panel.dates).sharpe if sub is not None else None)
+
+
+def _sub_universe(panel: Panel, universe: BoolArray, fraction: float) -> BoolArray | None:
+    """The most liquid ``fraction`` of ``universe`` (None when it would hold fewer than 2)."""
+    size = round(float(np.mean(np.sum(universe, axis=1))) * fraction)
+    if size < 2:
+        return None
+    return panel.universe(size) & universe
+
+
 def sub_universe_sharpe(
     prepared: FloatArray, panel: Panel, universe: BoolArray, fraction: float
 ) -> float | None:
     """Sharpe on the most liquid ``fraction`` of the universe: pasteurize to it, market-neutralize,
     rescale, PnL. None when the sub-universe would be empty."""
-    size = round(float(np.mean(np.sum(universe, axis=1))) * fraction)
-    if size < 2:
+    sub = _sub_universe(panel, universe, fraction)
+    if sub is None:
         return None
-    sub = panel.universe(size) & universe
     rows = _pass(prepared, _returns0(panel), 0.0, _market, within=sub, pnl_only=True)
     return _book(rows, panel.dates).sharpe

@@ -12,9 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
-from numpy.typing import NDArray
 
-from brain_agent.simulation.local.types import BoolArray, FloatArray, GroupValue
+from brain_agent.simulation.local.types import FloatArray, GroupValue
 
 
 class ArgumentError(ValueError):
@@ -187,18 +186,3 @@ def _in_slice(fn: Callable[[int, int], object], a: int, b: int) -> None:
 
 
 in_row_slices = in_slices
-
-
-def select_rows(mask: BoolArray, values: FloatArray | NDArray[np.float32], fill: float) -> FloatArray:
-    """``np.where(mask, values, fill)`` in double precision, slices of rows on ``threads()`` threads."""
-    out = np.empty(mask.shape)
-
-    def rows(a: int, b: int) -> None:
-        np.copyto(out[a:b], values[a:b])
-        np.copyto(out[a:b], fill, where=~mask[a:b])
-
-    in_slices(rows, mask.shape[0], _ROW_BLOCK)
-    return out
-
-
-"""Rows of a matrix: ``in_slices`` by another name, for the reader."""
