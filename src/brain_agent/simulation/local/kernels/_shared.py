@@ -61,20 +61,16 @@ _ROW_BLOCK = 128
 def by_columns(
     fn: Callable[..., FloatArray], arrays: tuple[FloatArray, ...], *rest: object, width: int = _COLUMN_BLOCK
 ) -> FloatArray:
-    """``fn(*arrays, *rest)`` computed ``width`` columns at a time (on ``threads()`` threads). Only
-    for kernels whose columns are independent (time series): each column is computed exactly as on
-    the whole array."""
+    """``fn(*arrays, *rest)`` computed ``width`` columns at a time. Only for kernels whose columns
+    are independent (time series): each column is computed exactly as on the whole array. On one
+    thread: these kernels make a dozen temporaries per slice, and slices on several threads at once
+    would multiply the memory they were made to save."""
     t, n = arrays[0].shape
     if n <= width or any(a.shape != (t, n) for a in arrays):
         return fn(*arrays, *rest)
     out = np.empty((t, n))
-
-    def columns(lo: int, hi: int) -> None:
-        for j in range(lo, hi, width):
-            k = min(j + width, hi)
-            out[:, j:k] = fn(*(a[:, j:k] for a in arrays), *rest)
-
-    in_slices(columns, n, width)
+    for j in range(0, n, width):
+        out[:, j : j + width] = fn(*(a[:, j : j + width] for a in arrays), *rest)
     return out
 
 
