@@ -182,3 +182,21 @@ def test_backend_error_outcome_is_recorded(store: SQLiteStore, small_market: Pan
     )
     assert records[0]["status"] == "ERROR" and records[0]["error"]["code"] == "CANCELLED"
     assert store.events("run_t", names=[ev.SIMULATION_FAILED])[0].payload["error_code"] == "CANCELLED"
+
+
+def test_a_simulate_run_it_opens_is_finished(store: SQLiteStore, small_market: Panel) -> None:
+    """Candidates without a run get one "simulate" run; it ends completed with the counts, not
+    "running" forever."""
+    clock = FakeClock()
+    loose = [
+        {k: v for k, v in cand(c, e).items() if k != "run_id"}
+        for c, e in (("a", "rank(close)"), ("b", "rank(x)"))
+    ]
+    records = simulate_candidates(
+        store, loose, SlowBackend(small_market, clock), SimulationSettings(), clock=clock
+    )
+    run_id = records[0]["run_id"]
+    assert run_id == records[1]["run_id"] and run_id != "run_t"
+    run = store.get_run(run_id)
+    assert run["status"] == "completed"
+    assert run["summary"] == {"candidates": 2, "complete": 1, "error": 1, "skipped": 0}

@@ -558,4 +558,15 @@ def simulate_candidates(
     ERROR | SKIPPED), alpha_id, result (AlphaResult JSON or None), error, timings{queue_s, run_s,
     total_s}}``."""
     runner = _Runner(store, backend, settings, clock or SystemClock(), progress, max_in_flight)
-    return runner.run(candidates)
+    try:
+        records = runner.run(candidates)
+    except BaseException as exc:
+        if runner._default_run is not None:  # the "simulate" run this call opened ends with it
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.finish_run(runner._default_run, status)
+        raise
+    if runner._default_run is not None:
+        statuses = [str(r.get("status")) for r in records]
+        summary = {s.lower(): statuses.count(s) for s in ("COMPLETE", "ERROR", "SKIPPED")}
+        store.finish_run(runner._default_run, "completed", {"candidates": len(records), **summary})
+    return records
