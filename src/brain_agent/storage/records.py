@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -32,15 +31,6 @@ class Row(Protocol):
 
     def __getitem__(self, key: int | str) -> Any: ...
     def keys(self) -> Any: ...
-
-
-class Connection(Protocol):
-    """What the record and ledger code uses of a connection."""
-
-    @property
-    def in_transaction(self) -> bool: ...
-    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ..., /) -> Any: ...
-    def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any: ...
 
 
 def new_id(prefix: str) -> str:
