@@ -21,6 +21,7 @@ import typer
 
 from brain_agent.cli import run
 from brain_agent.cli.app import app
+from brain_agent.cli.lazy import load_all
 from brain_agent.generation.budget import ScopeKey, plan_lanes
 from brain_agent.generation.budget.lanes import PlannedIdea
 from brain_agent.llm.tokenizer import count_tokens
@@ -154,6 +155,7 @@ def test_blocked_chain_call_names_the_day_cap(tmp_path: Path) -> None:
 
 # -- no command reaches a provider without the gate -----------------------------------------------
 def _llm_commands() -> dict[str, Any]:
+    load_all()  # commands load lazily: walk every one, not only those an earlier test happened to load
     group = typer.main.get_group(app)
     out: dict[str, Any] = {}
 
