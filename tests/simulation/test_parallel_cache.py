@@ -195,3 +195,34 @@ def test_bad_cache_and_worker_settings_are_clear_errors(monkeypatch: pytest.Monk
         resolve_workers(0)
     monkeypatch.setenv("BRAIN_AGENT_SIM_WORKERS", "1")
     assert resolve_workers(None) == 1
+
+
+@pytest.mark.skipif(not fork_available(), reason="worker processes need fork")
+def test_a_worker_found_dead_while_holding_jobs_gives_them_an_outcome(small_market: Panel) -> None:
+    """A worker killed with jobs sent to it and found dead when more work is sent: those jobs end
+    WORKER_DIED (every handle still gets an outcome), the rest are what one process gives."""
+    jobs = _jobs(10)
+    serial = {
+        o.candidate_id: _comparable(o)
+        for o in LocalBackend(small_market, cache=SubexpressionCache(0), workers=1).simulate(jobs)
+    }
+    backend = LocalBackend(small_market, cache=SubexpressionCache.from_mb(32), workers=2)
+    try:
+        handles = backend.submit(jobs[:4])
+        first = backend.poll(handles[0]).outcome  # runs here, starts the workers, sends them the rest
+        pool = backend._pool
+        # worker 0 got two of the other three jobs, worker 1 one: it has room for more and a job
+        # nobody has answered yet
+        assert pool is not None and len(pool._sent[1]) == 1
+        victim = pool._procs[1]
+        victim.kill()
+        victim.join(timeout=10)
+        handles += backend.submit(jobs[4:])  # sending more work finds the victim dead
+        outcomes = [first, *(backend.poll(h).outcome for h in handles[1:])]
+    finally:
+        backend.close()
+    died = [o for o in outcomes if o is not None and o.status == "ERROR" and o.error["code"] == "WORKER_DIED"]
+    assert died
+    for o in outcomes:
+        assert o is not None
+        assert o in died or _comparable(o) == serial[o.candidate_id]

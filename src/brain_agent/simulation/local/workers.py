@@ -42,45 +42,33 @@ def fork_available() -> bool:
     return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
 
 
-def resolve_workers(workers: int | None) -> int:
-    """``workers`` if given, else ``$BRAIN_AGENT_SIM_WORKERS``, else the CPUs (at most 4); 1 without fork."""
-    if workers is None:
-        raw = os.environ.get(ENV_WORKERS, "").strip()
+def _count(given: int | None, env: str, what: str, key: str) -> int:
+    """``given`` if set, else ``$env``, else the CPUs (at most 4); between 1 and ``MAX_WORKERS``."""
+    if given is None:
+        raw = os.environ.get(env, "").strip()
         if raw:
             try:
-                workers = int(raw)
+                given = int(raw)
             except ValueError:
                 raise ConfigError(
-                    f"${ENV_WORKERS}: expected a whole number of worker processes, got {raw[:40]!r}",
-                    key=ENV_WORKERS,
+                    f"${env}: expected a whole number of {what}, got {raw[:40]!r}", key=env
                 ) from None
         else:
-            workers = min(DEFAULT_MAX_WORKERS, os.cpu_count() or 1)
-    if not 1 <= workers <= MAX_WORKERS:
-        raise ConfigError(
-            f"simulation workers must be between 1 and {MAX_WORKERS}, got {workers}", key="workers"
-        )
-    return workers if fork_available() else 1
+            given = min(DEFAULT_MAX_WORKERS, os.cpu_count() or 1)
+    if not 1 <= given <= MAX_WORKERS:
+        raise ConfigError(f"simulation {key} must be between 1 and {MAX_WORKERS}, got {given}", key=key)
+    return given
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``workers`` if given, else ``$BRAIN_AGENT_SIM_WORKERS``, else the CPUs (at most 4); 1 without fork."""
+    n = _count(workers, ENV_WORKERS, "worker processes", "workers")
+    return n if fork_available() else 1
 
 
 def resolve_threads(threads: int | None) -> int:
     """``threads`` if given, else ``$BRAIN_AGENT_SIM_THREADS``, else the CPUs (at most 4)."""
-    if threads is None:
-        raw = os.environ.get(ENV_THREADS, "").strip()
-        if raw:
-            try:
-                threads = int(raw)
-            except ValueError:
-                raise ConfigError(
-                    f"${ENV_THREADS}: expected a whole number of threads, got {raw[:40]!r}", key=ENV_THREADS
-                ) from None
-        else:
-            threads = min(DEFAULT_MAX_WORKERS, os.cpu_count() or 1)
-    if not 1 <= threads <= MAX_WORKERS:
-        raise ConfigError(
-            f"simulation threads must be between 1 and {MAX_WORKERS}, got {threads}", key="threads"
-        )
-    return threads
+    return _count(threads, ENV_THREADS, "threads", "threads")
 
 
 def _serve(backend: LocalBackend, conn: Connection, share: int) -> None:
@@ -153,19 +141,17 @@ class WorkerPool:
         self._backend = weakref.ref(backend)  # the backend owns the pool, not the other way round
         self.size = size
         self.depth = depth
-        self._procs: list[Any] = []
-        self._conns: list[Connection] = []
-        self._seen: list[set[int]] = []
-        self._sent: list[list[tuple[str, SimulationJob]]] = []
+        self._procs: list[Any] = [None] * size
+        self._conns: list[Any] = [None] * size
+        self._seen: list[set[int]] = [set() for _ in range(size)]
+        self._sent: list[list[tuple[str, SimulationJob]]] = [[] for _ in range(size)]
         self._queue: list[_Queued] = []
+        self._ready: list[Result] = []
+        """Outcomes not yet handed out (jobs of a worker found dead while sending work)."""
         self.cache_stats: dict[int, dict[str, int]] = {}
         """Each worker's cache counters, as of its last job."""
-        for _ in range(size):
-            self._procs.append(None)
-            self._conns.append(None)  # type: ignore[arg-type]
-            self._seen.append(set())
-            self._sent.append([])
-            self._start(len(self._procs) - 1)
+        for w in range(size):
+            self._start(w)
 
     def _start(self, w: int) -> None:
         backend = self._backend()
@@ -185,7 +171,7 @@ class WorkerPool:
     @property
     def outstanding(self) -> int:
         """Jobs queued or sent and not yet answered."""
-        return len(self._queue) + sum(len(s) for s in self._sent)
+        return len(self._queue) + len(self._ready) + sum(len(s) for s in self._sent)
 
     def put(self, batch: Sequence[tuple[str, SimulationJob]]) -> None:
         """Queue ``batch`` and send what the workers have room for."""
@@ -199,12 +185,13 @@ class WorkerPool:
         self._queue.extend(queued)
         self._dispatch()
 
-    def _dispatch(self) -> list[Result]:
-        died: list[Result] = []
+    def _dispatch(self) -> None:
+        """Send queued jobs to the workers with room; a dead worker's jobs become ``WORKER_DIED``
+        outcomes (handed out by ``take``) and a new worker takes its place."""
         for w in range(self.size):
             while self._queue and len(self._sent[w]) < self.depth:
                 if not self._procs[w].is_alive():
-                    died.extend(self._lost(w))
+                    self._ready.extend(self._lost(w))
                     continue
                 window = self._queue[: self.LOOKAHEAD]
                 best = max(range(len(window)), key=lambda i: (len(window[i].signature & self._seen[w]), -i))
@@ -212,11 +199,10 @@ class WorkerPool:
                 try:
                     self._conns[w].send((q.handle, q.job, q.shared))
                 except (OSError, ValueError):
-                    died.extend(self._lost(w, extra=[(q.handle, q.job)]))
+                    self._ready.extend(self._lost(w, extra=[(q.handle, q.job)]))
                     continue
                 self._sent[w].append((q.handle, q.job))
                 self._seen[w] |= q.signature
-        return died
 
     def _lost(self, w: int, extra: Sequence[tuple[str, SimulationJob]] = ()) -> list[Result]:
         """Worker ``w`` died: its jobs become ``WORKER_DIED`` errors and a new worker takes its place."""
@@ -235,14 +221,13 @@ class WorkerPool:
         Returns the results that came in."""
         from multiprocessing.connection import wait
 
-        results = self._dispatch()
-        if results:
-            return results
+        self._dispatch()
+        results, self._ready = self._ready, []
         busy = {self._conns[w]: w for w in range(self.size) if self._sent[w]}
-        if not busy:
+        if results or not busy:
             return results
         for conn in wait(list(busy), timeout=None):
-            w = busy[conn]  # type: ignore[index]
+            w = busy[conn]
             try:
                 answer, stats = self._conns[w].recv()
             except (EOFError, OSError):
@@ -252,7 +237,9 @@ class WorkerPool:
             done = {handle for handle, _, _ in answer}
             self._sent[w] = [item for item in self._sent[w] if item[0] not in done]
             self.cache_stats[self._procs[w].pid] = stats
-        results.extend(self._dispatch())
+        self._dispatch()
+        results.extend(self._ready)
+        self._ready = []
         return results
 
     def close(self) -> None:

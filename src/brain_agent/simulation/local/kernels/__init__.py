@@ -19,7 +19,6 @@ from brain_agent.simulation.local.kernels._shared import finite as finite
 from brain_agent.simulation.local.kernels._shared import in_slices as in_slices
 from brain_agent.simulation.local.kernels._shared import quiet as quiet
 from brain_agent.simulation.local.kernels._shared import set_threads as set_threads
-from brain_agent.simulation.local.kernels._shared import threads as threads
 from brain_agent.simulation.local.kernels.cross_section import inverse_normal_cdf as inverse_normal_cdf
 from brain_agent.simulation.local.kernels.cross_section import normalize as normalize
 from brain_agent.simulation.local.kernels.cross_section import quantile as quantile

@@ -127,10 +127,6 @@ def set_threads(n: int) -> None:
     _threads = max(1, int(n))
 
 
-def threads() -> int:
-    return _threads
-
-
 def _executor() -> ThreadPoolExecutor:
     """The process's helper threads (made again after a fork: a child has none of its parent's)."""
     global _pool, _pool_pid
@@ -179,6 +175,3 @@ def _in_slice(fn: Callable[[int, int], object], a: int, b: int) -> None:
         fn(a, b)
     finally:
         _slice.inside = False
-
-
-in_row_slices = in_slices

@@ -7,7 +7,7 @@ import math
 import bottleneck as bn
 import numpy as np
 
-from brain_agent.simulation.local.kernels._shared import ArgumentError, _f, finite, in_row_slices, quiet
+from brain_agent.simulation.local.kernels._shared import ArgumentError, _f, finite, in_slices, quiet
 from brain_agent.simulation.local.kernels.timeseries import _joint, ts_rank
 from brain_agent.simulation.local.types import BoolArray, FloatArray, IntArray
 
@@ -106,7 +106,7 @@ def _ranked(x: FloatArray, scaled: bool) -> FloatArray:
             hi = min(lo + _RANK_BLOCK, b)
             redo[lo:hi], counts[lo:hi] = _rank_block(x[lo:hi], out[lo:hi], plan, scaled)
 
-    in_row_slices(block, t, _RANK_BLOCK)
+    in_slices(block, t, _RANK_BLOCK)
     rows = np.flatnonzero(redo)
     if rows.size:
         with quiet():
