@@ -178,7 +178,7 @@ def test_the_book_pass_equals_the_whole_array_book(market: Panel, settings: Simu
         assert getattr(book, name) == pytest.approx(value, rel=1e-9, abs=1e-12), name
     assert book.turnover * BOOK == pytest.approx(plain["turnover"] * BOOK, rel=1e-9)
     assert math.isfinite(book.fitness)
-    assert b.sub_universe_sharpe(alpha, market, market.listed, 0.5) is not None
+    assert b.simulate_book(alpha, market, market.listed, settings, 0.5)[1] is not None
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -210,8 +210,11 @@ def test_one_pass_for_both_books_equals_the_two_passes(
     for field in dataclasses.fields(book):  # every field, the dates and daily PnL arrays included
         ours, theirs = getattr(book, field.name), getattr(separate, field.name)
         assert np.array_equal(ours, theirs) if isinstance(ours, np.ndarray) else ours == theirs, field.name
-    assert sub == b.sub_universe_sharpe(prepared, market, universe, 0.5)
-    assert sub is not None
+    # the sub-universe book as its own pass over the prepared alpha
+    within = b._sub_universe(market, universe, 0.5)
+    assert within is not None and sub is not None
+    alone = b._pass(prepared, b._returns0(market), 0.0, b._market, within=within, pnl_only=True)
+    assert sub == b._book(alone, market.dates).sharpe
 
 
 def test_panel_keeps_derived_arrays_until_a_field_changes(market: Panel) -> None:

@@ -304,9 +304,10 @@ def simulate_alpha(
 def simulate_book(
     alpha: FloatArray, panel: Panel, universe: BoolArray, settings: SimulationSettings, fraction: float
 ) -> tuple[Book, float | None]:
-    """``simulate_alpha`` and ``sub_universe_sharpe`` in one pass over the alpha (the same numbers):
-    the universe restriction is made block by block (decay, which needs whole columns, first makes
-    the prepared alpha), and each block feeds both books."""
+    """The book for ``alpha`` under ``settings`` and the Sharpe on the most liquid ``fraction`` of the
+    universe (pasteurized to it, market-neutralized, unit gross; None when it would hold fewer than
+    2), in one pass: the universe restriction is made block by block (decay, which needs whole
+    columns, first makes the prepared alpha), and each block feeds both books."""
     if settings.decay > 1:
         prepared = prepare(alpha, universe, settings)
 
@@ -332,15 +333,3 @@ def _sub_universe(panel: Panel, universe: BoolArray, fraction: float) -> BoolArr
     if size < 2:
         return None
     return panel.universe(size) & universe
-
-
-def sub_universe_sharpe(
-    prepared: FloatArray, panel: Panel, universe: BoolArray, fraction: float
-) -> float | None:
-    """Sharpe on the most liquid ``fraction`` of the universe: pasteurize to it, market-neutralize,
-    rescale, PnL. None when the sub-universe would be empty."""
-    sub = _sub_universe(panel, universe, fraction)
-    if sub is None:
-        return None
-    rows = _pass(prepared, _returns0(panel), 0.0, _market, within=sub, pnl_only=True)
-    return _book(rows, panel.dates).sharpe

@@ -30,10 +30,9 @@ class _RankPlan:
         self.shift = max(1, (n - 1).bit_length())
         self.low = np.int64((1 << self.shift) - 1)
         self.high = ~self.low
-        self.near = np.int64(1 << self.shift)
         self.columns = np.arange(n, dtype=np.int64)
-        # NaN cells get keys two buckets apart, so neighbouring NaN never look tied
-        self.nan_keys = _NAN_BASE + (self.columns << (self.shift + 1))
+        # NaN cells get a key of their own each (above the column bits), so no two look tied
+        self.nan_keys = _NAN_BASE + (self.columns << self.shift)
         self.positions = np.arange(float(n))
         self.within = np.arange(_RANK_BLOCK, dtype=np.int64)[:, None] * n
 
