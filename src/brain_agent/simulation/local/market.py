@@ -125,10 +125,7 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
-Stored = StoredArray
-
-
-def _stored(x: FloatArray | Stored) -> Stored:
+def _stored(x: FloatArray | StoredArray) -> StoredArray:
     return np.asarray(x, dtype=np.float32)
 
 
@@ -171,7 +168,7 @@ class _Market:
         for i in range(1, t):
             value[i] = rho * value[i - 1] + shocks[i]
         del shocks  # temporaries go as soon as they are used: the build's peak is the process's peak
-        self.value: FloatArray | Stored = value
+        self.value: FloatArray | StoredArray = value
         mkt = rng.normal(0.0003, 0.009, t)
         sec_f = rng.normal(0.0, 0.005, (t, _N_SECTORS))
         ind_f = rng.normal(0.0, 0.004, (t, _N_SECTORS * _IND_PER_SECTOR))
@@ -197,15 +194,14 @@ class _Market:
         ret[~self.listed] = np.nan
         first = np.argmax(self.listed, axis=0)
         ret[first, np.arange(n)] = np.nan  # no return on a listing day
-        self.ret: FloatArray | Stored = ret
-        self.mom: FloatArray | Stored = cum_ret[1:]
+        self.mom: FloatArray | StoredArray = cum_ret[1:]
         self.vol = vol
         p0 = np.exp(rng.normal(np.log(40.0), 0.8, n))
         growth = np.cumprod(1.0 + np.nan_to_num(ret), axis=0)
         close = p0 * growth
         del growth
         close[~self.listed] = np.nan
-        self.close: FloatArray | Stored = close
+        self.close: FloatArray | StoredArray = close
         prev = np.vstack([close[:1], close[:-1]])
         gap = rng.normal(0.0, 0.004, (t, n))
         open_ = prev * (1.0 + 0.3 * np.nan_to_num(ret) + gap)
@@ -225,7 +221,7 @@ class _Market:
             adv20 = np.asarray(bn.move_mean(volume, 20, min_count=1, axis=0), dtype=np.float64)
         # the market's data is single precision, as a data vendor's is (prices to a few decimals):
         # half the memory; every computation on it is in double precision
-        self.core: dict[str, Stored] = {
+        self.core: dict[str, StoredArray] = {
             "open": _stored(open_),
             "high": _stored(high),
             "low": _stored(low),
@@ -237,18 +233,17 @@ class _Market:
         }
         del open_, high, low, vwap, volume, adv20
         self.close = self.core["close"]
-        self.ret = self.core["returns"]
         self.value = _stored(self.value)
         self.mom = _stored(self.mom)
-        self._made: dict[str, Stored] = {}
+        self._made: dict[str, StoredArray] = {}
 
-    def core_field(self, name: str) -> Stored:
+    def core_field(self, name: str) -> StoredArray:
         """The core fields that need no random draws (sharesout, cap, dividend, split), made on first
         use and kept: a market most expressions never ask for them in is 120 MB smaller."""
         known = self._made.get(name)
         if known is not None:
             return known
-        made: FloatArray | Stored
+        made: FloatArray | StoredArray
         t = self.shape[0]
         if name == "sharesout":
             sharesout = np.exp(4.0 + self.size)[None, :] * (1.0 + 0.0001 * np.arange(t))[:, None]
@@ -285,7 +280,7 @@ class _Market:
             return np.broadcast_to(np.log(self.vol), (t, n)).copy()
         return np.zeros((t, n))
 
-    def matrix(self, name: str, dataset: str) -> Stored:
+    def matrix(self, name: str, dataset: str) -> StoredArray:
         rng = _rng(self.spec.seed, name)
         t, n = self.shape
         driver = "value" if name in _VALUE_FIELDS else _DRIVERS[zlib.crc32(name.encode()) % len(_DRIVERS)]

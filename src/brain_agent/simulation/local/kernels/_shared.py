@@ -75,7 +75,7 @@ def by_columns(
 
 
 def cumsum_rows(a: FloatArray) -> FloatArray:
-    """``np.cumsum(a, axis=0)``, the same numbers, three to ten times as fast on a wide matrix: numpy
+    """``np.cumsum(a, axis=0)``, the same numbers, 3–5× as fast on a matrix 1000–3000 wide: numpy
     accumulates down each column with a stride of a whole row; adding row to row reads memory in
     order. Worth it from a few hundred columns on (each row costs one call)."""
     out = np.empty(a.shape)
