@@ -45,7 +45,7 @@ REAP_EVERY_S = 60.0  # how often the server marks runs of dead processes interru
 FLEET_MAX_AGE_S = 0.25  # the fleet view is recomputed at most this often
 PICO_PER_USD = 10**12  # money scopes are counted in pico-USD in the ledger
 REPLAY_VIEWS = 8  # replay views kept warm (a scrubbed replay mostly moves forward a little)
-YIELD_MAX_AGE_S = 1.0  # a running run's yield (store queries) is recomputed at most this often
+YIELD_MAX_AGE_S = 1.0  # a running run's yield (store queries) is reused this long while no event came
 
 
 def _dumps(value: Any) -> str:
@@ -438,7 +438,8 @@ class Hub:
 
     async def run_yield(self, run_id: str, entry: RunEntry) -> dict[str, Any]:
         """The run's yield (``server/kpi_yield.py``): a finished run's closing figures, else computed
-        from the store, at most every ``YIELD_MAX_AGE_S`` and only when the run's cursor moved."""
+        from the store; an answer is reused for up to ``YIELD_MAX_AGE_S`` while the run's event cursor
+        has not moved (the store query runs again once either changes)."""
         if entry.status != "running":
             closing = closing_yield((entry.row or {}).get("summary"))
             if closing is not None:
