@@ -56,6 +56,25 @@ describe("Replay", () => {
     expect(snaps.at(-1)).toBe(true); // the end is shown at once, not glided to
   });
 
+  it("a seek back to the shown moment while another answer is out ends on that moment", async () => {
+    const pending: { at: number; resolve: (s: ReactorStatus) => void }[] = [];
+    const r = new Replay(golden.run_id, goldenEvents, (_id, at) => new Promise((resolve) => pending.push({ at, resolve })));
+    const a = goldenEvents[2]!;
+    r.seek(a.ts);
+    pending[0]!.resolve(await goldenStatusAt(golden.run_id, pending[0]!.at));
+    await new Promise((res) => setTimeout(res, 10));
+    expect(r.shownAt).toBe(a.id);
+    r.seekFraction(1); // out: the end
+    r.seek(a.ts); // back to what is shown, before the end's answer arrives
+    pending[1]!.resolve(await goldenStatusAt(golden.run_id, pending[1]!.at));
+    await new Promise((res) => setTimeout(res, 10));
+    expect(pending).toHaveLength(3); // the shown moment is asked for again
+    pending[2]!.resolve(await goldenStatusAt(golden.run_id, pending[2]!.at));
+    await r.settled();
+    expect(r.at).toBe(a.id);
+    expect(r.shownAt).toBe(a.id);
+  });
+
   it("fires the overlay only while playing, not when jumping", async () => {
     const jump = new Replay(golden.run_id, goldenEvents, goldenStatusAt);
     jump.seek(jump.t0);

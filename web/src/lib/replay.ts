@@ -76,7 +76,8 @@ export class Replay {
     this.next = end;
     this.t = target;
     if (batch.length) reduce(this.state, { type: "events", events: batch, live });
-    if (this.at && this.at !== this.shownAt) this.want(this.at, live);
+    // an answer in flight is for another moment: ask again even if `at` is what is shown now
+    if (this.at && (this.at !== this.shownAt || this.inflight)) this.want(this.at, live);
     this.state.version++;
     return batch.length;
   }
@@ -87,7 +88,7 @@ export class Replay {
 
   /** Resolves once the shown status is the one for the current time (tests, screenshots). */
   async settled(): Promise<void> {
-    while (this.inflight || (this.wanted && this.wanted.at !== this.shownAt)) await new Promise((r) => setTimeout(r, 5));
+    while (this.inflight || (this.at && this.at !== this.shownAt)) await new Promise((r) => setTimeout(r, 5));
   }
 
   private want(at: number, live: boolean): void {
