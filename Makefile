@@ -16,7 +16,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(PY_STAMP): pyproject.toml | $(BIN)/python
+$(PY_STAMP): pyproject.toml $(wildcard src/brain_agent/simulation/local/kernels/*.c) | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 

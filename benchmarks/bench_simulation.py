@@ -1,14 +1,16 @@
 """Local simulation speed, side by side in one run:
 
-1. one typical 6-operator alpha on a 3000 × 1260 synthetic market, numpy + bottleneck vs a
-   straightforward pandas implementation of the same semantics (same numbers);
+1. one typical 6-operator alpha on a 3000 × 1260 synthetic market, numpy + bottleneck (+ the C
+   rank, and again with the numpy rank) vs a straightforward pandas implementation of the same
+   semantics (same numbers);
 2. the machine's memory bandwidth (a large copy) and the bound it puts on that alpha, counting the
    bytes each operator must read and write (unfused) and the bytes a perfectly fused evaluation must
    touch (each field read once, the alpha written once, the book's passes);
 3. 100 LLM-style alphas (``brain_agent.simulation.local.corpus``: fixed seed, realistic sharing)
    through the real runner and a real SQLite store, in three set-ups: as on main (one process,
    sharing only within a batch of 10), with the process-wide sub-expression cache, and with the
-   cache and worker processes. Each set-up runs in a fresh child process (its own market build,
+   cache and worker processes; the last two again with the rank in numpy instead of C
+   (``BRAIN_AGENT_SIM_NATIVE=0``). Each set-up runs in a fresh child process (its own market build,
    so peak RSS is its own); alphas/min, CPU seconds per alpha, peak RSS of the main process and of
    the workers, peak PSS summed over all of them (shared market pages counted once), and a digest
    of every result's metrics, which must be equal across set-ups.
@@ -45,6 +47,8 @@ import pandas as pd
 from brain_agent.simulation.backend import SimulationJob, SimulationSettings
 from brain_agent.simulation.local.backend import SUB_UNIVERSE, LocalBackend
 from brain_agent.simulation.local.cache import DEFAULT_CACHE_MB, SubexpressionCache
+from brain_agent.simulation.local.kernels._native import ENV as NATIVE_ENV
+from brain_agent.simulation.local.kernels.cross_section import use_native_rank
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
 from brain_agent.simulation.local.panel import GroupValue, Panel
 from brain_agent.simulation.result import AlphaResult
@@ -163,6 +167,8 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     local(args.threads)
     pandas_simulation(panel, settings)  # pandas warms up too (its first call is much slower)
     times: dict[int, list[float]] = {t: [] for t in backends}
+    numpy_rank_times: list[float] = []  # the threaded set-up with rank in numpy instead of C
+    native = use_native_rank(True)  # True when the C rank was built
     pandas_times: list[float] = []
     result: Any = None
     reference: Any = None
@@ -172,6 +178,10 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
         times[1].append(seconds)
         seconds, threaded = _timed(lambda: local(args.threads))
         times[args.threads].append(seconds)
+        native = use_native_rank(False)
+        seconds, numpy_rank = _timed(lambda: local(args.threads))
+        use_native_rank(native)
+        numpy_rank_times.append(seconds)
         if i < pandas_repeat:
             seconds, reference = _timed(lambda: pandas_simulation(panel, settings))
             pandas_times.append(seconds)
@@ -208,6 +218,9 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "local_median_s": round(local_med, 4),
         "local_times_s": [round(t, 4) for t in local_times],
+        "native_rank": native,
+        "local_numpy_rank_median_s": round(statistics.median(numpy_rank_times), 4),
+        "local_numpy_rank_times_s": [round(t, 4) for t in numpy_rank_times],
         "local_one_thread_median_s": round(one_med, 4),
         "local_one_thread_times_s": [round(t, 4) for t in times[1]],
         "one_thread_speedup": round(pandas_med / one_med, 2),
@@ -220,6 +233,7 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
         "pandas_metrics": theirs,
         "same_numbers": ours == theirs,
         "same_with_threads": _stamped_out(threaded) == _stamped_out(result),
+        "same_with_numpy_rank": _stamped_out(numpy_rank) == _stamped_out(result),
         "targets": {"local_s_max": 0.12, "speedup_min": 25.0},
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -229,13 +243,19 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     print(f"{'implementation':<20}{'median s':>10}{'runs':>6}   times (s)")
     print(f"{'ours, 1 thread':<20}{one_med:>10.3f}{repeat:>6}   {row['local_one_thread_times_s']}")
     print(f"{f'ours, {args.threads} threads':<20}{local_med:>10.3f}{repeat:>6}   {row['local_times_s']}")
+    numpy_label = f"numpy rank, {args.threads} thr"
+    numpy_med, numpy_times = row["local_numpy_rank_median_s"], row["local_numpy_rank_times_s"]
+    print(f"{numpy_label:<20}{numpy_med:>10.3f}{repeat:>6}   {numpy_times}")
     print(f"{'pandas':<20}{pandas_med:>10.3f}{pandas_repeat:>6}   {row['pandas_times_s']}")
     print(
         f"speed-up {row['speedup']}× with {args.threads} threads, {row['one_thread_speedup']}× on one "
         f"(targets ≤ 0.12 s, ≥ 25×)   first run {first_s:.3f} s   "
         f"peak traced {row['peak_traced_mb']} MB   max RSS {row['max_rss_mb']} MB"
     )
-    same = f"{row['same_numbers']} (threaded = one thread: {row['same_with_threads']})"
+    same = (
+        f"{row['same_numbers']} (threaded = one thread: {row['same_with_threads']}; "
+        f"numpy rank = C rank: {row['same_with_numpy_rank']}; C rank built: {native})"
+    )
     print(f"same numbers: {same}   ours {ours}")
     if not row["same_numbers"]:
         print(f"                      pandas {theirs}")
@@ -305,6 +325,20 @@ SETUPS: dict[str, dict[str, Any]] = {
         "about": "1 process + cache, kernels on threads",
     },
     "workers": {"workers": None, "threads": None, "cache_mb": None, "about": "cache + worker processes"},
+    "cache-np": {
+        "workers": 1,
+        "threads": None,
+        "cache_mb": None,
+        "native": False,
+        "about": "as cache, rank in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
+    },
+    "workers-np": {
+        "workers": None,
+        "threads": None,
+        "cache_mb": None,
+        "native": False,
+        "about": "as workers, rank in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
+    },
 }
 
 
@@ -459,7 +493,10 @@ def batch(args: argparse.Namespace) -> dict[str, Any]:
                 "--threads",
                 str(args.threads),
             ]
-            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            env = dict(os.environ)
+            if SETUPS[name].get("native", True) is False:
+                env[NATIVE_ENV] = "0"  # the child and its workers rank with numpy
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
     summary: dict[str, Any] = {}
     for name, items in runs.items():

@@ -1,6 +1,7 @@
 """The fast paths give the numbers of the plain computations they replace.
 
-Ranks go through an int64 argsort instead of ``bottleneck.nanrankdata``; group neutralization uses
+Ranks come from a radix sort in C (or, without it, an int64 sort in numpy) instead of
+``bottleneck.nanrankdata``, both implementations tested; group neutralization uses
 per-market bins; moving windows run over column slices; the book is one pass over blocks of rows.
 Each is compared here with the straightforward whole-array version on panels with NaN, ties,
 signed zeros, infinities, lone values and groups that change over time.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from collections.abc import Callable
 
 import bottleneck as bn
 import numpy as np
@@ -18,6 +21,8 @@ import pytest
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.local import book as b
 from brain_agent.simulation.local import kernels as k
+from brain_agent.simulation.local.kernels import cross_section as cs
+from brain_agent.simulation.local.kernels._native import native_rank
 from brain_agent.simulation.local.panel import GroupValue, Panel, make_panel
 from brain_agent.simulation.metrics import BOOK, DAYS_PER_YEAR, HALF_BOOK, drawdown, sharpe
 
@@ -36,18 +41,53 @@ def _messy(rng: np.random.Generator, t: int, n: int) -> np.ndarray:
     return x
 
 
-def test_rank_rows_equals_bottleneck() -> None:
+Ranked = Callable[[np.ndarray, bool], np.ndarray]
+
+
+@pytest.fixture(params=["numpy", "native"])
+def ranked(request: pytest.FixtureRequest) -> Ranked:
+    """Each implementation of the row rank: numpy's, and the C kernel's (which must be built in CI:
+    without it the install silently loses half the simulator's speed)."""
+    if request.param == "numpy":
+        return cs._ranked_numpy
+    if native_rank is None:
+        if os.environ.get("CI"):
+            pytest.fail("the C rank kernel (_rank.c) was not built: is a C compiler installed?")
+        pytest.skip("the C rank kernel was not built (no C compiler at install)")
+    return cs._ranked_native
+
+
+def test_rank_rows_equals_bottleneck(ranked: Ranked) -> None:
     rng = np.random.default_rng(1)
     for t, n in ((70, 9), (100, 1), (33, 2)):
         x = _messy(rng, t, n) if n > 7 else rng.normal(size=(t, n))
-        np.testing.assert_array_equal(k.rank_rows(x), bn.nanrankdata(x, axis=1))
+        np.testing.assert_array_equal(ranked(x, False), bn.nanrankdata(x, axis=1))
     discrete = np.sign(rng.normal(size=(90, 50)))  # mostly tied rows: bottleneck after one block
     discrete[rng.random(discrete.shape) < 0.1] = np.nan
-    np.testing.assert_array_equal(k.rank_rows(discrete), bn.nanrankdata(discrete, axis=1))
+    np.testing.assert_array_equal(ranked(discrete, False), bn.nanrankdata(discrete, axis=1))
+
+
+def test_rank_rows_near_ties_and_extremes(ranked: Ranked) -> None:
+    """Values that single precision cannot tell apart (the C kernel's keys) are still ordered by
+    their doubles, in short runs and in runs long enough to be sorted another way; magnitudes beyond
+    single precision's range, subnormals and signed zeros keep their order and ties."""
+    rng = np.random.default_rng(11)
+    n = 300
+    rows = [
+        1.0 + rng.permutation(n) * 1e-13,  # one run of 300 equal keys, all different values
+        np.repeat(1.0 + rng.permutation(10) * 1e-12, n // 10),  # ten values, each tied 30 times
+        rng.choice([1e300, -1e300, 3.5e38, 3.4e38, -3.5e38, 1e-310, -1e-310, 5e-324, 0.0, -0.0], n),
+        rng.choice([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, 1.4e-45], n),
+        np.float32(rng.lognormal(3, 1, n)).astype(np.float64) + rng.choice([0.0, 1e-9, -1e-9], n),
+        np.where(rng.random(n) < 0.5, np.nan, rng.normal(size=n)),
+    ]
+    x = np.vstack(rows)
+    for shuffled in (x, x[:, rng.permutation(n)]):
+        np.testing.assert_array_equal(ranked(shuffled, False), bn.nanrankdata(shuffled, axis=1))
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-def test_rank_equals_the_plain_formula(threads: int) -> None:
+def test_rank_equals_the_plain_formula(threads: int, ranked: Ranked) -> None:
     """``rank`` = (r − 1)/(n − 1) of bottleneck's average ranks, a lone value 0.5, on rows sliced
     over threads (blocks of 32 rows; a slice whose first block mostly ties goes to bottleneck)."""
     rng = np.random.default_rng(5)
@@ -59,15 +99,17 @@ def test_rank_equals_the_plain_formula(threads: int) -> None:
     plain[(n[:, 0] == 1)[:, None] & ~np.isnan(x)] = 0.5
     k.set_threads(threads)
     try:
-        np.testing.assert_array_equal(k.rank(x), plain)
-        np.testing.assert_array_equal(k.rank_rows(x), ranks)
+        np.testing.assert_array_equal(ranked(x, True), plain)
+        np.testing.assert_array_equal(ranked(x, False), ranks)
     finally:
         k.set_threads(1)
 
 
-def test_rank_lone_values_and_nan() -> None:
+def test_rank_lone_values_and_nan(ranked: Ranked) -> None:
     x = np.array([[np.nan, 2.0, np.nan], [1.0, 2.0, 2.0], [np.nan] * 3])
-    np.testing.assert_array_equal(k.rank(x), [[np.nan, 0.5, np.nan], [0, 0.75, 0.75], [np.nan] * 3])
+    np.testing.assert_array_equal(ranked(x, True), [[np.nan, 0.5, np.nan], [0, 0.75, 0.75], [np.nan] * 3])
+    assert ranked(np.empty((0, 4)), True).shape == (0, 4)
+    assert ranked(np.empty((3, 0)), True).shape == (3, 0)
 
 
 def _plain_group_neutralize(x: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ import math
 import bottleneck as bn
 import numpy as np
 
+from brain_agent.simulation.local.kernels._native import native_rank
 from brain_agent.simulation.local.kernels._shared import ArgumentError, _f, finite, in_slices, quiet
 from brain_agent.simulation.local.kernels.timeseries import _joint, ts_rank
 from brain_agent.simulation.local.types import BoolArray, FloatArray, IntArray
@@ -92,7 +93,36 @@ def _rank_block(xb: FloatArray, out: FloatArray, plan: _RankPlan, scaled: bool) 
     return redo, count
 
 
+_native_on = native_rank is not None
+
+
+def use_native_rank(on: bool) -> bool:
+    """Rank with the C kernel (when it was built) or with numpy; returns the previous choice. The
+    numbers are the same: benchmarks switch to compare both in one run."""
+    global _native_on
+    before = _native_on
+    _native_on = on and native_rank is not None
+    return before
+
+
 def _ranked(x: FloatArray, scaled: bool) -> FloatArray:
+    """Ranks of the rows of ``x``: by the C kernel when it was built, else by numpy (same numbers)."""
+    return _ranked_native(x, scaled) if _native_on else _ranked_numpy(x, scaled)
+
+
+def _ranked_native(x: FloatArray, scaled: bool) -> FloatArray:
+    """``_ranked`` by the C kernel (``_rank.c``: a radix sort on 32-bit keys, exact order and ties
+    settled on the doubles), on slices of rows on the kernel threads."""
+    assert native_rank is not None
+    rank_rows_c = native_rank
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty(x.shape)
+    if x.size:
+        in_slices(lambda a, b: rank_rows_c(x, out, a, b, scaled), x.shape[0], _RANK_BLOCK)
+    return out
+
+
+def _ranked_numpy(x: FloatArray, scaled: bool) -> FloatArray:
     x = _f(x)
     t, n = x.shape
     plan = _RankPlan(n)
@@ -123,8 +153,8 @@ def _ranked(x: FloatArray, scaled: bool) -> FloatArray:
 
 def rank_rows(x: FloatArray) -> FloatArray:
     """1-based average ranks of each row's non-NaN values (NaN elsewhere): exactly
-    ``bottleneck.nanrankdata(x, axis=1)``, several times as fast on rows without ties (see
-    ``_rank_block``); rows with ties are ranked by bottleneck."""
+    ``bottleneck.nanrankdata(x, axis=1)``, several times as fast (the C kernel; else numpy, see
+    ``_rank_block``, with rows holding near-ties ranked by bottleneck)."""
     return _ranked(x, scaled=False)
 
 
