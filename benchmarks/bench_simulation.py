@@ -1,15 +1,15 @@
 """Local simulation speed, side by side in one run:
 
-1. one typical 6-operator alpha on a 3000 × 1260 synthetic market, numpy + bottleneck (+ the C
-   rank, and again with the numpy rank) vs a straightforward pandas implementation of the same
-   semantics (same numbers);
+1. one typical 6-operator alpha on a 3000 × 1260 synthetic market, numpy + bottleneck + the C
+   kernels (rank, book), and again with numpy's rank and book, vs a straightforward pandas
+   implementation of the same semantics (same numbers);
 2. the machine's memory bandwidth (a large copy) and the bound it puts on that alpha, counting the
    bytes each operator must read and write (unfused) and the bytes a perfectly fused evaluation must
    touch (each field read once, the alpha written once, the book's passes);
 3. 100 LLM-style alphas (``brain_agent.simulation.local.corpus``: fixed seed, realistic sharing)
    through the real runner and a real SQLite store, in three set-ups: as on main (one process,
    sharing only within a batch of 10), with the process-wide sub-expression cache, and with the
-   cache and worker processes; the last two again with the rank in numpy instead of C
+   cache and worker processes; the last two again with numpy's rank and book instead of C
    (``BRAIN_AGENT_SIM_NATIVE=0``). Each set-up runs in a fresh child process (its own market build,
    so peak RSS is its own); alphas/min, CPU seconds per alpha, peak RSS of the main process and of
    the workers, peak PSS summed over all of them (shared market pages counted once), and a digest
@@ -48,7 +48,7 @@ from brain_agent.simulation.backend import SimulationJob, SimulationSettings
 from brain_agent.simulation.local.backend import SUB_UNIVERSE, LocalBackend
 from brain_agent.simulation.local.cache import DEFAULT_CACHE_MB, SubexpressionCache
 from brain_agent.simulation.local.kernels._native import ENV as NATIVE_ENV
-from brain_agent.simulation.local.kernels.cross_section import use_native_rank
+from brain_agent.simulation.local.kernels._native import native_rank, use_native
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
 from brain_agent.simulation.local.panel import GroupValue, Panel
 from brain_agent.simulation.result import AlphaResult
@@ -167,8 +167,8 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     local(args.threads)
     pandas_simulation(panel, settings)  # pandas warms up too (its first call is much slower)
     times: dict[int, list[float]] = {t: [] for t in backends}
-    numpy_rank_times: list[float] = []  # the threaded set-up with rank in numpy instead of C
-    native = use_native_rank(True)  # True when the C rank was built
+    numpy_rank_times: list[float] = []  # the threaded set-up with rank and book in numpy instead of C
+    native = native_rank is not None  # the C kernels were built
     pandas_times: list[float] = []
     result: Any = None
     reference: Any = None
@@ -178,9 +178,9 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
         times[1].append(seconds)
         seconds, threaded = _timed(lambda: local(args.threads))
         times[args.threads].append(seconds)
-        native = use_native_rank(False)
+        use_native(False)
         seconds, numpy_rank = _timed(lambda: local(args.threads))
-        use_native_rank(native)
+        use_native(True)
         numpy_rank_times.append(seconds)
         if i < pandas_repeat:
             seconds, reference = _timed(lambda: pandas_simulation(panel, settings))
@@ -243,7 +243,7 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     print(f"{'implementation':<20}{'median s':>10}{'runs':>6}   times (s)")
     print(f"{'ours, 1 thread':<20}{one_med:>10.3f}{repeat:>6}   {row['local_one_thread_times_s']}")
     print(f"{f'ours, {args.threads} threads':<20}{local_med:>10.3f}{repeat:>6}   {row['local_times_s']}")
-    numpy_label = f"numpy rank, {args.threads} thr"
+    numpy_label = f"numpy kernels, {args.threads}t"
     numpy_med, numpy_times = row["local_numpy_rank_median_s"], row["local_numpy_rank_times_s"]
     print(f"{numpy_label:<20}{numpy_med:>10.3f}{repeat:>6}   {numpy_times}")
     print(f"{'pandas':<20}{pandas_med:>10.3f}{pandas_repeat:>6}   {row['pandas_times_s']}")
@@ -254,7 +254,7 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     )
     same = (
         f"{row['same_numbers']} (threaded = one thread: {row['same_with_threads']}; "
-        f"numpy rank = C rank: {row['same_with_numpy_rank']}; C rank built: {native})"
+        f"numpy kernels = C kernels: {row['same_with_numpy_rank']}; C kernels built: {native})"
     )
     print(f"same numbers: {same}   ours {ours}")
     if not row["same_numbers"]:
@@ -330,14 +330,14 @@ SETUPS: dict[str, dict[str, Any]] = {
         "threads": None,
         "cache_mb": None,
         "native": False,
-        "about": "as cache, rank in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
+        "about": "as cache, rank and book in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
     },
     "workers-np": {
         "workers": None,
         "threads": None,
         "cache_mb": None,
         "native": False,
-        "about": "as workers, rank in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
+        "about": "as workers, rank and book in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
     },
 }
 

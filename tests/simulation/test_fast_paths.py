@@ -22,7 +22,7 @@ from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.local import book as b
 from brain_agent.simulation.local import kernels as k
 from brain_agent.simulation.local.kernels import cross_section as cs
-from brain_agent.simulation.local.kernels._native import native_rank
+from brain_agent.simulation.local.kernels._native import native_rank, use_native
 from brain_agent.simulation.local.panel import GroupValue, Panel, make_panel
 from brain_agent.simulation.metrics import BOOK, DAYS_PER_YEAR, HALF_BOOK, drawdown, sharpe
 
@@ -44,16 +44,27 @@ def _messy(rng: np.random.Generator, t: int, n: int) -> np.ndarray:
 Ranked = Callable[[np.ndarray, bool], np.ndarray]
 
 
+def _require_c_kernels() -> None:
+    """Skip without the C kernels on a developer machine; fail under CI, where they must be built
+    (without them the install silently loses half the simulator's speed)."""
+    if native_rank is None:
+        if os.environ.get("CI"):
+            pytest.fail("the C kernels (_ckernels.c) were not built: is a C compiler installed?")
+        pytest.skip("the C kernels were not built (no C compiler at install)")
+
+
+@pytest.fixture
+def native_built() -> None:
+    _require_c_kernels()
+
+
 @pytest.fixture(params=["numpy", "native"])
 def ranked(request: pytest.FixtureRequest) -> Ranked:
     """Each implementation of the row rank: numpy's, and the C kernel's (which must be built in CI:
     without it the install silently loses half the simulator's speed)."""
     if request.param == "numpy":
         return cs._ranked_numpy
-    if native_rank is None:
-        if os.environ.get("CI"):
-            pytest.fail("the C rank kernel (_rank.c) was not built: is a C compiler installed?")
-        pytest.skip("the C rank kernel was not built (no C compiler at install)")
+    _require_c_kernels()
     return cs._ranked_native
 
 
@@ -214,12 +225,14 @@ def test_the_book_pass_equals_the_whole_array_book(market: Panel, settings: Simu
     alpha = rng.normal(size=market.shape)
     alpha[rng.random(market.shape) < 0.1] = np.nan
     alpha[:, 0] *= 40  # a big name, so truncation has work to do
-    book, _ = b.simulate_alpha(alpha, market, market.listed, settings)
     plain = _plain_book(alpha, market, settings)
-    for name, value in plain.items():
-        assert getattr(book, name) == pytest.approx(value, rel=1e-9, abs=1e-12), name
-    assert book.turnover * BOOK == pytest.approx(plain["turnover"] * BOOK, rel=1e-9)
-    assert math.isfinite(book.fitness)
+    separate, _ = b.simulate_alpha(alpha, market, market.listed, settings)  # numpy's pass
+    books = [separate, b.simulate_book(alpha, market, market.listed, settings, 0.5)[0]]  # C when built
+    for book in books:
+        for name, value in plain.items():
+            assert getattr(book, name) == pytest.approx(value, rel=1e-9, abs=1e-12), name
+        assert book.turnover * BOOK == pytest.approx(plain["turnover"] * BOOK, rel=1e-9)
+        assert math.isfinite(book.fitness)
     assert b.simulate_book(alpha, market, market.listed, settings, 0.5)[1] is not None
 
 
@@ -236,18 +249,21 @@ def test_the_book_pass_equals_the_whole_array_book(market: Panel, settings: Simu
 def test_one_pass_for_both_books_equals_the_two_passes(
     market: Panel, settings: SimulationSettings, threads: int
 ) -> None:
-    """``simulate_book`` (the universe applied block by block, the book and the sub-universe book in
-    one pass, rows sliced over threads) gives exactly the two separate passes' numbers."""
+    """``simulate_book`` in numpy (the universe applied block by block, the book and the
+    sub-universe book in one pass, rows sliced over threads) gives exactly the two separate passes'
+    numbers."""
     rng = np.random.default_rng(6)
     alpha = rng.normal(size=market.shape)
     alpha[rng.random(market.shape) < 0.1] = np.nan
     alpha[:, 0] *= 40
     universe = market.listed & (rng.random(market.shape) < 0.9)
     k.set_threads(threads)
+    native = use_native(False)
     try:
         book, sub = b.simulate_book(alpha, market, universe, settings, 0.5)
     finally:
         k.set_threads(1)
+        use_native(native)
     separate, prepared = b.simulate_alpha(alpha, market, universe, settings)
     for field in dataclasses.fields(book):  # every field, the dates and daily PnL arrays included
         ours, theirs = getattr(book, field.name), getattr(separate, field.name)
@@ -257,6 +273,69 @@ def test_one_pass_for_both_books_equals_the_two_passes(
     assert within is not None and sub is not None
     alone = b._pass(prepared, b._returns0(market), 0.0, b._market, within=within, pnl_only=True)
     assert sub == b._book(alone, market.dates).sharpe
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SimulationSettings(),
+        SimulationSettings(neutralization="MARKET", truncation=0.05, decay=4),
+        SimulationSettings(neutralization="INDUSTRY", truncation=0.02),
+        SimulationSettings(neutralization="NONE", truncation=0.0),
+    ],
+    ids=["subindustry", "market-decay", "industry-0.02", "none"],
+)
+def test_the_c_book_pass_equals_numpys(native_built: None, settings: SimulationSettings) -> None:
+    """The C book pass (``book_rows``) gives numpy's numbers to 1e-12 (its sums run in another
+    order), and exactly the same numbers on 1 and 3 threads (each slice recomputes the weights of
+    the date before it). A market with per-date groups, float32 returns and a partial universe."""
+    rng = np.random.default_rng(8)
+    t, n = 200, 300
+    returns = rng.normal(0, 0.02, (t, n)).astype(np.float32).astype(np.float64)
+    returns[:30, :20] = np.nan
+    codes = np.broadcast_to(rng.integers(0, 12, n), (t, n)).copy()
+    codes[100:, :50] = (codes[100:, :50] + 3) % 12  # instruments move group
+    codes[:30, :20] = -1
+    panel = make_panel(
+        np.arange("2020-01-01", t, dtype="datetime64[D]"),
+        [f"I{i}" for i in range(n)],
+        {
+            "returns": returns,
+            "subindustry": GroupValue(codes, 12),
+            "industry": GroupValue(codes[0] // 3, 4),  # one row: the same groups every date
+        },
+    )
+    alpha = rng.normal(size=(t, n))
+    alpha[rng.random((t, n)) < 0.1] = np.nan
+    alpha[:, 0] *= 60  # truncation has work to do
+    alpha[50] = np.nan  # a date with nothing to hold
+    universe = panel.listed & (rng.random((t, n)) < 0.9)
+    native = use_native(False)
+    try:
+        plain, plain_sub = b.simulate_book(alpha, panel, universe, settings, 0.3)
+    finally:
+        use_native(native)
+    books = []
+    for threads in (1, 3):
+        k.set_threads(threads)
+        try:
+            books.append(b.simulate_book(alpha, panel, universe, settings, 0.3))
+        finally:
+            k.set_threads(1)
+    (book, sub), (threaded, threaded_sub) = books
+    assert sub is not None and plain_sub is not None and sub == pytest.approx(plain_sub, rel=1e-12)
+    assert threaded_sub == sub
+    for field in dataclasses.fields(book):
+        ours, theirs, other = (getattr(x, field.name) for x in (book, plain, threaded))
+        if isinstance(ours, np.ndarray):
+            assert np.array_equal(ours, other), field.name
+            if ours.dtype.kind == "f":
+                np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-6, err_msg=field.name)  # $
+            else:
+                assert np.array_equal(ours, theirs), field.name
+        else:
+            assert ours == other, field.name
+            assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15), field.name
 
 
 def test_panel_keeps_derived_arrays_until_a_field_changes(market: Panel) -> None:

@@ -23,6 +23,8 @@ from numpy.typing import NDArray
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.errors import EvaluationError
 from brain_agent.simulation.local import kernels as k
+from brain_agent.simulation.local.kernels import _native as k_native
+from brain_agent.simulation.local.kernels._native import BookRows
 from brain_agent.simulation.local.panel import BoolArray, FloatArray, GroupValue, Panel
 from brain_agent.simulation.metrics import BOOK, DAYS_PER_YEAR, HALF_BOOK, drawdown, fitness, sharpe
 
@@ -318,13 +320,70 @@ def simulate_book(
         def source(a: int, b: int) -> FloatArray:
             return np.where(universe[a:b], alpha[a:b], np.nan)
 
-    specs = [_Spec(settings.truncation, _demeaner(settings.neutralization, panel, alpha.shape))]
     sub = _sub_universe(panel, universe, fraction)
-    if sub is not None:
-        specs.append(_Spec(0.0, _market, sub, pnl_only=True))
-    rows = _passes(source, alpha.shape, _returns0(panel), specs)
+    native = k_native.book()
+    if native is not None:
+        if settings.decay > 1:
+            rows = _native_passes(native, prepared, None, panel, settings, sub)
+        else:
+            rows = _native_passes(native, alpha, universe, panel, settings, sub)
+    else:
+        specs = [_Spec(settings.truncation, _demeaner(settings.neutralization, panel, alpha.shape))]
+        if sub is not None:
+            specs.append(_Spec(0.0, _market, sub, pnl_only=True))
+        rows = _passes(source, alpha.shape, _returns0(panel), specs)
     book = _book(rows[0], panel.dates)
     return book, (_book(rows[1], panel.dates).sharpe if sub is not None else None)
+
+
+def _native_passes(
+    native: BookRows,
+    alpha: FloatArray,
+    universe: BoolArray | None,
+    panel: Panel,
+    settings: SimulationSettings,
+    sub: BoolArray | None,
+) -> list[_Rows]:
+    """``simulate_book``'s two books by the C pass (``book_rows`` in ``kernels/_ckernels.c``): the
+    same steps as ``_passes``, row by row, on slices of dates on the kernel threads."""
+    how = settings.neutralization
+    neutral, codes, n_groups = "none", None, 0
+    if how == "MARKET":
+        neutral = "market"
+    elif how != "NONE":
+        _demeaner(how, panel, alpha.shape)  # the same error for a panel without the group field
+        group = panel.get(_GROUP_FOR[how])
+        assert isinstance(group, GroupValue)
+        codes = panel.derived(f"codes32:{_GROUP_FOR[how]}", lambda: _codes32(group, alpha.shape))
+        neutral, n_groups = "group", group.n_groups
+    alpha = np.ascontiguousarray(alpha, dtype=np.float64)
+    mask = None if universe is None else np.ascontiguousarray(universe)
+    returns = _returns0(panel)
+    books = [_Rows(*(np.zeros(alpha.shape[0]) for _ in range(6))) for _ in range(1 if sub is None else 2)]
+
+    def sums(rows: _Rows) -> tuple[FloatArray, ...]:  # the order book_rows writes them in
+        return rows.pnl, rows.gross, rows.traded, rows.longs, rows.shorts, rows.top
+
+    def rows(lo: int, hi: int) -> None:
+        cap = settings.truncation
+        native(alpha, mask, None, neutral, codes, n_groups, cap, returns, lo, hi, False, sums(books[0]))
+        if sub is not None:
+            native(alpha, mask, sub, "market", None, 0, 0.0, returns, lo, hi, True, sums(books[1]))
+
+    k.in_slices(rows, alpha.shape[0], _BLOCK)
+    for out in books:
+        out.pnl[0] = out.traded[0] = 0.0
+    return books
+
+
+def _codes32(group: GroupValue, shape: tuple[int, ...]) -> NDArray[np.int32]:
+    """The group codes as the C pass reads them: int32, one row when every date has the same."""
+    codes = np.asarray(group.codes)
+    if codes.ndim == 2 and codes.shape[0] == 1:
+        codes = codes[0]
+    if codes.ndim == 2 and codes.shape != shape:
+        codes = np.broadcast_to(codes, shape)
+    return np.ascontiguousarray(codes, dtype=np.int32)
 
 
 def _sub_universe(panel: Panel, universe: BoolArray, fraction: float) -> BoolArray | None:

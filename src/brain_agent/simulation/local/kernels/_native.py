@@ -1,9 +1,10 @@
-"""The C row rank (``_rank.c``), loaded with ctypes when the install built it.
+"""The C kernels (``_ckernels.c``: the row rank and the book pass), loaded with ctypes when the
+install built them.
 
 The extension is optional: without a C compiler at install time, or with
-``BRAIN_AGENT_SIM_NATIVE=0``, ``native_rank`` is None and ``cross_section`` ranks with numpy (the
-same numbers, about half the speed). ctypes releases the GIL for the call, so the row slices of one
-matrix rank on several threads at once.
+``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()`` and ``book()`` are None and the numpy versions run (the
+rank's numbers bit for bit, the book's to about 1e-15 relative; about half the speed). ctypes
+releases the GIL for each call, so slices of rows run on several threads at once.
 """
 
 from __future__ import annotations
@@ -15,14 +16,36 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
-from brain_agent.simulation.local.types import FloatArray
+from brain_agent.simulation.local.types import BoolArray, FloatArray
 
 ENV = "BRAIN_AGENT_SIM_NATIVE"
+NEUTRAL = {"none": 0, "market": 1, "group": 2}
 
 
 class NativeRank(Protocol):
     def __call__(self, x: FloatArray, out: FloatArray, lo: int, hi: int, scaled: bool) -> None: ...
+
+
+class BookRows(Protocol):
+    """Per-date sums of one book over rows ``lo:hi``; see ``book_rows`` in ``_ckernels.c``."""
+
+    def __call__(
+        self,
+        alpha: FloatArray,
+        universe: BoolArray | None,
+        within: BoolArray | None,
+        neutral: str,
+        codes: NDArray[np.int32] | None,
+        n_groups: int,
+        truncation: float,
+        returns: FloatArray | NDArray[np.float32],
+        lo: int,
+        hi: int,
+        pnl_only: bool,
+        out: tuple[FloatArray, ...],
+    ) -> None: ...
 
 
 def _library() -> ctypes.CDLL | None:
@@ -30,19 +53,20 @@ def _library() -> ctypes.CDLL | None:
         return None
     here = Path(__file__).parent
     for suffix in EXTENSION_SUFFIXES:
-        path = here / f"_rank{suffix}"
+        path = here / f"_ckernels{suffix}"
         if path.is_file():
             try:
                 return ctypes.CDLL(str(path))
-            except OSError:  # built for another platform or interpreter: the numpy version serves
+            except OSError:  # built for another platform or interpreter: the numpy versions serve
                 return None
     return None
 
 
-def _load() -> NativeRank | None:
-    lib = _library()
-    if lib is None:
-        return None
+def _pointer(a: np.ndarray | None) -> int | None:
+    return None if a is None else int(a.ctypes.data)
+
+
+def _load_rank(lib: ctypes.CDLL) -> NativeRank:
     fn = lib.rank_rows
     fn.restype = ctypes.c_int
     size = ctypes.c_int64
@@ -59,5 +83,87 @@ def _load() -> NativeRank | None:
     return rank_rows
 
 
-native_rank: NativeRank | None = _load()
+def _load_book(lib: ctypes.CDLL) -> BookRows:
+    fn = lib.book_rows
+    fn.restype = ctypes.c_int
+    p, size, real = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+    fn.argtypes = [
+        *(p, p, p, ctypes.c_int),  # alpha, universe, within, neutralization
+        *(p, size, size, real),  # codes, codes' row stride, groups, truncation
+        *(p, p, size, size, size, ctypes.c_int),  # returns (float32, float64), n, lo, hi, pnl_only
+        *(p, p, p, p, p, p),  # pnl, gross, traded, longs, shorts, top
+    ]
+
+    def book_rows(
+        alpha: FloatArray,
+        universe: BoolArray | None,
+        within: BoolArray | None,
+        neutral: str,
+        codes: NDArray[np.int32] | None,
+        n_groups: int,
+        truncation: float,
+        returns: FloatArray | NDArray[np.float32],
+        lo: int,
+        hi: int,
+        pnl_only: bool,
+        out: tuple[FloatArray, ...],
+    ) -> None:
+        t, n = alpha.shape
+        assert alpha.flags.c_contiguous and alpha.dtype == np.float64 and 0 <= lo <= hi <= t
+        for mask in (universe, within):
+            assert mask is None or (mask.shape == alpha.shape and mask.flags.c_contiguous)
+            assert mask is None or mask.dtype == bool
+        assert returns.shape == alpha.shape and returns.flags.c_contiguous
+        assert returns.dtype in (np.float32, np.float64)
+        stride = 0
+        if neutral == "group":
+            assert codes is not None and codes.dtype == np.int32 and codes.flags.c_contiguous
+            assert codes.shape in ((n,), (t, n)) and int(codes.max(initial=-1)) < n_groups
+            stride = n if codes.ndim == 2 else 0
+        assert len(out) == 6 and all(o.shape == (t,) and o.dtype == np.float64 for o in out)
+        single = returns.dtype == np.float32
+        status = fn(
+            alpha.ctypes.data,
+            _pointer(universe),
+            _pointer(within),
+            NEUTRAL[neutral],
+            _pointer(codes) if neutral == "group" else None,
+            stride,
+            n_groups,
+            truncation,
+            returns.ctypes.data if single else None,
+            None if single else returns.ctypes.data,
+            n,
+            lo,
+            hi,
+            int(pnl_only),
+            *(o.ctypes.data for o in out),
+        )
+        if status != 0:
+            raise MemoryError(f"book: no memory for the buffers of a row of {n} values")
+
+    return book_rows
+
+
+_lib = _library()
+native_rank: NativeRank | None = None if _lib is None else _load_rank(_lib)
 """The C rank, or None when it was not built (or is switched off)."""
+native_book: BookRows | None = None if _lib is None else _load_book(_lib)
+"""The C book pass, or None when it was not built (or is switched off)."""
+_on = True
+
+
+def use_native(on: bool) -> bool:
+    """Use the C kernels (when built) or numpy's; returns the previous choice. Benchmarks switch to
+    compare both in one run."""
+    global _on
+    before, _on = _on, on
+    return before
+
+
+def rank() -> NativeRank | None:
+    return native_rank if _on else None
+
+
+def book() -> BookRows | None:
+    return native_book if _on else None

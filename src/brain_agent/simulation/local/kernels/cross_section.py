@@ -7,7 +7,7 @@ import math
 import bottleneck as bn
 import numpy as np
 
-from brain_agent.simulation.local.kernels._native import native_rank
+from brain_agent.simulation.local.kernels import _native
 from brain_agent.simulation.local.kernels._shared import ArgumentError, _f, finite, in_slices, quiet
 from brain_agent.simulation.local.kernels.timeseries import _joint, ts_rank
 from brain_agent.simulation.local.types import BoolArray, FloatArray, IntArray
@@ -93,28 +93,16 @@ def _rank_block(xb: FloatArray, out: FloatArray, plan: _RankPlan, scaled: bool) 
     return redo, count
 
 
-_native_on = native_rank is not None
-
-
-def use_native_rank(on: bool) -> bool:
-    """Rank with the C kernel (when it was built) or with numpy; returns the previous choice. The
-    numbers are the same: benchmarks switch to compare both in one run."""
-    global _native_on
-    before = _native_on
-    _native_on = on and native_rank is not None
-    return before
-
-
 def _ranked(x: FloatArray, scaled: bool) -> FloatArray:
     """Ranks of the rows of ``x``: by the C kernel when it was built, else by numpy (same numbers)."""
-    return _ranked_native(x, scaled) if _native_on else _ranked_numpy(x, scaled)
+    return _ranked_numpy(x, scaled) if _native.rank() is None else _ranked_native(x, scaled)
 
 
 def _ranked_native(x: FloatArray, scaled: bool) -> FloatArray:
-    """``_ranked`` by the C kernel (``_rank.c``: a radix sort on 32-bit keys, exact order and ties
-    settled on the doubles), on slices of rows on the kernel threads."""
-    assert native_rank is not None
-    rank_rows_c = native_rank
+    """``_ranked`` by the C kernel (``_ckernels.c``: a radix sort on 32-bit keys, exact order and
+    ties settled on the doubles), on slices of rows on the kernel threads."""
+    rank_rows_c = _native.native_rank
+    assert rank_rows_c is not None
     x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty(x.shape)
     if x.size:
