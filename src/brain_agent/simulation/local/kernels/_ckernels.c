@@ -308,7 +308,8 @@ VERSIONS int book_rows(const double *alpha, const uint8_t *universe, const uint8
                 up[k] += v > 0.0;
                 down[k] += v < 0.0;
             }
-        double pn = combine(p), gr = combine(g), mv = combine(moved), ups = combine(up), downs = combine(down);
+        double pn = combine(p), gr = combine(g), mv = combine(moved);
+        double ups = combine(up), downs = combine(down);
         double top_ = 0.0;
         for (int k = 0; k < LANES; k++) top_ = big[k] > top_ ? big[k] : top_;
         for (; j < n; j++) {
