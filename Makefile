@@ -16,7 +16,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(PY_STAMP): pyproject.toml $(wildcard src/brain_agent/simulation/local/kernels/*.c) | $(BIN)/python
+$(PY_STAMP): pyproject.toml setup.py $(wildcard src/brain_agent/simulation/local/kernels/*.c) | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
@@ -47,8 +47,8 @@ test-python:
 	$(BIN)/python -m pytest
 
 lint:
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks setup.py
+	$(BIN)/ruff format --check src tests benchmarks setup.py
 	$(BIN)/mypy
 
 typecheck:

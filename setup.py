@@ -1,0 +1,20 @@
+"""Only the C extension lives here; everything else about the package is in pyproject.toml.
+
+The simulator's row rank and book pass in C (``src/brain_agent/simulation/local/kernels/_ckernels.c``,
+plain C loaded with ctypes, no Python API). Optional: without a C compiler the install still
+succeeds and the numpy versions of the same kernels run.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "brain_agent.simulation.local.kernels._ckernels",
+            sources=["src/brain_agent/simulation/local/kernels/_ckernels.c"],
+            # no fused multiply-add: the same sums on every CPU
+            extra_compile_args=["-O3", "-ffp-contract=off"],
+            optional=True,
+        )
+    ]
+)
