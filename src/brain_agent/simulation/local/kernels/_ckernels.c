@@ -46,7 +46,9 @@ typedef struct {
 HELPER uint32_t key_of(double v) {
     float f;
     uint32_t bits;
-    if (v > FLT_MAX) {
+    if (v == 0.0) {
+        f = 0.0f; /* -0.0 too: equal values must get equal keys */
+    } else if (v > FLT_MAX) {
         f = INFINITY;
     } else if (v < -FLT_MAX) {
         f = -INFINITY;
@@ -129,25 +131,35 @@ VERSIONS int rank_rows(const double *x, double *out, int64_t n, int64_t lo, int6
             src = tmp;
             tmp = swap;
         }
-        for (int64_t i = 0; i < m; i++) {
-            int32_t c = (int32_t)(src[i] & 0xFFFFFFFFu);
-            cells[i].column = c;
-            cells[i].value = row[c];
-        }
-        for (int64_t i = 0; i < m;) { /* equal keys: nearly equal values, put in exact order */
-            int64_t j = i + 1;
-            while (j < m && (src[j] >> 32) == (src[i] >> 32)) j++;
-            if (j - i > 1) exact_order(cells, i, j);
-            i = j;
-        }
+        /* Runs of equal keys: mostly one value, ranked at once; a longer run (equal or nearly equal
+         * values: equal values always share a key) is put in exact order, its ties averaged. */
         double denom = (double)(m - 1);
-        for (int64_t i = 0; i < m;) { /* equal values share the average of their positions */
-            double v = cells[i].value;
+        for (int64_t i = 0; i < m;) {
+            uint64_t key = src[i] >> 32;
             int64_t j = i + 1;
-            while (j < m && cells[j].value == v) j++;
-            double pos = (double)(i + j - 1) * 0.5;
-            double rank = scaled ? (m > 1 ? pos / denom : 0.5) : pos + 1.0;
-            for (int64_t a = i; a < j; a++) dst[cells[a].column] = rank;
+            while (j < m && (src[j] >> 32) == key) j++;
+            if (j - i == 1) {
+                double pos = (double)i;
+                dst[(int32_t)(src[i] & 0xFFFFFFFFu)] = scaled ? (m > 1 ? pos / denom : 0.5) : pos + 1.0;
+                i = j;
+                continue;
+            }
+            int64_t len = j - i;
+            for (int64_t a = 0; a < len; a++) {
+                int32_t c = (int32_t)(src[i + a] & 0xFFFFFFFFu);
+                cells[a].column = c;
+                cells[a].value = row[c];
+            }
+            exact_order(cells, 0, len);
+            for (int64_t a = 0; a < len;) { /* equal values share the average of their positions */
+                double v = cells[a].value;
+                int64_t b = a + 1;
+                while (b < len && cells[b].value == v) b++;
+                double pos = (double)(2 * i + a + b - 1) * 0.5;
+                double rank = scaled ? pos / denom : pos + 1.0;
+                for (int64_t q = a; q < b; q++) dst[cells[q].column] = rank;
+                a = b;
+            }
             i = j;
         }
     }
