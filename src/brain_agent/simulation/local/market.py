@@ -168,73 +168,87 @@ class _Market:
         for i in range(1, t):
             value[i] = rho * value[i - 1] + shocks[i]
         del shocks  # temporaries go as soon as they are used: the build's peak is the process's peak
-        self.value: FloatArray | StoredArray = value
         mkt = rng.normal(0.0003, 0.009, t)
         sec_f = rng.normal(0.0, 0.005, (t, _N_SECTORS))
         ind_f = rng.normal(0.0, 0.004, (t, _N_SECTORS * _IND_PER_SECTOR))
-        eps = rng.normal(0.0, 1.0, (t, n)) * vol
-        common = beta * mkt[:, None] + sec_f[:, self.sector] + ind_f[:, self.industry]
-        idio = np.zeros((t, n))
+        eps = rng.normal(0.0, 1.0, (t, n))
         ret = np.zeros((t, n))
-        cum_idio = np.zeros((t + 1, n))  # cum_idio[i] = sum of idio returns before row i
+        # row by row (only the last 6 rows of the idiosyncratic sums are ever read): the build's peak
+        # is the process's peak
+        cum_idio = np.zeros((6, n))  # cum_idio[i % 6] = sum of idio returns before row i
         cum_ret = np.zeros((t + 1, n))
         for i in range(t):
             planted = spec.value * value[i - 1] if i else np.zeros(n)
             if i >= 5:
-                past5 = cum_idio[i] - cum_idio[i - 5]
+                past5 = cum_idio[i % 6] - cum_idio[(i - 5) % 6]
                 planted = planted - spec.reversal * (past5 - past5.mean())
             if i >= 252:
                 mom = cum_ret[i - 21] - cum_ret[i - 252]
                 planted = planted + spec.momentum * (mom - mom.mean()) / (mom.std() + 1e-12)
-            idio[i] = eps[i] + planted
-            ret[i] = np.clip(common[i] + idio[i], -0.5, 1.0)
-            cum_idio[i + 1] = cum_idio[i] + idio[i]
+            idio = eps[i] * vol + planted
+            common = beta * mkt[i] + sec_f[i, self.sector] + ind_f[i, self.industry]
+            ret[i] = np.clip(common + idio, -0.5, 1.0)
+            cum_idio[(i + 1) % 6] = cum_idio[i % 6] + idio
             cum_ret[i + 1] = cum_ret[i] + ret[i]
-        del eps, common, idio, cum_idio
+        del eps, cum_idio
+        # each field is kept in single precision as soon as it is final and its double copy dropped:
+        # the build's peak is the process's peak (the same numbers as converting them all at the end)
+        self.value = _stored(value)
+        del value
+        self.mom: FloatArray | StoredArray = _stored(cum_ret[1:])
+        del cum_ret
         ret[~self.listed] = np.nan
         first = np.argmax(self.listed, axis=0)
         ret[first, np.arange(n)] = np.nan  # no return on a listing day
-        self.mom: FloatArray | StoredArray = cum_ret[1:]
         self.vol = vol
         p0 = np.exp(rng.normal(np.log(40.0), 0.8, n))
-        growth = np.cumprod(1.0 + np.nan_to_num(ret), axis=0)
-        close = p0 * growth
-        del growth
+        ret0 = np.nan_to_num(ret)
+        # the market's data is single precision, as a data vendor's is (prices to a few decimals):
+        # half the memory; every computation on it is in double precision
+        self.core: dict[str, StoredArray] = {"returns": _stored(ret)}
+        del ret
+        # in place where it can be (the same operations, fewer whole-matrix temporaries)
+        close = ret0 + 1.0
+        np.cumprod(close, axis=0, out=close)
+        close *= p0
         close[~self.listed] = np.nan
-        self.close: FloatArray | StoredArray = close
         prev = np.vstack([close[:1], close[:-1]])
         gap = rng.normal(0.0, 0.004, (t, n))
-        open_ = prev * (1.0 + 0.3 * np.nan_to_num(ret) + gap)
-        open_ = np.where(np.isnan(prev), close, open_)
-        del prev, gap
+        open_ = ret0 * 0.3
+        open_ += 1.0
+        open_ += gap
+        del gap
+        open_ *= prev  # prev · (1 + 0.3 · ret0 + gap)
+        np.copyto(open_, close, where=np.isnan(prev))
+        del prev
         wick = np.abs(rng.normal(0.0, 0.006, (t, 2, n)))
-        high = np.maximum(open_, close) * (1.0 + wick[:, 0])
-        low = np.minimum(open_, close) * (1.0 - wick[:, 1])
-        del wick
-        vwap = (high + low + 2.0 * close) / 4.0
+        up, down = wick[:, 0], wick[:, 1]
+        up += 1.0
+        np.subtract(1.0, down, out=down)
+        high = np.maximum(open_, close)
+        high *= up  # max(open, close) · (1 + wick)
+        low = np.minimum(open_, close)
+        low *= down  # min(open, close) · (1 − wick)
+        del wick, up, down
+        self.core["open"] = _stored(open_)
+        del open_
+        vwap = high + low
+        vwap += 2.0 * close
+        vwap /= 4.0  # (high + low + 2 · close) / 4
+        self.core.update(high=_stored(high), low=_stored(low), close=_stored(close), vwap=_stored(vwap))
+        del high, low, close, vwap
         base_volume = np.exp(13.0 + 0.8 * self.size + rng.normal(0.0, 0.3, n))
-        volume = (
-            base_volume * np.exp(rng.normal(0.0, 0.3, (t, n))) * (1.0 + 15.0 * np.abs(np.nan_to_num(ret)))
-        )
+        volume = base_volume * np.exp(rng.normal(0.0, 0.3, (t, n)))
+        volume *= 1.0 + 15.0 * np.abs(ret0)
+        del ret0
         volume[~self.listed] = np.nan
         with np.errstate(all="ignore"):
             adv20 = np.asarray(bn.move_mean(volume, 20, min_count=1, axis=0), dtype=np.float64)
-        # the market's data is single precision, as a data vendor's is (prices to a few decimals):
-        # half the memory; every computation on it is in double precision
-        self.core: dict[str, StoredArray] = {
-            "open": _stored(open_),
-            "high": _stored(high),
-            "low": _stored(low),
-            "close": _stored(close),
-            "vwap": _stored(vwap),
-            "volume": _stored(volume),
-            "adv20": _stored(adv20),
-            "returns": _stored(ret),
-        }
-        del open_, high, low, vwap, volume, adv20
-        self.close = self.core["close"]
-        self.value = _stored(self.value)
-        self.mom = _stored(self.mom)
+        self.core.update(volume=_stored(volume), adv20=_stored(adv20))
+        del volume, adv20
+        order = ("open", "high", "low", "close", "vwap", "volume", "adv20", "returns")
+        self.core = {name: self.core[name] for name in order}
+        self.close: FloatArray | StoredArray = self.core["close"]
         self._made: dict[str, StoredArray] = {}
 
     def core_field(self, name: str) -> StoredArray:
