@@ -48,18 +48,27 @@ class BookRows(Protocol):
     ) -> None: ...
 
 
-def _library() -> ctypes.CDLL | None:
-    if os.environ.get(ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
-        return None
+def _switched_off() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() in {"0", "false", "no", "off"}
+
+
+def _built() -> Path | None:
     here = Path(__file__).parent
     for suffix in EXTENSION_SUFFIXES:
         path = here / f"_ckernels{suffix}"
         if path.is_file():
-            try:
-                return ctypes.CDLL(str(path))
-            except OSError:  # built for another platform or interpreter: the numpy versions serve
-                return None
+            return path
     return None
+
+
+def _library() -> ctypes.CDLL | None:
+    path = _built()
+    if _switched_off() or path is None:
+        return None
+    try:
+        return ctypes.CDLL(str(path))
+    except OSError:  # built for another platform or interpreter: the numpy versions serve
+        return None
 
 
 def _pointer(a: np.ndarray | None) -> int | None:
@@ -167,3 +176,14 @@ def rank() -> NativeRank | None:
 
 def book() -> BookRows | None:
     return native_book if _on else None
+
+
+def describe() -> str:
+    """Which kernels the local simulator runs, and why (``brain-agent version --verbose``)."""
+    if native_rank is not None:
+        return f"C (rank, book pass) from {_built()}"
+    if _switched_off():
+        return f"numpy (C switched off by {ENV})"
+    if _built() is not None:
+        return "numpy (the C library is there but did not load)"
+    return "numpy (the C kernels were not built at install: no C compiler?)"
