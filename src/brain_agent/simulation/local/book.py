@@ -72,6 +72,14 @@ def _demeaner(how: str, panel: Panel, shape: tuple[int, ...]) -> Demean:
         return _same
     if how == "MARKET":
         return _market
+    field, group = _group_for(how, panel)
+    keys = panel.derived(f"block_keys:{field}:{shape}", lambda: _block_keys(group, shape))
+    size, n = _BLOCK * group.n_groups + 1, shape[1]
+    return lambda block, a: k.group_demean(block, keys[a * n : a * n + block.size], size)
+
+
+def _group_for(how: str, panel: Panel) -> tuple[str, GroupValue]:
+    """The GROUP field a SECTOR / INDUSTRY / SUBINDUSTRY neutralization uses, and its groups."""
     field = _GROUP_FOR[how]
     if panel.kind(field) != "GROUP":
         raise EvaluationError(
@@ -81,9 +89,7 @@ def _demeaner(how: str, panel: Panel, shape: tuple[int, ...]) -> Demean:
         )
     group = panel.get(field)
     assert isinstance(group, GroupValue)
-    keys = panel.derived(f"block_keys:{field}:{shape}", lambda: _block_keys(group, shape))
-    size, n = _BLOCK * group.n_groups + 1, shape[1]
-    return lambda block, a: k.group_demean(block, keys[a * n : a * n + block.size], size)
+    return field, group
 
 
 def _same(block: FloatArray, _a: int) -> FloatArray:
@@ -308,26 +314,22 @@ def simulate_book(
 ) -> tuple[Book, float | None]:
     """The book for ``alpha`` under ``settings`` and the Sharpe on the most liquid ``fraction`` of the
     universe (pasteurized to it, market-neutralized, unit gross; None when it would hold fewer than
-    2), in one pass: the universe restriction is made block by block (decay, which needs whole
-    columns, first makes the prepared alpha), and each block feeds both books."""
-    if settings.decay > 1:
-        prepared = prepare(alpha, universe, settings)
-
-        def source(a: int, b: int) -> FloatArray:
-            return prepared[a:b]
-    else:
-
-        def source(a: int, b: int) -> FloatArray:
-            return np.where(universe[a:b], alpha[a:b], np.nan)
-
+    2), in one pass over the dates (the C pass when it was built, else numpy's blocks): the universe
+    is applied as the rows are read, and each row feeds both books."""
+    # decay needs whole columns: it makes the prepared (restricted, decayed) alpha first
+    prepared = prepare(alpha, universe, settings) if settings.decay > 1 else None
     sub = _sub_universe(panel, universe, fraction)
     native = k_native.book()
     if native is not None:
-        if settings.decay > 1:
+        if prepared is not None:
             rows = _native_passes(native, prepared, None, panel, settings, sub)
         else:
             rows = _native_passes(native, alpha, universe, panel, settings, sub)
     else:
+
+        def source(a: int, b: int) -> FloatArray:
+            return prepared[a:b] if prepared is not None else np.where(universe[a:b], alpha[a:b], np.nan)
+
         specs = [_Spec(settings.truncation, _demeaner(settings.neutralization, panel, alpha.shape))]
         if sub is not None:
             specs.append(_Spec(0.0, _market, sub, pnl_only=True))
@@ -351,10 +353,8 @@ def _native_passes(
     if how == "MARKET":
         neutral = "market"
     elif how != "NONE":
-        _demeaner(how, panel, alpha.shape)  # the same error for a panel without the group field
-        group = panel.get(_GROUP_FOR[how])
-        assert isinstance(group, GroupValue)
-        codes = panel.derived(f"codes32:{_GROUP_FOR[how]}", lambda: _codes32(group, alpha.shape))
+        field, group = _group_for(how, panel)
+        codes = panel.derived(f"codes32:{field}", lambda: _codes32(group, alpha.shape))
         neutral, n_groups = "group", group.n_groups
     alpha = np.ascontiguousarray(alpha, dtype=np.float64)
     mask = None if universe is None else np.ascontiguousarray(universe)

@@ -22,9 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef DIGIT_BITS
-#define DIGIT_BITS 11
-#endif
+#define DIGIT_BITS 11 /* 8 measured the same; 16 twice as slow (65536 buckets for ~3000 values) */
 
 /* The exported kernels are compiled for AVX-512, AVX2 and plain x86-64 (GCC picks one when the
  * library loads); their helpers are inlined into each version. */
@@ -64,16 +62,16 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Orders cells [lo, hi) by their exact values (their keys are equal). */
-HELPER void exact_order(Cell *cells, int64_t lo, int64_t hi) {
-    if (hi - lo > SMALL_RUN) {
-        qsort(cells + lo, (size_t)(hi - lo), sizeof(Cell), by_value);
+/* Orders cells[0:len) by their exact values (their keys are equal). */
+HELPER void exact_order(Cell *cells, int64_t len) {
+    if (len > SMALL_RUN) {
+        qsort(cells, (size_t)len, sizeof(Cell), by_value);
         return;
     }
-    for (int64_t a = lo + 1; a < hi; a++) {
+    for (int64_t a = 1; a < len; a++) {
         Cell c = cells[a];
         int64_t q = a - 1;
-        while (q >= lo && cells[q].value > c.value) {
+        while (q >= 0 && cells[q].value > c.value) {
             cells[q + 1] = cells[q];
             q--;
         }
@@ -150,7 +148,7 @@ VERSIONS int rank_rows(const double *x, double *out, int64_t n, int64_t lo, int6
                 cells[a].column = c;
                 cells[a].value = row[c];
             }
-            exact_order(cells, 0, len);
+            exact_order(cells, len);
             for (int64_t a = 0; a < len;) { /* equal values share the average of their positions */
                 double v = cells[a].value;
                 int64_t b = a + 1;

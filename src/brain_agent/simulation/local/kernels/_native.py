@@ -13,7 +13,6 @@ import ctypes
 import os
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,30 +21,6 @@ from brain_agent.simulation.local.types import BoolArray, FloatArray
 
 ENV = "BRAIN_AGENT_SIM_NATIVE"
 NEUTRAL = {"none": 0, "market": 1, "group": 2}
-
-
-class NativeRank(Protocol):
-    def __call__(self, x: FloatArray, out: FloatArray, lo: int, hi: int, scaled: bool) -> None: ...
-
-
-class BookRows(Protocol):
-    """Per-date sums of one book over rows ``lo:hi``; see ``book_rows`` in ``_ckernels.c``."""
-
-    def __call__(
-        self,
-        alpha: FloatArray,
-        universe: BoolArray | None,
-        within: BoolArray | None,
-        neutral: str,
-        codes: NDArray[np.int32] | None,
-        n_groups: int,
-        truncation: float,
-        returns: FloatArray | NDArray[np.float32],
-        lo: int,
-        hi: int,
-        pnl_only: bool,
-        out: tuple[FloatArray, ...],
-    ) -> None: ...
 
 
 def _switched_off() -> bool:
@@ -75,35 +50,40 @@ def _pointer(a: np.ndarray | None) -> int | None:
     return None if a is None else int(a.ctypes.data)
 
 
-def _load_rank(lib: ctypes.CDLL) -> NativeRank:
-    fn = lib.rank_rows
-    fn.restype = ctypes.c_int
-    size = ctypes.c_int64
-    # x, out, n (columns), lo, hi (rows), scaled
-    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, size, size, size, ctypes.c_int]
+class NativeRank:
+    """``rank_rows`` of ``_ckernels.c``."""
 
-    def rank_rows(x: FloatArray, out: FloatArray, lo: int, hi: int, scaled: bool) -> None:
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self.fn = lib.rank_rows
+        self.fn.restype = ctypes.c_int
+        size = ctypes.c_int64
+        # x, out, n (columns), lo, hi (rows), scaled
+        self.fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, size, size, size, ctypes.c_int]
+
+    def __call__(self, x: FloatArray, out: FloatArray, lo: int, hi: int, scaled: bool) -> None:
         """Rows ``lo:hi`` of C-contiguous float64 ``x`` ranked into ``out`` (same shape)."""
         assert x.flags.c_contiguous and out.flags.c_contiguous and x.dtype == out.dtype == np.float64
         assert x.shape == out.shape and x.ndim == 2 and 0 <= lo <= hi <= x.shape[0]
-        if fn(x.ctypes.data, out.ctypes.data, x.shape[1], lo, hi, int(scaled)) != 0:
+        if self.fn(x.ctypes.data, out.ctypes.data, x.shape[1], lo, hi, int(scaled)) != 0:
             raise MemoryError(f"rank: no memory for the buffers of a row of {x.shape[1]} values")
 
-    return rank_rows
 
+class BookRows:
+    """``book_rows`` of ``_ckernels.c``: per-date sums of one book over rows ``lo:hi``."""
 
-def _load_book(lib: ctypes.CDLL) -> BookRows:
-    fn = lib.book_rows
-    fn.restype = ctypes.c_int
-    p, size, real = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-    fn.argtypes = [
-        *(p, p, p, ctypes.c_int),  # alpha, universe, within, neutralization
-        *(p, size, size, real),  # codes, codes' row stride, groups, truncation
-        *(p, p, size, size, size, ctypes.c_int),  # returns (float32, float64), n, lo, hi, pnl_only
-        *(p, p, p, p, p, p),  # pnl, gross, traded, longs, shorts, top
-    ]
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self.fn = lib.book_rows
+        self.fn.restype = ctypes.c_int
+        p, size, real = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+        self.fn.argtypes = [
+            *(p, p, p, ctypes.c_int),  # alpha, universe, within, neutralization
+            *(p, size, size, real),  # codes, codes' row stride, groups, truncation
+            *(p, p, size, size, size, ctypes.c_int),  # returns (float32, float64), n, lo, hi, pnl_only
+            *(p, p, p, p, p, p),  # pnl, gross, traded, longs, shorts, top
+        ]
 
-    def book_rows(
+    def __call__(
+        self,
         alpha: FloatArray,
         universe: BoolArray | None,
         within: BoolArray | None,
@@ -131,7 +111,7 @@ def _load_book(lib: ctypes.CDLL) -> BookRows:
             stride = n if codes.ndim == 2 else 0
         assert len(out) == 6 and all(o.shape == (t,) and o.dtype == np.float64 for o in out)
         single = returns.dtype == np.float32
-        status = fn(
+        status = self.fn(
             alpha.ctypes.data,
             _pointer(universe),
             _pointer(within),
@@ -151,13 +131,11 @@ def _load_book(lib: ctypes.CDLL) -> BookRows:
         if status != 0:
             raise MemoryError(f"book: no memory for the buffers of a row of {n} values")
 
-    return book_rows
-
 
 _lib = _library()
-native_rank: NativeRank | None = None if _lib is None else _load_rank(_lib)
+native_rank: NativeRank | None = None if _lib is None else NativeRank(_lib)
 """The C rank, or None when it was not built (or is switched off)."""
-native_book: BookRows | None = None if _lib is None else _load_book(_lib)
+native_book: BookRows | None = None if _lib is None else BookRows(_lib)
 """The C book pass, or None when it was not built (or is switched off)."""
 _on = True
 
