@@ -14,16 +14,12 @@ from brain_agent.errors import EXIT_BAD_INPUT
 from brain_agent.storage import SQLiteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "simulation" / "brain"))
-from fake_brain import DEMO_EMAIL, DEMO_PASSWORD, FakeBrain, FakeConfig
+from fake_brain import FakeBrain, signed_in
 
 
 @pytest.fixture
 def brain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeBrain]:
-    monkeypatch.setenv("BRAIN_EMAIL", DEMO_EMAIL)
-    monkeypatch.setenv("BRAIN_PASSWORD", DEMO_PASSWORD)
-    monkeypatch.setenv("BRAIN_SESSION_FILE", str(tmp_path / "session.json"))
-    monkeypatch.delenv("BRAIN_API_URL", raising=False)
-    with FakeBrain(FakeConfig(retry_after="0.02", polls_to_complete=1)) as fake:
+    with signed_in(monkeypatch, tmp_path) as fake:
         yield fake
 
 

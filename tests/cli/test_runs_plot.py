@@ -21,7 +21,7 @@ from brain_agent.storage import open_store
 from brain_agent.telemetry.alpha_yield import Yield
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "simulation" / "brain"))
-from fake_brain import DEMO_EMAIL, DEMO_PASSWORD, FakeBrain, FakeConfig
+from fake_brain import FakeBrain, signed_in
 
 
 @dataclass
@@ -206,11 +206,7 @@ def test_an_unknown_run_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_p
 
 @pytest.fixture
 def brain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeBrain]:
-    monkeypatch.setenv("BRAIN_EMAIL", DEMO_EMAIL)
-    monkeypatch.setenv("BRAIN_PASSWORD", DEMO_PASSWORD)
-    monkeypatch.setenv("BRAIN_SESSION_FILE", str(tmp_path / "session.json"))
-    monkeypatch.delenv("BRAIN_API_URL", raising=False)
-    with FakeBrain(FakeConfig(retry_after="0.02", polls_to_complete=1)) as fake:
+    with signed_in(monkeypatch, tmp_path) as fake:
         # a real BRAIN knows the whole catalogue; give the fake the shipped pack's names
         pack = load_knowledge_pack(Path(__file__).resolve().parents[2] / "data" / "meta" / "index")
         known_ops = {o["name"] for o in fake.operators}

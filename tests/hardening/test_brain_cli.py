@@ -16,7 +16,7 @@ from brain_agent.errors import EXIT_SOME_FAILED
 from .conftest import REPO
 
 sys.path.insert(0, str(REPO / "tests" / "simulation" / "brain"))
-from fake_brain import DEMO_EMAIL, DEMO_PASSWORD, FakeBrain, FakeClock, FakeConfig
+from fake_brain import DEMO_EMAIL, DEMO_PASSWORD, FakeBrain, FakeClock, FakeConfig, signed_in
 
 from brain_agent.simulation.backend import SimulationJob, SimulationSettings
 from brain_agent.simulation.brain import (
@@ -32,11 +32,7 @@ SECRET = "Sup3rSecretPW"
 
 @pytest.fixture
 def brain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeBrain]:
-    monkeypatch.setenv("BRAIN_EMAIL", DEMO_EMAIL)
-    monkeypatch.setenv("BRAIN_PASSWORD", DEMO_PASSWORD)
-    monkeypatch.setenv("BRAIN_SESSION_FILE", str(tmp_path / "session.json"))
-    monkeypatch.delenv("BRAIN_API_URL", raising=False)
-    with FakeBrain(FakeConfig(retry_after="0.02", polls_to_complete=1)) as fake:
+    with signed_in(monkeypatch, tmp_path) as fake:
         yield fake
 
 

@@ -56,6 +56,16 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
     raise InputError(f"the server did not answer {url}/api/health within {HEALTH_TIMEOUT_S:.0f} s")
 
 
+def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM (which brain-agent takes as Ctrl-C), then SIGKILL after ``grace`` seconds; reaped."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _prepare(workdir: Path) -> tuple[Path, Path]:
     configs = default_configs_dir()
     source = configs / DEMO_CONFIG
@@ -198,12 +208,7 @@ def demo(
             try:
                 code = batch.wait()
             except KeyboardInterrupt:
-                batch.terminate()
-                try:
-                    batch.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    batch.kill()
-                    batch.wait()
+                _stop(batch, grace=30)
                 raise
             if code not in (0, 3):  # 3 = something was blocked by the budget, which the demo shows on purpose
                 raise InputError(f"run-batch exited with code {code}")
@@ -216,9 +221,5 @@ def demo(
     except KeyboardInterrupt:
         out_console.print("stopping")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server, grace=10)
         log.close()

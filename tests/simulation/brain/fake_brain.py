@@ -27,10 +27,12 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -568,6 +570,19 @@ def _handler_for(fake: FakeBrain) -> type[BaseHTTPRequestHandler]:
             return None
 
     return Handler
+
+
+@contextmanager
+def signed_in(monkeypatch: Any, session_dir: Path) -> Iterator[FakeBrain]:
+    """A quick fake BRAIN (retries after 0.02 s, one poll to complete) with the demo credentials in
+    the environment, as a user sets them, and the session file under ``session_dir``;
+    ``monkeypatch`` is pytest's (it puts the environment back)."""
+    monkeypatch.setenv("BRAIN_EMAIL", DEMO_EMAIL)
+    monkeypatch.setenv("BRAIN_PASSWORD", DEMO_PASSWORD)
+    monkeypatch.setenv("BRAIN_SESSION_FILE", str(session_dir / "session.json"))
+    monkeypatch.delenv("BRAIN_API_URL", raising=False)
+    with FakeBrain(FakeConfig(retry_after="0.02", polls_to_complete=1)) as fake:
+        yield fake
 
 
 def main(argv: list[str] | None = None) -> None:
