@@ -3,7 +3,7 @@ install built them.
 
 The extension is optional: without a C compiler at install time, or with
 ``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()`` and ``book()`` are None and the numpy versions run (the
-rank's numbers bit for bit, the book's to about 1e-15 relative; about half the speed). ctypes
+rank's numbers bit for bit, the book's to 1e-12 relative, tested; 1.6–2× the CPU on a batch). ctypes
 releases the GIL for each call, so slices of rows run on several threads at once.
 """
 
