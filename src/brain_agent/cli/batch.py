@@ -157,10 +157,11 @@ def run_batch_command(
     counts: tuple[dict[str, int], dict[str, int]] | None = None
     if resume is not None:
         idea_list, seed, counts = _resumed_ideas(store, resume, seed)
-        stored = store.get_run(resume)["config"].get("simulation_settings")
+        resumed = store.get_run(resume)["config"]
+        stored = resumed.get("simulation_settings")
         if settings is None and isinstance(stored, dict):  # the first run's settings, unless overridden
             sim_settings = SimulationSettings.model_validate(stored)
-        stored_market = store.get_run(resume)["config"].get("market")
+        stored_market = resumed.get("market")
         if market_name is None and isinstance(stored_market, str):
             market_name = require_market(stored_market)
     elif ideas is not None:

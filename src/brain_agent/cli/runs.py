@@ -137,12 +137,6 @@ def _aligned(lines: Sequence[tuple[str, ...]], left: int) -> list[str]:
     ]
 
 
-def _outcomes(candidates: list[dict[str, Any]]) -> list[Outcome]:
-    from brain_agent.telemetry.alpha_yield import outcome_of
-
-    return [outcome_of(c, c["simulation"]) for c in candidates]
-
-
 def _candidate_json(c: dict[str, Any], o: Outcome) -> dict[str, Any]:
     sim = c["simulation"] or {}
     error = sim.get("error") if isinstance(sim.get("error"), dict) else None
@@ -192,17 +186,13 @@ def show_command(
     With --plot FILE, the PnL charts too (written atomically; no network needed to open it)."""
     from brain_agent.jsonio import output_target
     from brain_agent.storage import open_store
-    from brain_agent.storage.run_queries import run_candidates, run_lane_spend, run_record
-    from brain_agent.telemetry.alpha_yield import Spend, compute_yield
+    from brain_agent.storage.run_queries import run_record, run_yield
 
     if plot is not None:
         output_target(plot, "plot")  # a folder, FIFO or device is refused before anything is read
     store = open_store(resolve_db(db))
     run = run_record(store, run_id)
-    candidates = run_candidates(store, run_id)
-    outcomes = _outcomes(candidates)
-    spend = {lane: Spend(tokens, cost) for lane, (tokens, cost) in run_lane_spend(store, run_id).items()}
-    result = compute_yield(outcomes, spend)
+    candidates, outcomes, result = run_yield(store, run_id)
     if plot is not None:
         _write_plot(plot, store, run, candidates, outcomes, result)
     if as_json:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from brain_agent.llm.base import LLMRequest, LLMResponse, Usage
+from brain_agent.llm.base import LLMRequest, LLMResponse
 from brain_agent.storage import LLMCallRecord
-
-CostFn = Callable[[str, Usage], Decimal]
 
 
 def request_key(provider: str, model: str, request: LLMRequest) -> str:

@@ -23,8 +23,7 @@ from pydantic import ValidationError
 
 from brain_agent.server import schemas
 from brain_agent.storage import Store
-from brain_agent.storage.run_queries import run_candidates, run_lane_spend
-from brain_agent.telemetry.alpha_yield import Spend, compute_yield, outcome_of
+from brain_agent.storage.run_queries import run_yield
 
 CLOSING = "cycle_completed"
 STORE = "store"
@@ -46,6 +45,4 @@ def closing_yield(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def store_yield(store: Store, run_id: str) -> dict[str, Any]:
     """``compute_yield`` over the run as the store holds it now (blocking: call it in a thread)."""
-    outcomes = [outcome_of(c, c["simulation"]) for c in run_candidates(store, run_id)]
-    spend = {lane: Spend(tokens, cost) for lane, (tokens, cost) in run_lane_spend(store, run_id).items()}
-    return {**compute_yield(outcomes, spend).to_dict(), "source": STORE}
+    return {**run_yield(store, run_id)[2].to_dict(), "source": STORE}

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from brain_agent.storage.protocols import Store
-from brain_agent.telemetry.alpha_yield import Outcome, best_of, outcome_of
+from brain_agent.telemetry.alpha_yield import Outcome, Spend, Yield, best_of, compute_yield, outcome_of
 
 
 def _placeholders(items: Sequence[str]) -> str:
@@ -151,3 +151,12 @@ def run_lane_spend(store: Store, run_id: str) -> dict[str, tuple[int, Decimal]]:
         t, c = spend.get(lane, (0, Decimal(0)))
         spend[lane] = (t + int(tokens), c + _decimal(cost))
     return spend
+
+
+def run_yield(store: Store, run_id: str) -> tuple[list[dict[str, Any]], list[Outcome], Yield]:
+    """A run's candidates (``run_candidates``), their outcomes and the yield over them with the run's
+    spend by lane: what ``runs show`` prints and ``/kpi`` serves while a run is going."""
+    candidates = run_candidates(store, run_id)
+    outcomes = [outcome_of(c, c["simulation"]) for c in candidates]
+    spend = {lane: Spend(tokens, cost) for lane, (tokens, cost) in run_lane_spend(store, run_id).items()}
+    return candidates, outcomes, compute_yield(outcomes, spend)

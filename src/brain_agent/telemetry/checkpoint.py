@@ -44,7 +44,7 @@ _ALLOWED = {
 def _version() -> str:
     digest = hashlib.sha256()
     package = resources.files("brain_agent.telemetry")
-    for name in ("checkpoint.py", "events.py"):
+    for name in ("checkpoint.py", "events.py", "alpha_yield.py"):  # alpha_yield: the views' best-alpha rule
         digest.update((package / name).read_bytes())
     for part in sorted((package / "views").iterdir(), key=lambda p: p.name):
         if part.name.endswith(".py"):
