@@ -116,6 +116,26 @@ def test_workers_are_separate_processes_forked_once(small_market: Panel) -> None
 
 
 @pytest.mark.skipif(not fork_available(), reason="worker processes need fork")
+def test_each_job_goes_to_the_workers_once(small_market: Panel) -> None:
+    """Once the pool exists, jobs go to it at submit; polling one still being computed waits for
+    it instead of sending it again (which computed it twice and left the extra outcome behind)."""
+    jobs = _jobs(8)
+    serial = [
+        _comparable(o)
+        for o in LocalBackend(small_market, cache=SubexpressionCache(0), workers=1).simulate(jobs)
+    ]
+    backend = LocalBackend(small_market, cache=SubexpressionCache.from_mb(32), workers=2)
+    try:
+        backend.simulate(_jobs(4))  # forks the pool
+        pool = backend._pool
+        assert pool is not None
+        assert [_comparable(o) for o in backend.simulate(jobs)] == serial
+        assert pool.outstanding == 0 and not backend._done and not backend._sent
+    finally:
+        backend.close()
+
+
+@pytest.mark.skipif(not fork_available(), reason="worker processes need fork")
 def test_a_killed_worker_is_replaced_before_the_next_batch(small_market: Panel) -> None:
     jobs = _jobs(8)
     serial = [

@@ -113,6 +113,8 @@ class LocalBackend:
         self._limits = limits
         self._clock = clock
         self._pending: dict[str, SimulationJob] = {}
+        self._sent: set[str] = set()
+        """Handles on the worker processes whose outcomes have not come back yet."""
         self._done: dict[str, tuple[SimulationOutcome, float]] = {}
         self.cache = cache if cache is not None else process_cache()
         self.workers = resolve_workers(workers)
@@ -156,6 +158,7 @@ class LocalBackend:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        self._sent.clear()  # their outcomes will not come: a poll runs them again
 
     # -- protocol ----------------------------------------------------------------------------------
     def submit(self, jobs: Sequence[SimulationJob]) -> list[str]:
@@ -165,13 +168,13 @@ class LocalBackend:
             self._pending[handle] = job
             handles.append(handle)
         if self._pool is not None:  # the workers start on them now, not at the first poll
-            self._pool.put(list(self._pending.items()))
+            self._to_pool(list(self._pending.items()))
             self._pending.clear()
         return handles
 
     def poll(self, handle: str) -> Poll:
         if handle not in self._done:
-            if handle not in self._pending:
+            if handle not in self._pending and handle not in self._sent:  # not submitted here
                 try:
                     self._pending[handle] = decode_handle(handle)
                 except (ValueError, KeyError, json.JSONDecodeError):
@@ -195,7 +198,12 @@ class LocalBackend:
         handles = self.submit(jobs)
         return [self.poll(h).outcome or _lost(h) for h in handles]
 
-    def _run_pending(self, handle: str | None = None) -> None:
+    def _to_pool(self, batch: list[tuple[str, SimulationJob]]) -> None:
+        assert self._pool is not None
+        self._sent.update(h for h, _ in batch)
+        self._pool.put(batch)
+
+    def _run_pending(self, handle: str) -> None:
         """Run what is pending: in this process, or on the worker processes (then wait until
         ``handle``'s outcome is in; the workers go on with the rest meanwhile)."""
         batch = list(self._pending.items())
@@ -212,10 +220,11 @@ class LocalBackend:
             weakref.finalize(self, self._pool.close)  # a backend dropped without close() stops them too
         if self._pool is not None:
             if batch:
-                self._pool.put(batch)
-            while (handle is None or handle not in self._done) and self._pool.outstanding:
+                self._to_pool(batch)
+            while handle not in self._done and self._pool.outstanding:
                 for done, outcome, run_s in self._pool.take():
                     self._done[done] = (outcome, run_s)
+                    self._sent.discard(done)
             return
         self.run_jobs(batch)
 
