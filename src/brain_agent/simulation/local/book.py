@@ -102,7 +102,7 @@ def _market(block: FloatArray, _a: int) -> FloatArray:
     differs in its last bit at most."""
     valid = ~np.isnan(block)
     total: FloatArray = np.sum(np.where(valid, block, 0.0), axis=1)
-    with np.errstate(all="ignore"):  # not quiet(): this runs on helper threads too
+    with np.errstate(all="ignore"):  # the floating-point state only (per thread); no warning filters
         mean: FloatArray = total / np.count_nonzero(valid, axis=1)
     out: FloatArray = block - mean[:, None]
     return out
@@ -179,9 +179,9 @@ class _Rows:
 @dataclass(frozen=True)
 class _Spec:
     """One book a pass computes: weights from the block (restricted to ``within``, ``demean``ed,
-    unit gross and truncated; the block itself when ``truncation`` is None) and their sums."""
+    unit gross and truncated) and their sums."""
 
-    truncation: float | None
+    truncation: float
     demean: Demean = _same
     within: BoolArray | None = None
     pnl_only: bool = False
@@ -190,15 +190,14 @@ class _Spec:
 def _pass(
     alpha: FloatArray,
     returns: FloatArray | NDArray[np.float32],
-    truncation: float | None,
+    truncation: float,
     demean: Demean = _same,
     within: BoolArray | None = None,
     *,
     pnl_only: bool = False,
 ) -> _Rows:
-    """One pass over blocks of rows: restrict ``alpha`` to ``within`` → ``demean`` → weights (or
-    ``alpha`` itself as weights when ``truncation`` is None) → per-date sums (only ``pnl`` and
-    ``gross`` when ``pnl_only``). ``returns`` has no NaN."""
+    """One pass over blocks of rows: restrict ``alpha`` to ``within`` → ``demean`` → weights →
+    per-date sums (only ``pnl`` and ``gross`` when ``pnl_only``). ``returns`` has no NaN."""
     spec = _Spec(truncation, demean, within, pnl_only)
     return _passes(lambda a, b: alpha[a:b], alpha.shape, returns, [spec])[0]
 
@@ -220,7 +219,7 @@ def _passes(
         if spec.within is not None:
             block = np.where(spec.within[a : a + block.shape[0]], block, np.nan)
         block = spec.demean(block, a)
-        return block if spec.truncation is None else _block_weights(block, spec.truncation)
+        return _block_weights(block, spec.truncation)
 
     def rows(lo: int, hi: int) -> None:
         start = None if lo == 0 else source(lo - 1, lo)
@@ -257,11 +256,6 @@ def _returns0(panel: Panel) -> FloatArray | NDArray[np.float32]:
     raw = panel.get("returns")
     assert isinstance(raw, np.ndarray)
     return cast(FloatArray, panel.derived("returns0", lambda: np.nan_to_num(raw, nan=0.0)))
-
-
-def run_book(weights_: FloatArray, returns: FloatArray, dates: NDArray[np.datetime64]) -> Book:
-    """PnL and metrics of unit-gross ``weights_`` (row t held over date t+1)."""
-    return _book(_pass(weights_, np.nan_to_num(returns, nan=0.0), None), dates)
 
 
 def _book(rows: _Rows, dates: NDArray[np.datetime64]) -> Book:

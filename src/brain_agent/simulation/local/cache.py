@@ -28,7 +28,7 @@ ENV_CACHE_MB = "BRAIN_AGENT_SIM_CACHE_MB"
 MAX_GHOSTS = 4096
 """Keys of values computed once and not kept, remembered so that a second computation is kept."""
 DEFAULT_CACHE_MB = 96
-"""Default budget: six 3000 × 1260 float64 matrices; the fields and motifs most candidates share."""
+"""Default budget: three 3000 × 1260 float64 matrices; the fields and motifs most candidates share."""
 
 
 def nbytes(value: Any) -> int:

@@ -112,8 +112,9 @@ def by_rows(fn: Callable[..., FloatArray], x: FloatArray, *rest: object) -> Floa
 
 # -- threads ----------------------------------------------------------------------------------------
 # numpy's sorts and ufuncs and bottleneck's moving windows release the GIL, so the slices of one
-# matrix can be computed by several threads at once. The backend sets how many: all the cores when
-# it computes in-process, one in each worker process (the workers already use the cores).
+# matrix can be computed by several threads at once. The backend sets how many: the CPUs up to 4
+# (or $BRAIN_AGENT_SIM_THREADS) when it computes in-process, the CPUs divided by the number of
+# workers in each worker process (the workers share the cores).
 
 _threads = 1
 _pool: ThreadPoolExecutor | None = None

@@ -83,7 +83,7 @@ def _rank_block(xb: FloatArray, out: FloatArray, plan: _RankPlan, scaled: bool) 
             positions = positions.copy()
             positions[rows] = (start + end) * 0.5
     if scaled:
-        with np.errstate(all="ignore"):  # not quiet(): this may run on a helper thread
+        with np.errstate(all="ignore"):  # the floating-point state only (per thread); no warning filters
             values = positions / (count - 1.0)[:, None]
     else:
         values = positions + 1.0

@@ -67,7 +67,7 @@ def group_demean(x: FloatArray, keys: IntArray | NDArray[np.int32], size: int) -
     valid = ~np.isnan(x)
     total = np.bincount(keys, weights=np.where(valid, x, 0.0).ravel(), minlength=size)
     count = np.bincount(keys, weights=valid.ravel(), minlength=size)
-    with np.errstate(all="ignore"):  # not quiet(): the book calls this on helper threads
+    with np.errstate(all="ignore"):  # the floating-point state only (per thread); no warning filters
         mean = total / count
     mean[-1] = np.nan
     return _f(x - mean[keys].reshape(x.shape))
