@@ -31,6 +31,7 @@ EXAMPLE = REPO / "docs" / "artifacts" / "step-08" / "ideaspec.example.json"
 KNOWLEDGE = REPO / "data" / "meta" / "index"
 sys.path.insert(0, str(REPO / "tests"))
 from llm.fake_openai import FakeOpenAIServer  # noqa: E402
+from processes import finish_all  # noqa: E402
 
 
 def _config(tmp_path: Path, name: str = "budget.json", **overrides: Any) -> Path:
@@ -481,8 +482,7 @@ def test_over_billing_server_cannot_push_processes_past_the_cap(
         )
         for n in range(3)
     ]
-    for p in procs:
-        _, err = p.communicate(timeout=300)
+    for p, (_, err) in zip(procs, finish_all(procs, timeout=300), strict=True):
         assert p.returncode in (0, 3), err
     billed = _billed(db)
     assert billed == _spent(db)
@@ -562,8 +562,7 @@ def test_identical_concurrent_runs_make_each_call_once(tmp_path: Path) -> None:
         )
         for _ in range(4)
     ]
-    for p in procs:
-        _, err = p.communicate(timeout=300)
+    for p, (_, err) in zip(procs, finish_all(procs, timeout=300), strict=True):
         assert p.returncode == 0, err
     with sqlite3.connect(db) as conn:
         real, distinct = conn.execute(

@@ -16,6 +16,7 @@ import pytest
 from brain_agent.generation.budget import FakeClock, day_window, week_window
 from brain_agent.storage import SQLiteStore, open_store
 from brain_agent.storage.ledger_store import LedgerStore
+from processes import finish_all
 
 from .conftest import PRICES
 
@@ -63,8 +64,7 @@ def test_eight_processes_never_pass_the_daily_cap(tmp_path: Path) -> None:
         samples += 1
     acknowledged = 0
     refused = 0
-    for p in procs:
-        out, err = p.communicate(timeout=60)
+    for p, (out, err) in zip(procs, finish_all(procs, timeout=60), strict=True):
         assert p.returncode == 0, err
         for line in out.splitlines():
             item = json.loads(line)
@@ -169,8 +169,7 @@ def test_postgresql_eight_processes_and_a_sigkill_never_pass_the_cap(pg_url: str
         samples += 1
         time.sleep(0.05)
     acknowledged = 2 * 1200  # the killed process settled two calls before it held three
-    for p in procs:
-        out, err = p.communicate(timeout=60)
+    for p, (out, err) in zip(procs, finish_all(procs, timeout=60), strict=True):
         assert p.returncode == 0, err
         acknowledged += sum(json.loads(line).get("tokens", 0) for line in out.splitlines())
     time.sleep(max(0.0, lease + 0.5))

@@ -110,7 +110,9 @@ def test_demo_keeps_running_batches_until_ctrl_c(tmp_path: Path) -> None:
         completed: list[dict[str, object]] = []
         while time.monotonic() < deadline and proc.poll() is None:
             if (work / "demo.db").exists():
-                runs = SQLiteStore(work / "demo.db").list_runs()
+                watcher = SQLiteStore(work / "demo.db")
+                runs = watcher.list_runs()
+                watcher.close()
                 completed = [r for r in runs if r["status"] == "completed"]
                 if len(completed) >= 3:
                     break
@@ -129,4 +131,5 @@ def test_demo_keeps_running_batches_until_ctrl_c(tmp_path: Path) -> None:
     store = SQLiteStore(work / "demo.db")
     third = sorted(store.list_runs(), key=lambda r: float(str(r["created_at"])))[2]
     assert store.list_candidates(str(third["run_id"])), "batch 3 (a new demo day) produced candidates"
+    store.close()
     assert "Traceback" not in text

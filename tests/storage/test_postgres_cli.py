@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from brain_agent.storage import open_store
+from processes import finish_all
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "artifacts" / "step-08" / "ideaspec.example.json"
@@ -192,8 +193,7 @@ def test_pay_once_on_postgresql(pg_url: str) -> None:
         for _ in range(4)
     ]
     outs = []
-    for p in procs:
-        out, err = p.communicate(timeout=300)
+    for p, (out, err) in zip(procs, finish_all(procs, timeout=300), strict=True):
         assert p.returncode == 0, err
         outs.append(json.loads(out))
     real, distinct, before = _billed_calls(pg_url)

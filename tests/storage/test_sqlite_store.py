@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,62 @@ def test_concurrent_writers_in_separate_processes(tmp_path: Path) -> None:
     assert [e.id for e in events] == sorted(e.id for e in events)
     for w in range(4):
         assert [e.payload["i"] for e in events if e.payload["writer"] == str(w)] == list(range(150))
+
+
+OPENER = """
+import sys, time
+from brain_agent.storage import SQLiteStore
+started = time.monotonic()
+SQLiteStore(sys.argv[1]).list_runs()
+print(round(time.monotonic() - started, 2))
+"""
+
+
+def test_a_fresh_store_opens_while_another_process_writes_to_the_file(tmp_path: Path) -> None:
+    """Several processes opening one new store at once (CI's first failure of its kind): turning the
+    file to WAL needs an exclusive lock; while another process holds the write lock, SQLite says
+    "database is locked" at once instead of waiting. The opener must wait, as for any other write."""
+    db = tmp_path / "fresh.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock on a file still in rollback-journal mode
+    try:
+        opener = subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(1.0)
+        assert opener.poll() is None, "the opener gave up instead of waiting"
+        holder.execute("COMMIT")
+    finally:
+        holder.close()
+    out, err = opener.communicate(timeout=60)
+    assert opener.returncode == 0, err
+    assert float(out) >= 0.5, "the store opened while the other process still held the lock"
+    check = sqlite3.connect(db)
+    assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    check.close()
+
+
+def test_opening_a_store_again_keeps_the_process_locks(tmp_path: Path) -> None:
+    """Opening the store a second time in a process (a command that opens it twice, a test polling
+    it) must not drop the POSIX locks its open connections hold: closing any descriptor of a file
+    drops them all, after which another process's last close takes the exclusive lock, folds the
+    write-ahead log in and deletes it under our connections (a store then reads as "malformed")."""
+    db = tmp_path / "s.db"
+    first = SQLiteStore(db)
+    run = first.create_run("test")
+    wal = Path(f"{db}-wal")
+    assert wal.exists()
+    second = SQLiteStore(db)
+    closer = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('SELECT 1 FROM runs').fetchall(); c.close()"
+    )
+    subprocess.run([sys.executable, "-c", closer, str(db)], check=True, timeout=60)
+    assert wal.exists(), "another process deleted the write-ahead log while this one had the store open"
+    first.append_event(run, "test.tick", {"i": 1})
+    assert [e.payload["i"] for e in second.events(run)] == [1]
+    first.close()
+    second.close()
 
 
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:

@@ -53,6 +53,24 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer
 
 
+def _journal_mode_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried until ``timeout_s``. Turning a new file to WAL needs an
+    exclusive lock, and when another process holds the file's write lock meanwhile (several processes
+    opening one fresh store at once) SQLite answers "database is locked" at once, without waiting in
+    its busy handler. A file already in WAL mode never needs the retry."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.002
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 class SQLiteStore(RecordStore):
     """A store on one SQLite file. Cheap to open; one connection per thread.
 
@@ -85,7 +103,7 @@ class SQLiteStore(RecordStore):
             conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
+                _journal_mode_wal(conn, timeout)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run off the hot path
                 return conn

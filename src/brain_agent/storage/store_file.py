@@ -46,6 +46,12 @@ def check_store_file(p: Path) -> bool:
         raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
     if not stat.S_ISREG(st.st_mode):
         raise StoreFileError(f"{p}: the store path is not a regular file", file=str(p))
+    if _open_in_this_process(st):
+        # SQLite already has it open here, so it was checked then; and reading it again would be
+        # harmful: closing any descriptor of a file drops every POSIX lock this process holds on it
+        # (SQLite's included), which lets another process's last close delete the write-ahead log
+        # under our open connections (SQLite's "How To Corrupt", 2.2)
+        return _writable(p)
     try:
         with p.open("rb") as fh:
             header = fh.read(100)
@@ -53,7 +59,30 @@ def check_store_file(p: Path) -> bool:
         raise StoreFileError(f"{p}: cannot read the store: {exc.strerror or exc}", file=str(p)) from None
     if header:  # an empty file is fine: SQLite makes a fresh database in it
         _check_header(p, header, st.st_size)
+    return _writable(p)
+
+
+def _writable(p: Path) -> bool:
     return os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)
+
+
+def _open_in_this_process(st: os.stat_result) -> bool:
+    """Whether one of this process's file descriptors refers to the file ``st`` describes (Linux's
+    ``/proc/self/fd``, macOS's ``/dev/fd``). False where neither can be listed."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            try:
+                other = os.stat(f"{folder}/{name}")
+            except OSError:  # closed meanwhile (the listing's own descriptor among them)
+                continue
+            if other.st_ino == st.st_ino and other.st_dev == st.st_dev:
+                return True
+        return False
+    return False
 
 
 def _check_header(p: Path, header: bytes, size: int) -> None:
