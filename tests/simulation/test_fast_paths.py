@@ -22,6 +22,7 @@ from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.local import book as b
 from brain_agent.simulation.local import kernels as k
 from brain_agent.simulation.local.kernels import cross_section as cs
+from brain_agent.simulation.local.kernels import timeseries as ts
 from brain_agent.simulation.local.kernels._native import native_rank, use_native
 from brain_agent.simulation.local.panel import GroupValue, Panel, make_panel
 from brain_agent.simulation.metrics import BOOK, DAYS_PER_YEAR, HALF_BOOK, drawdown, sharpe
@@ -149,6 +150,44 @@ def test_moving_windows_over_column_slices_equal_whole_array() -> None:
     np.testing.assert_array_equal(k.ts_mean(x, 5), bn.move_mean(x, 5, min_count=5, axis=0))
     np.testing.assert_array_equal(k.ts_std_dev(x, 7), bn.move_std(x, 7, min_count=7, axis=0))
     np.testing.assert_array_equal(k.ts_delta(x, 3)[3:], x[3:] - x[:-3])
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> None:
+    """The C moving sum, mean and deviation (all columns of a slice side by side, row-major) give
+    bottleneck's numbers bit for bit: NaN coming and going, windows emptying, infinities, signed
+    zeros, a large offset (the variance's cancellation), every min_count the operators use."""
+    rng = np.random.default_rng(17)
+    x = _messy(rng, 140, 3 * k._MOVE_COLUMNS + 7)
+    x[:, 5] += 1e7  # a column far from zero
+    x[60:80, 9:12] = np.nan  # a window that empties and fills again
+    x[:, -1] = np.nan  # a column never valid
+    x[90:, 20] = 2.5  # a constant run: deviation 0, never negative
+    options = ((2, 2), (3, 1), (5, 5), (20, 10), (20, 20), (140, 140))
+    k.set_threads(threads)
+    try:
+        for d, count in options:
+            with np.errstate(all="ignore"):
+                np.testing.assert_array_equal(
+                    ts._move("move_sum", x, d, count), bn.move_sum(x, d, count, axis=0)
+                )
+                np.testing.assert_array_equal(
+                    ts._move("move_mean", x, d, count), bn.move_mean(x, d, count, axis=0)
+                )
+                mine = ts._move("move_std", x, d, count)
+                theirs = bn.move_std(x, d, count, axis=0)
+            np.testing.assert_array_equal(mine.view(np.int64), theirs.view(np.int64))  # -0.0 too
+        with np.errstate(all="ignore"):  # inf - inf
+            np.testing.assert_array_equal(k.ts_av_diff(x, 4), x - _tail_mean(x, 4))
+    finally:
+        k.set_threads(1)
+
+
+def _tail_mean(x: np.ndarray, d: int) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        m = bn.move_mean(x, d, min_count=1, axis=0)
+    m[: d - 1] = np.nan
+    return m
 
 
 # -- the book ------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""The C kernels (``_ckernels.c``: the row rank and the book pass), loaded with ctypes when the
-install built them.
+"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means and deviations),
+loaded with ctypes when the install built them.
 
 The extension is optional: without a C compiler at install time, or with
-``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()`` and ``book()`` are None and the numpy versions run (the
-rank's numbers bit for bit, the book's to 1e-12 relative, tested; 1.6–2× the CPU on a batch). ctypes
-releases the GIL for each call, so slices of rows run on several threads at once.
+``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()``, ``book()`` and ``move()`` are None and the numpy and
+bottleneck versions run (the rank's and the moving windows' numbers bit for bit, the book's to 1e-12
+relative, tested; 1.6–2× the CPU on a batch). ctypes releases the GIL for each call, so slices of
+rows or columns run on several threads at once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import ctypes
 import os
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
+from types import MappingProxyType
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -132,11 +135,38 @@ class BookRows:
             raise MemoryError(f"book: no memory for the buffers of a row of {n} values")
 
 
+class MoveRows:
+    """``move_rows`` of ``_ckernels.c``: bottleneck's ``move_sum`` / ``move_mean`` / ``move_std``
+    (same numbers, bit for bit) down the dates of a row-major matrix's columns ``lo:hi``."""
+
+    KINDS: Final = MappingProxyType({"move_sum": 0, "move_mean": 1, "move_std": 2})
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self.fn = lib.move_rows
+        self.fn.restype = ctypes.c_int
+        size = ctypes.c_int64
+        # kind, x, out, t, n, window, min_count, lo, hi (columns)
+        self.fn.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, *(size,) * 6]
+
+    def __call__(
+        self, name: str, x: FloatArray, out: FloatArray, window: int, min_count: int, lo: int, hi: int
+    ) -> None:
+        """Columns ``lo:hi`` of C-contiguous float64 ``x`` (dates × instruments) into ``out``."""
+        assert x.flags.c_contiguous and out.flags.c_contiguous and x.dtype == out.dtype == np.float64
+        assert x.shape == out.shape and x.ndim == 2 and 0 <= lo <= hi <= x.shape[1]
+        assert 1 <= min_count <= window
+        t, n = x.shape
+        if self.fn(self.KINDS[name], x.ctypes.data, out.ctypes.data, t, n, window, min_count, lo, hi) != 0:
+            raise MemoryError(f"{name}: no memory for the state of its columns")
+
+
 _lib = _library()
 native_rank: NativeRank | None = None if _lib is None else NativeRank(_lib)
 """The C rank, or None when it was not built (or is switched off)."""
 native_book: BookRows | None = None if _lib is None else BookRows(_lib)
 """The C book pass, or None when it was not built (or is switched off)."""
+native_move: MoveRows | None = None if _lib is None else MoveRows(_lib)
+"""The C moving sums, means and deviations, or None when they were not built (or are switched off)."""
 _on = True
 
 
@@ -156,10 +186,14 @@ def book() -> BookRows | None:
     return native_book if _on else None
 
 
+def move() -> MoveRows | None:
+    return native_move if _on else None
+
+
 def describe() -> str:
     """Which kernels the local simulator runs, and why (``brain-agent version --verbose``)."""
     if native_rank is not None:
-        return f"C (rank, book pass) from {_built()}"
+        return f"C (rank, book pass, moving sum/mean/std) from {_built()}"
     if _switched_off():
         return f"numpy (C switched off by {ENV})"
     if _built() is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bottleneck as bn
 import numpy as np
 
+from brain_agent.simulation.local.kernels import _native
 from brain_agent.simulation.local.kernels._shared import (
     ArgumentError,
     _f,
@@ -50,6 +51,12 @@ def _move(name: str, x: FloatArray, d: int, min_count: int | None = None) -> Flo
         return np.full_like(x, np.nan)
     fn = getattr(bn, name)
     count = d if min_count is None else min_count
+    native = _native.move()
+    if native is not None and name in native.KINDS and x.ndim == 2 and 1 <= count <= d and d > 1:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty(x.shape)
+        in_slices(lambda lo, hi: native(name, x, out, d, count, lo, hi), x.shape[1], _MOVE_COLUMNS)
+        return out
     with quiet():
         if x.ndim != 2 or x.shape[1] <= 2 * _MOVE_COLUMNS:
             return _f(fn(x, d, min_count=count, axis=0))
