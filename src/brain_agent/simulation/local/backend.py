@@ -30,6 +30,7 @@ from brain_agent.simulation.local.book import Book, simulate_book
 from brain_agent.simulation.local.cache import SubexpressionCache, process_cache
 from brain_agent.simulation.local.evaluator import Evaluator, inline, operator_count
 from brain_agent.simulation.local.market import MarketSpec, synthetic_market
+from brain_agent.simulation.local.memory import keep_freed_memory
 from brain_agent.simulation.local.panel import Panel
 from brain_agent.simulation.local.workers import WorkerPool, fork_available, resolve_threads, resolve_workers
 from brain_agent.simulation.metrics import BOOK, Limits, standard_checks
@@ -125,6 +126,7 @@ class LocalBackend:
         self._pool: WorkerPool | None = None
         self.batches = 0
         self.cache_hits = 0
+        keep_freed_memory()
 
     @property
     def panel(self) -> Panel:
