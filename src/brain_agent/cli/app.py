@@ -120,7 +120,7 @@ def version_command(
     """Print the installed brain-agent version.
 
     With --verbose, also which kernels the local simulator runs: C (built at install when a C
-    compiler was there) or numpy (the same results, 1.6–2× the CPU)."""
+    compiler was there) or numpy (the same results, about 2× the CPU)."""
     from brain_agent import __version__
 
     out_console.print(__version__, highlight=False)

@@ -4,7 +4,7 @@ loaded with ctypes when the install built them.
 The extension is optional: without a C compiler at install time, or with
 ``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()``, ``book()`` and ``move()`` are None and the numpy and
 bottleneck versions run (the rank's and the moving windows' numbers bit for bit, the book's to 1e-12
-relative, tested; 1.6–2× the CPU on a batch). ctypes releases the GIL for each call, so slices of
+relative, tested; about 2× the CPU on a batch). ctypes releases the GIL for each call, so slices of
 rows or columns run on several threads at once.
 """
 
