@@ -246,3 +246,28 @@ def test_a_worker_found_dead_while_holding_jobs_gives_them_an_outcome(small_mark
     for o in outcomes:
         assert o is not None
         assert o in died or _comparable(o) == serial[o.candidate_id]
+
+
+def test_as_many_slices_run_at_once_as_threads_allowed() -> None:
+    """``set_threads(n)`` lets n slices of a matrix run at the same time (the calling thread and
+    n − 1 helpers), also beyond the 8 a fixed pool once allowed; each slice here waits for all."""
+    import threading
+
+    from brain_agent.simulation.local import kernels as k
+
+    for n in (3, 10):
+        barrier = threading.Barrier(n, timeout=20)
+        seen: list[tuple[int, int]] = []
+
+        def part(
+            a: int, b: int, barrier: threading.Barrier = barrier, seen: list[tuple[int, int]] = seen
+        ) -> None:
+            barrier.wait()  # raises BrokenBarrierError if fewer than n slices run at once
+            seen.append((a, b))
+
+        k.set_threads(n)
+        try:
+            k.in_slices(part, 32 * n, 32)
+        finally:
+            k.set_threads(1)
+        assert sorted(seen) == [(32 * i, 32 * (i + 1)) for i in range(n)]

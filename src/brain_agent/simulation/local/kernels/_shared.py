@@ -119,6 +119,7 @@ def by_rows(fn: Callable[..., FloatArray], x: FloatArray, *rest: object) -> Floa
 _threads = 1
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
@@ -129,12 +130,15 @@ def set_threads(n: int) -> None:
 
 
 def _executor() -> ThreadPoolExecutor:
-    """The process's helper threads (made again after a fork: a child has none of its parent's)."""
-    global _pool, _pool_pid
+    """The process's helper threads, one fewer than ``set_threads`` allows (the calling thread takes
+    a slice too); made again after a fork (a child has none of its parent's) or when more are allowed."""
+    global _pool, _pool_pid, _pool_size
+    want = max(1, _threads - 1)
     with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=7, thread_name_prefix="brain-agent-kernel")
-            _pool_pid = os.getpid()
+        if _pool is None or _pool_pid != os.getpid() or _pool_size < want:
+            # a smaller pool is dropped, not shut down: another thread may be submitting to it
+            _pool = ThreadPoolExecutor(max_workers=want, thread_name_prefix="brain-agent-kernel")
+            _pool_pid, _pool_size = os.getpid(), want
         return _pool
 
 
