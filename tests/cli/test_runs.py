@@ -141,3 +141,75 @@ def test_the_list_shows_one_candidates_sharpe_and_fitness(
     text = capsys.readouterr().out
     assert f"{best['sharpe']:.2f} / {best['fitness']:.2f}" in text
     assert f"/ {metrics[by_fitness]['fitness']:.2f}" not in text
+
+
+def test_show_its_plot_and_the_detail_pick_the_same_simulation(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    """A candidate simulated by its own batch and again later (other settings, another run): the
+    table, the plot and the candidate detail all show the batch's own attempt; a batch that
+    simulated nothing shows the later attempt. One choice, made once (``chosen_simulations``)."""
+    from brain_agent.report.pnl_page import panels
+    from brain_agent.storage import open_store
+    from brain_agent.storage.candidate_detail import candidate_detail
+    from brain_agent.storage.run_queries import run_yield
+
+    own = _batch(capsys, "--db", store_url)
+    bare = _batch(capsys, "--simulate", "none", "--seed", "4", "--db", store_url)
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"decay": 8, "neutralization": "MARKET"}))
+    for report in (own, bare):
+        doc = _json(capsys, "runs", "show", report["run_id"], "--db", store_url)
+        cands = [
+            {"candidate_id": c["candidate_id"], "expression": c["expression"]}
+            for c in doc["candidates"]
+            if c["valid"]
+        ]
+        batch_file = tmp_path / f"{report['run_id']}.json"
+        batch_file.write_text(json.dumps(cands))
+        out = tmp_path / f"{report['run_id']}.out.json"
+        code = run(
+            [
+                "simulate-candidates",
+                "--input",
+                str(batch_file),
+                "--output",
+                str(out),
+                "--settings",
+                str(settings),
+                "--db",
+                store_url,
+            ]
+        )
+        assert code == 0, capsys.readouterr().err
+        capsys.readouterr()
+    store = open_store(store_url)
+    rows = SimulationStore(store).list_rows()
+    for report, made_by_itself in ((own, True), (bare, False)):
+        run_id = report["run_id"]
+        expected: dict[str, float] = {}
+        for row in sorted(rows, key=lambda r: r["id"]):  # the newest by this run, else the newest
+            if row["status"] == "COMPLETE" and (row["run_id"] == run_id or not made_by_itself):
+                expected[row["candidate_id"]] = row["sharpe"]
+        shown = {
+            c["candidate_id"]: c["simulation"]["sharpe"]
+            for c in _json(capsys, "runs", "show", run_id, "--db", store_url)["candidates"]
+            if c["simulation"] is not None
+        }
+        mine = {k: v for k, v in expected.items() if k in shown}
+        assert mine and shown == mine, (made_by_itself, shown, mine)
+        candidates, outcomes, _ = run_yield(store, run_id)
+        drawn = {p.candidate_id: p.sharpe for p in panels(candidates, outcomes)}
+        assert drawn == {k: v for k, v in shown.items() if k in drawn} and drawn
+        for cid, sharpe in shown.items():
+            detail = candidate_detail(store, run_id, cid)
+            assert detail is not None and detail["simulation"]["sharpe"] == sharpe
+    store.close()
+    assert any(  # the later attempts differ, so the choice matters
+        r["sharpe"] != s["sharpe"]
+        for r in rows
+        for s in rows
+        if r["candidate_id"] == s["candidate_id"]
+        and r["run_id"] != s["run_id"]
+        and r["status"] == s["status"] == "COMPLETE"
+    )

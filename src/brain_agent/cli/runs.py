@@ -14,7 +14,6 @@ import typer
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
 
 if TYPE_CHECKING:
-    from brain_agent.storage.protocols import Store
     from brain_agent.telemetry.alpha_yield import Outcome, Yield
 
 runs_app = typer.Typer(
@@ -194,7 +193,7 @@ def show_command(
     run = run_record(store, run_id)
     candidates, outcomes, result = run_yield(store, run_id)
     if plot is not None:
-        _write_plot(plot, store, run, candidates, outcomes, result)
+        _write_plot(plot, run, candidates, outcomes, result)
     if as_json:
         doc = {
             "run_id": run["run_id"],
@@ -211,7 +210,6 @@ def show_command(
 
 def _write_plot(
     path: Path,
-    store: Store,
     run: dict[str, Any],
     candidates: list[dict[str, Any]],
     outcomes: list[Outcome],
@@ -222,7 +220,7 @@ def _write_plot(
     from brain_agent.report.pnl_page import panels, render
     from brain_agent.telemetry.alpha_yield import ranked
 
-    items = panels(store, run["run_id"], outcomes)
+    items = panels(candidates, outcomes)
     simulated = len(ranked(outcomes))
     page = render(run, items, result, candidates=len(candidates), simulated=simulated, version=__version__)
     written = write_text(path, page, what="plot")

@@ -3,9 +3,11 @@
 The best alpha (the yield's best: highest Sharpe, then fitness) is drawn large; the other simulated
 candidates follow as small multiples, best first, at most :data:`MAX_SMALL` of them. Each chart is
 labelled with the expression, Sharpe, fitness, turnover and returns (as percentages) and the failed
-checks. What a chart shows comes from the store through
-:func:`brain_agent.storage.candidate_detail.candidate_detail`, the query behind the server's
-candidate-detail route, so the page, the HUD and ``GET /api/runs/{id}/candidates/{cid}`` agree.
+checks. What a chart shows is the simulation ``runs show`` lists for the candidate
+(:func:`brain_agent.storage.run_queries.chosen_simulations`, the same choice the server's
+candidate-detail route makes), read once with the table, put in shape by
+:func:`brain_agent.storage.candidate_detail.simulation_view`: the page, its table, the HUD and
+``GET /api/runs/{id}/candidates/{cid}`` agree.
 A result without a PnL series (a BRAIN alpha whose recordset failed) says
 ``PnL unavailable: <reason>`` instead of a chart.
 
@@ -23,8 +25,7 @@ from html import escape
 from typing import Any
 
 from brain_agent.report.svg_chart import LARGE, SMALL, Frame, line_chart
-from brain_agent.storage.candidate_detail import candidate_detail
-from brain_agent.storage.protocols import Store
+from brain_agent.storage.candidate_detail import simulation_view
 from brain_agent.telemetry.alpha_yield import Outcome, Yield, ranked
 
 MAX_SMALL = 60
@@ -63,15 +64,16 @@ def _series(sim: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[float, ...],
 
 
 def panels(
-    store: Store, run_id: str, outcomes: Iterable[Outcome], limit: int | None = MAX_SMALL + 1
+    candidates: Iterable[Mapping[str, Any]], outcomes: Iterable[Outcome], limit: int | None = MAX_SMALL + 1
 ) -> list[Panel]:
     """The run's best ``limit`` simulated candidates, best first
-    (:func:`~brain_agent.telemetry.alpha_yield.ranked`), each read through ``candidate_detail``
-    (metrics, failed checks, the PnL series or why not); those past ``limit`` are not read."""
+    (:func:`~brain_agent.telemetry.alpha_yield.ranked`), each from its row in ``candidates``
+    (``run_candidates``: metrics, failed checks, the PnL series or why not)."""
+    simulations = {str(c["candidate_id"]): c.get("simulation") for c in candidates}
     out: list[Panel] = []
     for o in ranked(outcomes)[:limit]:
-        found = candidate_detail(store, run_id, o.candidate_id)
-        sim = None if found is None else found["simulation"]
+        row = simulations.get(o.candidate_id)
+        sim = None if row is None else simulation_view(row)
         if sim is None or sim["status"] != "COMPLETE":
             continue
         dates, values, unavailable = _series(sim)

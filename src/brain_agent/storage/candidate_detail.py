@@ -1,5 +1,6 @@
 """Read-only query behind ``GET /api/runs/{run_id}/candidates/{candidate_id}``: one candidate of a run
-with its newest simulation (metrics, checks and the cumulative ``pnl`` series). Portable SQL."""
+with its simulation (metrics, checks and the cumulative ``pnl`` series), chosen as ``runs show``
+chooses it. Portable SQL."""
 
 from __future__ import annotations
 
@@ -7,29 +8,34 @@ import json
 from typing import Any
 
 from brain_agent.storage.protocols import Store
+from brain_agent.storage.run_queries import chosen_simulations
+
+
+def _parsed(value: Any) -> Any:
+    if isinstance(value, str):
+        return json.loads(value) if value else {}
+    return value or {}
 
 
 def candidate_detail(store: Store, run_id: str, candidate_id: str) -> dict[str, Any] | None:
-    """The candidate (as ``list_candidates`` gives it) plus ``simulation``: its newest attempt, preferring
-    one made by this run; ``None`` when the run has no such candidate."""
+    """The candidate (as ``list_candidates`` gives it) plus ``simulation``: the attempt
+    :func:`~brain_agent.storage.run_queries.chosen_simulations` picks for this run; ``None`` when the
+    run has no such candidate."""
     found = store.conn.execute(
         "SELECT candidate_id FROM candidates WHERE candidate_id = ? AND run_id = ?", (candidate_id, run_id)
     ).fetchone()
     if found is None:
         return None
     candidate = store.get_candidate(candidate_id)
-    row = store.conn.execute(
-        "SELECT id, backend, status, alpha_id, sharpe, fitness, turnover, returns, passed, result, error, "
-        "finished_at FROM simulations WHERE candidate_id = ? "
-        "ORDER BY CASE WHEN run_id = ? THEN 0 ELSE 1 END, id DESC LIMIT 1",
-        (candidate_id, run_id),
-    ).fetchone()
-    return {"candidate": candidate, "simulation": None if row is None else _simulation(dict(row))}
+    row = chosen_simulations(store, run_id, [candidate_id]).get(candidate_id)
+    return {"candidate": candidate, "simulation": None if row is None else simulation_view(row)}
 
 
-def _simulation(row: dict[str, Any]) -> dict[str, Any]:
-    result = json.loads(row["result"]) if row.get("result") else {}
-    error = json.loads(row["error"]) if row.get("error") else {}
+def simulation_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A simulation row as the detail shows it (checks, failed checks, the PnL series or why not);
+    ``result`` and ``error`` may be JSON text (a raw row) or already parsed (``run_candidates``)."""
+    result = _parsed(row.get("result"))
+    error = _parsed(row.get("error"))
     checks = [
         {
             "name": str(c.get("name")),

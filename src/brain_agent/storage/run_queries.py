@@ -106,28 +106,40 @@ def run_record(store: Store, run_id: str) -> dict[str, Any]:
     return store.get_run(run_id)
 
 
+SIMULATION_COLUMNS = (
+    "id, candidate_id, backend, status, alpha_id, sharpe, fitness, turnover, returns, passed, result, error, "
+    "finished_at"
+)
+
+
+def chosen_simulations(store: Store, run_id: str, candidate_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The one simulation shown for each candidate of a run (``runs show``, its plot, ``/kpi``'s
+    yield and the HUD's candidate detail all use this): the newest attempt this run made, else the
+    newest attempt any run made (a batch run with ``--simulate none``, simulated later). Raw rows:
+    ``result`` and ``error`` are JSON text. Candidates never simulated are absent."""
+    if not candidate_ids:
+        return {}
+    rows = store.conn.execute(
+        f"SELECT {SIMULATION_COLUMNS} FROM (SELECT {SIMULATION_COLUMNS}, ROW_NUMBER() OVER ("
+        f"PARTITION BY candidate_id ORDER BY CASE WHEN run_id = ? THEN 0 ELSE 1 END, id DESC) AS pick "
+        f"FROM simulations WHERE candidate_id IN ({_placeholders(candidate_ids)})) ranked WHERE pick = 1",
+        [run_id, *candidate_ids],
+    ).fetchall()
+    return {str(dict(row)["candidate_id"]): dict(row) for row in rows}
+
+
 def run_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
-    """Every candidate of the run in creation order, each with ``simulation``: its newest simulation
-    attempt (status, metrics, result JSON, error) or ``None``."""
+    """Every candidate of the run in creation order, each with ``simulation``: the attempt
+    :func:`chosen_simulations` picks (status, metrics, parsed result JSON, error) or ``None``."""
     candidates = store.list_candidates(run_id)
-    ids = [c["candidate_id"] for c in candidates]
-    latest: dict[str, dict[str, Any]] = {}
-    if ids:
-        rows = store.conn.execute(
-            f"SELECT candidate_id, status, backend, alpha_id, sharpe, fitness, turnover, returns, passed, "
-            f"result, error FROM simulations WHERE id IN (SELECT MAX(id) FROM simulations "
-            f"WHERE candidate_id IN ({_placeholders(ids)}) GROUP BY candidate_id)",
-            ids,
-        ).fetchall()
-        for row in rows:
-            item = dict(row)
-            for key in ("result", "error"):
-                if item[key] is not None:
-                    item[key] = json.loads(item[key])
-            if item["passed"] is not None:
-                item["passed"] = bool(item["passed"])
-            latest[item["candidate_id"]] = item
-    return [{**c, "simulation": latest.get(c["candidate_id"])} for c in candidates]
+    chosen = chosen_simulations(store, run_id, [c["candidate_id"] for c in candidates])
+    for item in chosen.values():
+        for key in ("result", "error"):
+            if item[key] is not None:
+                item[key] = json.loads(item[key])
+        if item["passed"] is not None:
+            item["passed"] = bool(item["passed"])
+    return [{**c, "simulation": chosen.get(c["candidate_id"])} for c in candidates]
 
 
 def run_lane_spend(store: Store, run_id: str) -> dict[str, tuple[int, Decimal]]:
