@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,12 +28,15 @@ from brain_agent.llm import make_provider
 from brain_agent.settings import default_knowledge_pack_dir
 from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
 from brain_agent.simulation.factory import close_backend, log_in, make_backend
-from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
+from brain_agent.simulation.markets import (
+    MARKET_HELP,
+    SYNTHETIC,
+    local_market_backend,
+    require_local,
+    require_market,
+)
 from brain_agent.simulation.runner import simulate_candidates
 from brain_agent.storage import Store, local_path, open_store
-
-if TYPE_CHECKING:
-    from brain_agent.simulation.local.backend import LocalBackend
 
 MAX_GENERATE = 10_000
 
@@ -136,7 +139,7 @@ def run_batch_command(
         )
     market_name = require_market(market) if market is not None else None
     if market_name is not None:
-        _market_backend(market_name, simulate, build=False)  # a wrong --simulate fails before any work
+        require_local(market_name, simulate, "--simulate")  # a wrong --simulate fails before any work
     sim_settings = (
         read_model(SimulationSettings, settings, "settings") if settings is not None else SimulationSettings()
     )
@@ -170,7 +173,8 @@ def run_batch_command(
     else:
         idea_list = generate_ideas(generate or 0, knowledge, seed=seed, explore_share=cfg.explore_ratio)
     market_name = market_name or SYNTHETIC
-    market_backend = _market_backend(market_name, simulate)
+    require_local(market_name, simulate, "--simulate")  # also a market stored with a resumed run
+    market_backend = local_market_backend(market_name)
     if market_backend is not None:  # retrieval (and validation) see only the fields the market has
         from brain_agent.retrieval import restrict_to_fields
 
@@ -262,25 +266,6 @@ def run_batch_command(
             markup=True,
         )
         raise typer.Exit(3)
-
-
-def _market_backend(market: str, simulate: str, *, build: bool = True) -> LocalBackend | None:
-    """A local backend on a real market (``None`` for the synthetic one, or with ``build=False``); a
-    real market needs ``--simulate local``."""
-    if market == SYNTHETIC:
-        return None
-    if simulate.strip().lower() != "local":
-        raise InputError(
-            f"--market {market} is a market of the local simulator; it needs --simulate local "
-            f"(not {simulate!r})",
-            key="market",
-            value=market,
-        )
-    if not build:
-        return None
-    from brain_agent.simulation.local.real_market import market_backend
-
-    return market_backend(market)
 
 
 def _resumed_ideas(

@@ -12,9 +12,15 @@ from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve
 from brain_agent.cli.numbers import bounded
 from brain_agent.errors import EXIT_SOME_FAILED, InputError, shorten
 from brain_agent.jsonio import output_target, read_json, read_model, write_json
-from brain_agent.simulation.backend import SimulationBackend, SimulationSettings
+from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.factory import close_backend, log_in, make_backend
-from brain_agent.simulation.markets import MARKET_HELP, SYNTHETIC, require_market
+from brain_agent.simulation.markets import (
+    MARKET_HELP,
+    SYNTHETIC,
+    local_market_backend,
+    require_local,
+    require_market,
+)
 from brain_agent.simulation.runner import ProgressUpdate, simulate_candidates
 from brain_agent.storage import local_path, open_store
 
@@ -37,15 +43,6 @@ def _candidates(path: Path) -> list[dict[str, Any]]:
                     key=key,
                 )
     return items
-
-
-def _market_backend(market: str) -> SimulationBackend | None:
-    """A local backend on a real market; ``None`` for the synthetic one (the usual factory builds it)."""
-    if market == SYNTHETIC:
-        return None
-    from brain_agent.simulation.local.real_market import market_backend
-
-    return market_backend(market)
 
 
 @app.command("simulate-candidates")
@@ -102,12 +99,7 @@ def simulate_candidates_command(
     if interactive_login and backend.strip().lower() != "brain":
         raise InputError("--interactive-login needs --backend brain (it is the BRAIN login)", key="backend")
     market_name = require_market(market)
-    if market_name != SYNTHETIC and backend.strip().lower() != "local":
-        raise InputError(
-            f"--market {market_name} is a market of the local simulator; it needs --backend local",
-            key="market",
-            value=market,
-        )
+    require_local(market_name, backend, "--backend")
     candidates = _candidates(input)
     output_target(output, "results file")  # a device, FIFO or folder is refused before any quota is spent
     sim_settings = (
@@ -116,7 +108,7 @@ def simulate_candidates_command(
     db_path = resolve_db(db)
     store = open_store(db_path)
     name = backend.lower()
-    chosen = _market_backend(market_name) or make_backend(
+    chosen = local_market_backend(market_name) or make_backend(
         name,
         db_path=local_path(db_path),
         knowledge_pack=knowledge_pack_dir,

@@ -7,8 +7,12 @@ panels themselves are built in ``simulation.local.real_market``.
 from __future__ import annotations
 
 import importlib.util
+from typing import TYPE_CHECKING
 
 from brain_agent.errors import InputError
+
+if TYPE_CHECKING:
+    from brain_agent.simulation.local.backend import LocalBackend
 
 SYNTHETIC = "synthetic"
 SP500 = "sp500-2009-2010"
@@ -66,3 +70,25 @@ def require_market(name: str, option: str = "--market") -> str:
         if found is None:
             raise missing_package(key, option)
     return key
+
+
+def require_local(market: str, simulator: str, option: str) -> None:
+    """A real market runs on the local simulator only: ``option`` (``--simulate`` of ``run-batch``,
+    ``--backend`` of ``simulate-candidates``) must be ``local``; else exit 2 naming both."""
+    if market != SYNTHETIC and simulator.strip().lower() != "local":
+        raise InputError(
+            f"--market {market} is a market of the local simulator; it needs {option} local "
+            f"(not {simulator!r})",
+            key="market",
+            value=market,
+        )
+
+
+def local_market_backend(market: str) -> LocalBackend | None:
+    """A local backend on a real market (built now: numpy and the data package are imported here);
+    ``None`` for the synthetic market, which the usual backend factory builds."""
+    if market == SYNTHETIC:
+        return None
+    from brain_agent.simulation.local.real_market import market_backend
+
+    return market_backend(market)
