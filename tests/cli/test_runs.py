@@ -213,3 +213,19 @@ def test_show_its_plot_and_the_detail_pick_the_same_simulation(
         and r["run_id"] != s["run_id"]
         and r["status"] == s["status"] == "COMPLETE"
     )
+
+
+def test_figures_read_a_tiny_negative_as_zero() -> None:
+    """One rule for the tables and the PnL page: what rounds to zero reads 0.00, never -0.00."""
+    from brain_agent.report.figures import fixed, percent
+
+    assert [fixed(v) for v in (-0.004, -0.0, 0.004, -0.006, 12.345)] == [
+        "0.00",
+        "0.00",
+        "0.00",
+        "-0.01",
+        "12.35",
+    ]
+    assert fixed(-0.04, 1) == "0.0" and fixed(-10.0, 0) == "-10"
+    assert fixed(None) == "" and fixed(None, missing="n/a") == "n/a"
+    assert percent(-0.00001) == "0.00%" and percent(0.0123) == "1.23%" and percent(None, "n/a") == "n/a"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from brain_agent.cli.app import DbOption, app, err_console, out_console, resolve_db, styled
+from brain_agent.report.figures import fixed, percent
 
 if TYPE_CHECKING:
     from brain_agent.telemetry.alpha_yield import Outcome, Yield
@@ -32,14 +33,11 @@ def _started(ts: float | None) -> str:
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # -0.00 reads 0.00
+    return fixed(value, digits)
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{_num(value * 100)}%"
+    return percent(value)
 
 
 def _money(value: Decimal | str | None) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from brain_agent.report.figures import fixed, percent
 from brain_agent.report.svg_chart import LARGE, SMALL, Frame, line_chart
 from brain_agent.storage.candidate_detail import simulation_view
 from brain_agent.telemetry.alpha_yield import Outcome, Yield, ranked
@@ -98,14 +99,11 @@ def panels(
 
 
 def _num(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text  # a tiny negative (or -0.0) reads as zero
+    return fixed(value, missing="n/a")
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{_num(value * 100)}%"
+    return percent(value, missing="n/a")
 
 
 def metrics_line(p: Panel) -> str:
