@@ -1,8 +1,9 @@
 """Only the C extension lives here; everything else about the package is in pyproject.toml.
 
-The simulator's row rank, book pass and moving sums/means/deviations in C (``src/brain_agent/simulation/local/kernels/_ckernels.c``,
-plain C loaded with ctypes, no Python API). Optional: without a C compiler the install still
-succeeds and the numpy versions of the same kernels run.
+The simulator's row rank, book pass and moving sums/means/deviations in C
+(``src/brain_agent/simulation/local/kernels/_ckernels.c``, plain C loaded with ctypes, no Python API).
+Optional: without a C compiler the install still succeeds and the numpy versions of the same kernels
+run.
 """
 
 from setuptools import Extension, setup

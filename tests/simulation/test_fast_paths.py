@@ -21,6 +21,7 @@ import pytest
 from brain_agent.simulation.backend import SimulationSettings
 from brain_agent.simulation.local import book as b
 from brain_agent.simulation.local import kernels as k
+from brain_agent.simulation.local.kernels import _native
 from brain_agent.simulation.local.kernels import cross_section as cs
 from brain_agent.simulation.local.kernels import timeseries as ts
 from brain_agent.simulation.local.kernels._native import native_rank, use_native
@@ -143,13 +144,21 @@ def test_group_neutralize_equals_the_per_day_loop() -> None:
     np.testing.assert_allclose(k.group_neutralize(x, group), _plain_group_neutralize(x, codes), atol=1e-12)
 
 
-def test_moving_windows_over_column_slices_equal_whole_array() -> None:
+@pytest.mark.parametrize("native", [False, True])
+def test_moving_windows_over_column_slices_equal_whole_array(native: bool) -> None:
+    """With the C kernels off (no compiler, or ``BRAIN_AGENT_SIM_NATIVE=0``) bottleneck runs over
+    column slices; on, the C windows run: either way the whole-array numbers."""
     rng = np.random.default_rng(3)
     x = rng.normal(size=(60, 3 * k._MOVE_COLUMNS + 5))
     x[rng.random(x.shape) < 0.05] = np.nan
-    np.testing.assert_array_equal(k.ts_mean(x, 5), bn.move_mean(x, 5, min_count=5, axis=0))
-    np.testing.assert_array_equal(k.ts_std_dev(x, 7), bn.move_std(x, 7, min_count=7, axis=0))
-    np.testing.assert_array_equal(k.ts_delta(x, 3)[3:], x[3:] - x[:-3])
+    before = use_native(native)
+    try:
+        np.testing.assert_array_equal(k.ts_mean(x, 5), bn.move_mean(x, 5, min_count=5, axis=0))
+        np.testing.assert_array_equal(k.ts_std_dev(x, 7), bn.move_std(x, 7, min_count=7, axis=0))
+        np.testing.assert_array_equal(k.ts_sum(x, 4), bn.move_sum(x, 4, min_count=4, axis=0))
+        np.testing.assert_array_equal(k.ts_delta(x, 3)[3:], x[3:] - x[:-3])
+    finally:
+        use_native(before)
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -164,6 +173,7 @@ def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> 
     x[:, -1] = np.nan  # a column never valid
     x[90:, 20] = 2.5  # a constant run: deviation 0, never negative
     options = ((2, 2), (3, 1), (5, 5), (20, 10), (20, 20), (140, 140))
+    assert _native.move() is not None, "the C windows must be the ones compared here"
     k.set_threads(threads)
     try:
         for d, count in options:

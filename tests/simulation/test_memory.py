@@ -45,6 +45,8 @@ def _probe(**env: str) -> dict[str, object]:
 
 def test_freed_temporaries_are_reused_without_new_page_faults() -> None:
     kept, default = _probe(), _probe(**{KEEP_ENV: "0"})
-    assert kept["kept"] is True and default["kept"] is False
+    assert default["kept"] == 0 and int(str(kept["kept"])) >= 32 << 20
+    if int(str(kept["kept"])) < 48 << 20:
+        pytest.skip("this glibc caps the mmap threshold at 32 MiB: the 42 MB probe would be mmapped")
     assert int(str(default["faults"])) >= 100, default  # each temporary on fresh pages
     assert int(str(kept["faults"])) < 20, kept

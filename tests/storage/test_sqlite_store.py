@@ -82,6 +82,7 @@ def test_concurrent_writers_in_separate_processes(tmp_path: Path) -> None:
 OPENER = """
 import sys, time
 from brain_agent.storage import SQLiteStore
+print("ready", flush=True)
 started = time.monotonic()
 SQLiteStore(sys.argv[1]).list_runs()
 print(round(time.monotonic() - started, 2))
@@ -99,6 +100,7 @@ def test_a_fresh_store_opens_while_another_process_writes_to_the_file(tmp_path: 
         opener = subprocess.Popen(
             [sys.executable, "-c", OPENER, str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
+        assert opener.stdout is not None and opener.stdout.readline().strip() == "ready"  # imports done
         time.sleep(1.0)
         assert opener.poll() is None, "the opener gave up instead of waiting"
         holder.execute("COMMIT")

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from brain_agent.errors import StoreError, StoreFileError, WriteFailedError
 from brain_agent.storage.records import Event, LLMCallRecord, RecordStore, new_id
-from brain_agent.storage.store_file import check_schema, check_store_file, disk_problem, file_problem
+from brain_agent.storage.store_file import (
+    OPENING,
+    check_schema,
+    check_store_file,
+    disk_problem,
+    file_problem,
+)
 
 _BUSY_TIMEOUT_MS = 30_000
 _INLINE_CHECKPOINT_EVERY = 2_000
@@ -100,7 +106,8 @@ class SQLiteStore(RecordStore):
     def _connect(self) -> sqlite3.Connection:
         timeout = _BUSY_TIMEOUT_MS / 1000
         if not self.read_only:
-            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            with OPENING:  # see store_file.OPENING: no header check closes a descriptor meanwhile
+                conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                 _journal_mode_wal(conn, timeout)
@@ -114,7 +121,8 @@ class SQLiteStore(RecordStore):
                 self.read_only = True  # e.g. a read-only mount that os.access did not report
         uri = self.path.resolve().as_uri()
         for flags in ("mode=ro", "mode=ro&immutable=1"):
-            conn = sqlite3.connect(f"{uri}?{flags}", timeout=timeout, isolation_level=None, uri=True)
+            with OPENING:
+                conn = sqlite3.connect(f"{uri}?{flags}", timeout=timeout, isolation_level=None, uri=True)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

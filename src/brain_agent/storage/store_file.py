@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 from brain_agent.errors import StoreFileError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+OPENING = threading.Lock()
+"""Held while the header is read (looking for this process's descriptors, then open, read, close)
+and while a store's connection is opened (``sqlite3.connect``, before it takes any lock): a thread
+opening the store cannot slip in between another thread's look and its close."""
 _FILE_PROBLEMS = ("not a database", "malformed", "readonly", "read-only", "unable to open")
 
 
@@ -46,17 +51,18 @@ def check_store_file(p: Path) -> bool:
         raise StoreFileError(f"{p}: the store path is a folder, not a SQLite file", file=str(p))
     if not stat.S_ISREG(st.st_mode):
         raise StoreFileError(f"{p}: the store path is not a regular file", file=str(p))
-    if _open_in_this_process(st):
-        # SQLite already has it open here, so it was checked then; and reading it again would be
-        # harmful: closing any descriptor of a file drops every POSIX lock this process holds on it
-        # (SQLite's included), which lets another process's last close delete the write-ahead log
-        # under our open connections (SQLite's "How To Corrupt", 2.2)
-        return _writable(p)
-    try:
-        with p.open("rb") as fh:
-            header = fh.read(100)
-    except OSError as exc:
-        raise StoreFileError(f"{p}: cannot read the store: {exc.strerror or exc}", file=str(p)) from None
+    with OPENING:
+        if _open_in_this_process(st):
+            # this process has it open already (SQLite, most likely), so reading it again would be
+            # harmful: closing any descriptor of a file drops every POSIX lock this process holds on
+            # it (SQLite's included), which lets another process's last close delete the write-ahead
+            # log under our open connections (SQLite's "How To Corrupt", 2.2); the header is not read
+            return _writable(p)
+        try:
+            with p.open("rb") as fh:
+                header = fh.read(100)
+        except OSError as exc:
+            raise StoreFileError(f"{p}: cannot read the store: {exc.strerror or exc}", file=str(p)) from None
     if header:  # an empty file is fine: SQLite makes a fresh database in it
         _check_header(p, header, st.st_size)
     return _writable(p)

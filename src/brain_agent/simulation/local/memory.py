@@ -52,16 +52,22 @@ def release_free_memory() -> bool:
 
 
 @cache
-def keep_freed_memory() -> bool:
+def keep_freed_memory() -> int:
     """Keep freed temporaries in the C heap for the next simulation (once per process; the forked
-    workers inherit it). ``True`` if glibc took the new thresholds."""
+    workers inherit it). Returns the largest block size now served from the heap (0: nothing set).
+
+    glibc before 2.35 or so refuses an mmap threshold above 32 MiB (half its 64 MiB heap size): then
+    32 MiB, which still covers the default market's 30 MB matrices. Setting either threshold stops
+    glibc adjusting both, so each is set explicitly."""
     if os.environ.get(KEEP_ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
-        return False
+        return 0
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
-        return False
+        return 0
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
     except (OSError, AttributeError):
-        return False
-    # the mmap threshold first: setting either one stops glibc's own adjustment of both
-    return bool(mallopt(_M_MMAP_THRESHOLD, KEEP_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, KEEP_BYTES))
+        return 0
+    kept = next((size for size in (KEEP_BYTES, 32 << 20) if mallopt(_M_MMAP_THRESHOLD, size) == 1), 0)
+    if kept:
+        mallopt(_M_TRIM_THRESHOLD, KEEP_BYTES)  # any size is accepted
+    return kept
