@@ -193,6 +193,26 @@ def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> 
         k.set_threads(1)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_fields_pasteurized_in_c_equal_numpys_where(native_built: None, threads: int) -> None:
+    """A field in double precision, NaN outside the universe: the C pass gives numpy's ``where``
+    bit for bit, from single or double precision, NaN in the field too, and from a strided view."""
+    rng = np.random.default_rng(23)
+    x = _messy(rng, 300, 77)
+    mask = rng.random(x.shape) < 0.7
+    assert _native.mask() is not None
+    k.set_threads(threads)
+    try:
+        for raw in (x, x.astype(np.float32), x[:, ::-1], x.astype(np.float32)[::2], np.zeros((0, 5))):
+            keep = mask[: raw.shape[0], : raw.shape[1]]
+            expected = np.where(keep, raw, np.float64(np.nan))
+            got = k.pasteurize(raw, keep)
+            assert got.dtype == np.float64 and got.shape == raw.shape
+            np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))
+    finally:
+        k.set_threads(1)
+
+
 def _tail_mean(x: np.ndarray, d: int) -> np.ndarray:
     with np.errstate(all="ignore"):
         m = bn.move_mean(x, d, min_count=1, axis=0)

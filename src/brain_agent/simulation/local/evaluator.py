@@ -251,7 +251,7 @@ class Evaluator:
         elif isinstance(raw, VectorValue):
             value = VectorValue(data=np.where(mask[:, :, None], raw.data, np.nan))
         else:
-            value = np.where(mask, raw, np.float64(np.nan))  # double, whatever precision the panel keeps
+            value = k.pasteurize(raw, mask)  # double, whatever precision the panel keeps
         if self.cache is None:  # with a cache, the cache holds fields (within its budget)
             self._fields[node.id] = value
         return value

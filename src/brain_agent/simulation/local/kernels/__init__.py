@@ -17,6 +17,7 @@ from brain_agent.simulation.local.kernels._shared import by_columns as by_column
 from brain_agent.simulation.local.kernels._shared import by_rows as by_rows
 from brain_agent.simulation.local.kernels._shared import finite as finite
 from brain_agent.simulation.local.kernels._shared import in_slices as in_slices
+from brain_agent.simulation.local.kernels._shared import pasteurize as pasteurize
 from brain_agent.simulation.local.kernels._shared import quiet as quiet
 from brain_agent.simulation.local.kernels._shared import set_threads as set_threads
 from brain_agent.simulation.local.kernels.cross_section import inverse_normal_cdf as inverse_normal_cdf

@@ -463,3 +463,20 @@ VERSIONS int move_rows(int kind, const double *x, double *out, int64_t t, int64_
     free(state);
     return 0;
 }
+
+/* ---- fields --------------------------------------------------------------------------------- */
+
+/*
+ * mask_rows: rows [lo, hi) of a field (row-major t x n, single or double precision) into double
+ * precision, NaN where mask is 0 (outside the universe: pasteurization). One pass instead of numpy's
+ * where(), which casts and selects through temporaries.
+ */
+VERSIONS void mask_rows(const float *f32, const double *f64, const uint8_t *mask, double *out, int64_t n,
+                        int64_t lo, int64_t hi) {
+    int64_t a = lo * n, b = hi * n;
+    if (f32) {
+        for (int64_t i = a; i < b; i++) out[i] = mask[i] ? (double)f32[i] : NAN;
+    } else {
+        for (int64_t i = a; i < b; i++) out[i] = mask[i] ? f64[i] : NAN;
+    }
+}

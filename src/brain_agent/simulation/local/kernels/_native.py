@@ -160,6 +160,35 @@ class MoveRows:
             raise MemoryError(f"{name}: no memory for the state of its columns")
 
 
+class MaskRows:
+    """``mask_rows`` of ``_ckernels.c``: a field in double precision, NaN outside a mask."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self.fn = lib.mask_rows
+        self.fn.restype = None
+        p, size = ctypes.c_void_p, ctypes.c_int64
+        self.fn.argtypes = [p, p, p, p, size, size, size]  # f32, f64, mask, out, n, lo, hi (rows)
+
+    def __call__(
+        self, raw: FloatArray | NDArray[np.float32], mask: BoolArray, out: FloatArray, lo: int, hi: int
+    ) -> None:
+        """Rows ``lo:hi`` of ``raw`` (C-contiguous, single or double) into ``out`` where ``mask``."""
+        assert raw.shape == mask.shape == out.shape and raw.ndim == 2 and 0 <= lo <= hi <= raw.shape[0]
+        assert raw.flags.c_contiguous and mask.flags.c_contiguous and out.flags.c_contiguous
+        assert raw.dtype in (np.float32, np.float64) and mask.dtype == bool and out.dtype == np.float64
+        single = raw.dtype == np.float32
+        data = raw.ctypes.data
+        self.fn(
+            data if single else None,
+            None if single else data,
+            mask.ctypes.data,
+            out.ctypes.data,
+            raw.shape[1],
+            lo,
+            hi,
+        )
+
+
 _lib = _library()
 native_rank: NativeRank | None = None if _lib is None else NativeRank(_lib)
 """The C rank, or None when it was not built (or is switched off)."""
@@ -167,6 +196,8 @@ native_book: BookRows | None = None if _lib is None else BookRows(_lib)
 """The C book pass, or None when it was not built (or is switched off)."""
 native_move: MoveRows | None = None if _lib is None else MoveRows(_lib)
 """The C moving sums, means and deviations, or None when they were not built (or are switched off)."""
+native_mask: MaskRows | None = None if _lib is None else MaskRows(_lib)
+"""The C field pasteurization, or None when it was not built (or is switched off)."""
 _on = True
 
 
@@ -188,6 +219,10 @@ def book() -> BookRows | None:
 
 def move() -> MoveRows | None:
     return native_move if _on else None
+
+
+def mask() -> MaskRows | None:
+    return native_mask if _on else None
 
 
 def describe() -> str:

@@ -1,5 +1,6 @@
-"""Helpers every kernel module shares: the argument error, warning silencing, NaN for ±inf,
-and evaluation in blocks of columns or rows (same numbers, a fraction of the temporaries)."""
+"""Helpers every kernel module shares: the argument error, warning silencing, NaN for ±inf, fields
+pasteurized, and evaluation in blocks of columns or rows (same numbers, a fraction of the
+temporaries)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
-from brain_agent.simulation.local.types import FloatArray, GroupValue
+from brain_agent.simulation.local.kernels import _native
+from brain_agent.simulation.local.types import BoolArray, FloatArray, GroupValue
 
 
 class ArgumentError(ValueError):
@@ -45,6 +48,24 @@ def finite(x: FloatArray) -> FloatArray:
     if inf.any():
         x[inf] = np.nan
     return x
+
+
+def pasteurize(raw: np.ndarray[Any, Any], mask: BoolArray) -> FloatArray:
+    """``raw`` (a field, single or double precision) in double precision, NaN where ``mask`` is False:
+    one pass in C when it was built (rows sliced over threads), else numpy's ``where``."""
+    native = _native.mask()
+    if (
+        native is None
+        or raw.ndim != 2
+        or raw.shape != mask.shape
+        or raw.dtype not in (np.float32, np.float64)
+    ):
+        return np.where(mask, raw, np.float64(np.nan))
+    source = np.ascontiguousarray(raw)
+    keep = np.ascontiguousarray(mask, dtype=bool)
+    out = np.empty(raw.shape)
+    in_slices(lambda lo, hi: native(source, keep, out, lo, hi), raw.shape[0], _ROW_BLOCK)
+    return out
 
 
 def _f(x: object) -> FloatArray:
