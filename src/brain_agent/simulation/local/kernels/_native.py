@@ -228,7 +228,7 @@ def mask() -> MaskRows | None:
 def describe() -> str:
     """Which kernels the local simulator runs, and why (``brain-agent version --verbose``)."""
     if native_rank is not None:
-        return f"C (rank, book pass, moving sum/mean/std) from {_built()}"
+        return f"C (rank, book pass, moving sum/mean/std, fields) from {_built()}"
     if _switched_off():
         return f"numpy (C switched off by {ENV})"
     if _built() is not None:
