@@ -15,6 +15,10 @@ from serving import free_port
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_demo_runs_a_batch_under_the_server_and_exits(tmp_path: Path) -> None:
     port = free_port()
     work = tmp_path / "demo"
@@ -104,6 +108,9 @@ def test_demo_keeps_running_batches_until_ctrl_c(tmp_path: Path) -> None:
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C would reach it
+        # a terminal's Ctrl-C reaches a foreground program; pytest itself may run in the background
+        # (`make test &`, a CI runner), where SIGINT is ignored and the demo would inherit that
+        preexec_fn=_sigint_default,
     )
     try:
         deadline = time.monotonic() + 300
