@@ -34,6 +34,13 @@ def _comparable(outcome: SimulationOutcome) -> tuple[Any, ...]:
     return (outcome.candidate_id, outcome.status, result, outcome.error, outcome.alpha_id)
 
 
+def _serial(market: Panel, jobs: list[SimulationJob]) -> list[tuple[Any, ...]]:
+    """What one process without a cache gives: the reference every parallel set-up must equal."""
+    return [
+        _comparable(o) for o in LocalBackend(market, cache=SubexpressionCache(0), workers=1).simulate(jobs)
+    ]
+
+
 def _run(backend: LocalBackend, jobs: list[SimulationJob], chunk: int) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     try:
@@ -120,10 +127,7 @@ def test_each_job_goes_to_the_workers_once(small_market: Panel) -> None:
     """Once the pool exists, jobs go to it at submit; polling one still being computed waits for
     it instead of sending it again (which computed it twice and left the extra outcome behind)."""
     jobs = _jobs(8)
-    serial = [
-        _comparable(o)
-        for o in LocalBackend(small_market, cache=SubexpressionCache(0), workers=1).simulate(jobs)
-    ]
+    serial = _serial(small_market, jobs)
     backend = LocalBackend(small_market, cache=SubexpressionCache.from_mb(32), workers=2)
     try:
         backend.simulate(_jobs(4))  # forks the pool
@@ -138,10 +142,7 @@ def test_each_job_goes_to_the_workers_once(small_market: Panel) -> None:
 @pytest.mark.skipif(not fork_available(), reason="worker processes need fork")
 def test_a_killed_worker_is_replaced_before_the_next_batch(small_market: Panel) -> None:
     jobs = _jobs(8)
-    serial = [
-        _comparable(o)
-        for o in LocalBackend(small_market, cache=SubexpressionCache(0), workers=1).simulate(jobs)
-    ]
+    serial = _serial(small_market, jobs)
     backend = LocalBackend(small_market, cache=SubexpressionCache.from_mb(32), workers=2)
     try:
         backend.simulate(_jobs(4))
@@ -222,10 +223,7 @@ def test_a_worker_found_dead_while_holding_jobs_gives_them_an_outcome(small_mark
     """A worker killed with jobs sent to it and found dead when more work is sent: those jobs end
     WORKER_DIED (every handle still gets an outcome), the rest are what one process gives."""
     jobs = _jobs(10)
-    serial = {
-        o.candidate_id: _comparable(o)
-        for o in LocalBackend(small_market, cache=SubexpressionCache(0), workers=1).simulate(jobs)
-    }
+    serial = {c[0]: c for c in _serial(small_market, jobs)}  # by candidate id
     backend = LocalBackend(small_market, cache=SubexpressionCache.from_mb(32), workers=2)
     try:
         handles = backend.submit(jobs[:4])
