@@ -32,14 +32,6 @@ def _started(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _num(value: float | None, digits: int = 2) -> str:
-    return fixed(value, digits)
-
-
-def _pct(value: float | None) -> str:
-    return percent(value)
-
-
 def _money(value: Decimal | str | None) -> str:
     """USD to six decimals (a mock batch costs fractions of a cent); tinier amounts to two digits."""
     if value is None:
@@ -119,7 +111,7 @@ def _best(best: dict[str, Any] | None) -> str:
     """Sharpe and fitness of the run's one best candidate (never two candidates' maxima)."""
     if best is None:
         return "n/a"
-    return f"{_num(best['sharpe'])} / {_num(best['fitness']) or 'n/a'}"
+    return f"{fixed(best['sharpe'])} / {fixed(best['fitness']) or 'n/a'}"
 
 
 def _aligned(lines: Sequence[tuple[str, ...]], left: int) -> list[str]:
@@ -252,8 +244,8 @@ def _print_show(
         line = f" {o.lane:<8} {valid}  {status}"
         if o.sharpe is not None:
             line += (
-                f"  Sharpe {_num(o.sharpe)}  fitness {_num(o.fitness)}  turnover {_pct(o.turnover)}"
-                f"  returns {_pct(o.returns)}"
+                f"  Sharpe {fixed(o.sharpe)}  fitness {fixed(o.fitness)}  turnover {percent(o.turnover)}"
+                f"  returns {percent(o.returns)}"
             )
         out_console.print(styled(f"{n:>3}", "bold", line))
         out_console.print(f"     {o.expression or '(no expression)'}", style="cyan")
@@ -299,6 +291,6 @@ def print_yield(result: Yield) -> None:
     out_console.print(f"best alpha ({best.lane}, {best.candidate_id}):")
     out_console.print(f"  {best.expression or ''}", style="bold cyan")
     out_console.print(
-        f"  Sharpe {_num(best.sharpe)}  fitness {_num(best.fitness)}  turnover {_pct(best.turnover)}  "
-        f"returns {_pct(best.returns)}  {verdict}"
+        f"  Sharpe {fixed(best.sharpe)}  fitness {fixed(best.fitness)}  turnover {percent(best.turnover)}  "
+        f"returns {percent(best.returns)}  {verdict}"
     )

@@ -9,8 +9,8 @@ Which figures, when:
   from there rather than by scanning the events;
 - **a run still in progress** (or a finished one without a ``yield`` in its summary: an interrupted
   or an older run): ``compute_yield`` over the store's candidates, their chosen simulations
-  (``run_queries.chosen_simulations``) and the
-  run's LLM spend per lane (``source`` ``store``), the same inputs ``brain-agent runs show`` uses;
+  (``run_queries.chosen_simulations``) and the run's LLM spend per lane (``source`` ``store``), the
+  same inputs ``brain-agent runs show`` uses;
 - **a past moment** (``?at=``): the closing figures once the run had finished by then, else ``null``
   (the store keeps candidates and simulations as they are now, not as they were).
 """

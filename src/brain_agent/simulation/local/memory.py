@@ -56,9 +56,9 @@ def keep_freed_memory() -> int:
     """Keep freed temporaries in the C heap for the next simulation (once per process; the forked
     workers inherit it). Returns the largest block size now served from the heap (0: nothing set).
 
-    glibc before 2.35 or so refuses an mmap threshold above 32 MiB (half its 64 MiB heap size): then
-    32 MiB, which still covers the default market's 30 MB matrices. Setting either threshold stops
-    glibc adjusting both, so each is set explicitly."""
+    An older glibc (2.26's source, for one) refuses an mmap threshold above 32 MiB (half its 64 MiB
+    heap size): then 32 MiB, which still covers the default market's 30 MB matrices. Setting either
+    threshold stops glibc adjusting both, so each is set explicitly."""
     if os.environ.get(KEEP_ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
         return 0
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":

@@ -49,7 +49,6 @@ def _move(name: str, x: FloatArray, d: int, min_count: int | None = None) -> Flo
         raise ArgumentError(f"lookback must be a positive integer, got {d}")
     if d > t:
         return np.full_like(x, np.nan)
-    fn = getattr(bn, name)
     count = d if min_count is None else min_count
     native = _native.move()
     if native is not None and name in native.KINDS and x.ndim == 2 and 1 <= count <= d and d > 1:
@@ -57,6 +56,7 @@ def _move(name: str, x: FloatArray, d: int, min_count: int | None = None) -> Flo
         out = np.empty(x.shape)
         in_slices(lambda lo, hi: native(name, x, out, d, count, lo, hi), x.shape[1], _MOVE_COLUMNS)
         return out
+    fn = getattr(bn, name)
     with quiet():
         if x.ndim != 2 or x.shape[1] <= 2 * _MOVE_COLUMNS:
             return _f(fn(x, d, min_count=count, axis=0))
