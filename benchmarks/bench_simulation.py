@@ -1,7 +1,7 @@
 """Local simulation speed, side by side in one run:
 
 1. one typical 6-operator alpha on a 3000 × 1260 synthetic market, numpy + bottleneck + the C
-   kernels (rank, book), and again with numpy's rank and book, vs a straightforward pandas
+   kernels (rank, book, moving windows, fields), and again with them off, vs a straightforward pandas
    implementation of the same semantics (same numbers);
 2. the machine's memory bandwidth (a large copy) and the bound it puts on that alpha, counting the
    bytes each operator must read and write (unfused) and the bytes a perfectly fused evaluation must
@@ -9,7 +9,7 @@
 3. 100 LLM-style alphas (``brain_agent.simulation.local.corpus``: fixed seed, realistic sharing)
    through the real runner and a real SQLite store, in three set-ups: as on main (one process,
    sharing only within a batch of 10), with the process-wide sub-expression cache, and with the
-   cache and worker processes; the last two again with numpy's rank and book instead of C
+   cache and worker processes; the last two again with the C kernels off
    (``BRAIN_AGENT_SIM_NATIVE=0``). Each set-up runs in a fresh child process (its own market build,
    so peak RSS is its own); alphas/min, CPU seconds per alpha, peak RSS of the main process and of
    the workers, peak PSS summed over all of them (shared market pages counted once), and a digest
@@ -167,7 +167,7 @@ def single_alpha(args: argparse.Namespace) -> dict[str, Any]:
     local(args.threads)
     pandas_simulation(panel, settings)  # pandas warms up too (its first call is much slower)
     times: dict[int, list[float]] = {t: [] for t in backends}
-    numpy_times: list[float] = []  # the threaded set-up with rank and book in numpy instead of C
+    numpy_times: list[float] = []  # the threaded set-up with the C kernels off
     native = native_rank is not None  # the C kernels were built
     pandas_times: list[float] = []
     result: Any = None
@@ -330,14 +330,14 @@ SETUPS: dict[str, dict[str, Any]] = {
         "threads": None,
         "cache_mb": None,
         "native": False,
-        "about": "as cache, rank and book in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
+        "about": "as cache, C kernels off (BRAIN_AGENT_SIM_NATIVE=0)",
     },
     "workers-np": {
         "workers": None,
         "threads": None,
         "cache_mb": None,
         "native": False,
-        "about": "as workers, rank and book in numpy (BRAIN_AGENT_SIM_NATIVE=0)",
+        "about": "as workers, C kernels off (BRAIN_AGENT_SIM_NATIVE=0)",
     },
 }
 
