@@ -213,6 +213,94 @@ def test_fields_pasteurized_in_c_equal_numpys_where(native_built: None, threads:
         k.set_threads(1)
 
 
+def _numpy_then_finite(fn: Callable[..., np.ndarray], *operands: object) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = np.asarray(fn(*operands), dtype=np.float64)
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_c_arithmetic_equals_numpys_ufunc_then_finite(native_built: None, threads: int) -> None:
+    """add, subtract, multiply, divide and negation in one C pass: numpy's ufunc, then ±inf made NaN,
+    bit for bit (NaN sign bits included), for array and number operands; results that overflow
+    and divisions by zero become NaN. Operands the C pass does not take are left to numpy."""
+    rng = np.random.default_rng(31)
+    x = _messy(rng, 300, 77)
+    y = _messy(rng, 300, 77)
+    y[10:20] = 0.0  # x / 0 and 0 / 0
+    y[20, :5] = [1e308, -1e308, 1e-308, 5e-324, -0.0]  # overflow to ±inf, subnormals
+    x[20, :5] = 1e308
+    ufuncs = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide}
+    k.set_threads(threads)
+    try:
+        for op, fn in ufuncs.items():
+            pairs = ((x, y), (x, 2.5), (-3, y), (x, np.float32(0.1)), (x, 2**53), (x, np.nan), (x, np.inf))
+            for a, b_ in pairs:
+                got = k.arithmetic(op, a, b_)
+                assert got is not None, (op, type(a), type(b_))
+                expected = _numpy_then_finite(fn, a, b_)
+                np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64), err_msg=op)
+        got = k.arithmetic("negate", x)
+        assert got is not None
+        np.testing.assert_array_equal(got.view(np.int64), _numpy_then_finite(np.negative, x).view(np.int64))
+    finally:
+        k.set_threads(1)
+    # left to numpy: single precision, a strided view, shapes that broadcast, no array, odd numbers
+    single = np.ones(x.shape, dtype=np.float32)
+    for a, b_ in ((single, y), (x[:, ::2], 1.0), (x, y[:1]), (1.0, 2.0), (x, True), (x, 2**60)):
+        assert k.arithmetic("add", a, b_) is None
+    assert k.arithmetic("divide", x, np.longdouble(3)) is None
+
+
+def test_arithmetic_operators_give_the_same_numbers_with_and_without_c(native_built: None) -> None:
+    """The operators as the evaluator calls them (the variadic ones with their filter flag), C on
+    and off; three operands or filter=true take numpy's path either way."""
+    from brain_agent.simulation.local.operators import OPERATORS
+
+    rng = np.random.default_rng(37)
+    x, y, z = _messy(rng, 200, 50), _messy(rng, 200, 50), _messy(rng, 200, 50)
+    calls = [
+        ("add", (x, y, False)),
+        ("add", (x, y, z, False)),
+        ("add", (x, y, True)),
+        ("subtract", (x, 1.5, False)),
+        ("multiply", (2.0, y, False)),
+        ("divide", (x, y)),
+        ("divide", (x, 0.0)),
+        ("reverse", (x,)),
+    ]
+    for name, args in calls:
+        fn = OPERATORS[name].fn
+        with_c = fn(*args)
+        use_native(False)
+        try:
+            without = fn(*args)
+        finally:
+            use_native(True)
+        np.testing.assert_array_equal(with_c.view(np.int64), without.view(np.int64), err_msg=name)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_finite_and_largest_abs_in_c(native_built: None, threads: int) -> None:
+    """±inf made NaN in place, and the largest |x| with NaN ignored: as numpy computes them."""
+    rng = np.random.default_rng(41)
+    x = _messy(rng, 300, 77)
+    k.set_threads(threads)
+    try:
+        fixed = x.copy()
+        assert k.finite(fixed) is fixed
+        expected = x.copy()
+        expected[np.isinf(expected)] = np.nan
+        np.testing.assert_array_equal(fixed.view(np.int64), expected.view(np.int64))
+        assert k.largest_abs(fixed) == float(np.nanmax(np.abs(fixed)))
+        assert k.largest_abs(x) == math.inf
+        assert k.largest_abs(np.full((40, 30), np.nan)) == 0.0
+        assert k.largest_abs(-np.abs(fixed)) == float(np.nanmax(np.abs(fixed)))
+    finally:
+        k.set_threads(1)
+
+
 def _tail_mean(x: np.ndarray, d: int) -> np.ndarray:
     with np.errstate(all="ignore"):
         m = bn.move_mean(x, d, min_count=1, axis=0)

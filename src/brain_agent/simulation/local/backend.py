@@ -327,8 +327,7 @@ OVERFLOW_LIMIT = 1e100
 
 
 def _refuse_overflow(alpha: np.ndarray[Any, Any]) -> None:
-    flat = alpha.reshape(-1)  # the largest |value| without a |alpha| temporary; NaN ignored
-    top = max(float(np.fmax.reduce(flat, initial=-np.inf)), -float(np.fmin.reduce(flat, initial=np.inf)))
+    top = k.largest_abs(alpha)  # NaN ignored
     if not top <= OVERFLOW_LIMIT:
         raise EvaluationError(
             f"the alpha's values overflow (largest |value| {top:.3g} > {OVERFLOW_LIMIT:.0e}); "

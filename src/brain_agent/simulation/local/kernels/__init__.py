@@ -31,6 +31,8 @@ from brain_agent.simulation.local.kernels.cross_section import vector_neut as ve
 from brain_agent.simulation.local.kernels.cross_section import vector_proj as vector_proj
 from brain_agent.simulation.local.kernels.cross_section import winsorize as winsorize
 from brain_agent.simulation.local.kernels.cross_section import zscore as zscore
+from brain_agent.simulation.local.kernels.elementwise import arithmetic as arithmetic
+from brain_agent.simulation.local.kernels.elementwise import largest_abs as largest_abs
 from brain_agent.simulation.local.kernels.groups import MAX_BUCKETS as MAX_BUCKETS
 from brain_agent.simulation.local.kernels.groups import bucket as bucket
 from brain_agent.simulation.local.kernels.groups import densify as densify

@@ -1,10 +1,10 @@
-"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means and deviations),
-loaded with ctypes when the install built them.
+"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means and deviations,
+fields pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
 
 The extension is optional: without a C compiler at install time, or with
-``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()``, ``book()`` and ``move()`` are None and the numpy and
-bottleneck versions run (the rank's and the moving windows' numbers bit for bit, the book's to 1e-12
-relative, tested; about 2× the CPU on a batch). ctypes releases the GIL for each call, so slices of
+``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()``, ``book()``, ``move()``, ``mask()`` and ``cells()`` are None
+and the numpy and bottleneck versions run (the book's numbers to 1e-12 relative, all others' bit for
+bit, tested; about 2× the CPU on a batch). ctypes releases the GIL for each call, so slices of
 rows or columns run on several threads at once.
 """
 
@@ -189,6 +189,57 @@ class MaskRows:
         )
 
 
+class Cells:
+    """The elementwise passes of ``_ckernels.c`` over cells ``lo:hi`` of C-contiguous float64 arrays
+    (any shape, read flat): arithmetic with inf made NaN (``arith_cells``), inf made NaN in place
+    (``inf_to_nan``) and the largest ``|x|`` (``largest_abs``)."""
+
+    OPS: Final = MappingProxyType({"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "negate": 4})
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        p, size, real = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+        self._arith = lib.arith_cells
+        self._arith.restype = None
+        # op, a, a0, b, b0, out, lo, hi
+        self._arith.argtypes = [ctypes.c_int, p, real, p, real, p, size, size]
+        self._fix = lib.inf_to_nan
+        self._fix.restype = None
+        self._fix.argtypes = [p, size, size]
+        self._largest = lib.largest_abs
+        self._largest.restype = real
+        self._largest.argtypes = [p, size, size]
+
+    @staticmethod
+    def _flat(x: FloatArray) -> None:
+        assert x.flags.c_contiguous and x.dtype == np.float64
+
+    def arith(
+        self, op: str, a: FloatArray | float, b: FloatArray | float, out: FloatArray, lo: int, hi: int
+    ) -> None:
+        """``out[lo:hi] = a op b`` read flat (an array operand has ``out``'s shape; a number is
+        broadcast; ``negate`` reads ``a`` only), ±inf made NaN."""
+        self._flat(out)
+        assert 0 <= lo <= hi <= out.size
+        arrays = [x for x in (a, b) if isinstance(x, np.ndarray)]
+        assert arrays and all(x.shape == out.shape for x in arrays)
+        for x in arrays:
+            self._flat(x)
+        a_ptr, a0 = (a.ctypes.data, 0.0) if isinstance(a, np.ndarray) else (None, float(a))
+        b_ptr, b0 = (b.ctypes.data, 0.0) if isinstance(b, np.ndarray) else (None, float(b))
+        assert op != "negate" or a_ptr is not None
+        self._arith(self.OPS[op], a_ptr, a0, b_ptr, b0, out.ctypes.data, lo, hi)
+
+    def inf_to_nan(self, x: FloatArray, lo: int, hi: int) -> None:
+        self._flat(x)
+        assert x.flags.writeable and 0 <= lo <= hi <= x.size
+        self._fix(x.ctypes.data, lo, hi)
+
+    def largest_abs(self, x: FloatArray, lo: int, hi: int) -> float:
+        self._flat(x)
+        assert 0 <= lo <= hi <= x.size
+        return float(self._largest(x.ctypes.data, lo, hi))
+
+
 _lib = _library()
 native_rank: NativeRank | None = None if _lib is None else NativeRank(_lib)
 """The C rank, or None when it was not built (or is switched off)."""
@@ -198,6 +249,8 @@ native_move: MoveRows | None = None if _lib is None else MoveRows(_lib)
 """The C moving sums, means and deviations, or None when they were not built (or are switched off)."""
 native_mask: MaskRows | None = None if _lib is None else MaskRows(_lib)
 """The C field pasteurization, or None when it was not built (or is switched off)."""
+native_cells: Cells | None = None if _lib is None else Cells(_lib)
+"""The C elementwise passes, or None when they were not built (or are switched off)."""
 _on = True
 
 
@@ -225,10 +278,14 @@ def mask() -> MaskRows | None:
     return native_mask if _on else None
 
 
+def cells() -> Cells | None:
+    return native_cells if _on else None
+
+
 def describe() -> str:
     """Which kernels the local simulator runs, and why (``brain-agent version --verbose``)."""
     if native_rank is not None:
-        return f"C (rank, book pass, moving sum/mean/std, fields) from {_built()}"
+        return f"C (rank, book pass, moving sum/mean/std, fields, arithmetic) from {_built()}"
     if _switched_off():
         return f"numpy (C switched off by {ENV})"
     if _built() is not None:
