@@ -507,3 +507,25 @@ def test_panel_keeps_derived_arrays_until_a_field_changes(market: Panel) -> None
     market.put("extra", np.zeros(market.shape), "MATRIX")
     market.derived("probe", make)
     assert len(made) == 2
+
+
+def test_the_sub_universe_is_made_once_per_universe_array() -> None:
+    """Kept on the panel for the universe array it was made from: the same array again gets the kept
+    one, an equal copy or a changed field makes it again, with the same cells."""
+    panel = make_panel(
+        np.arange(30).astype("datetime64[D]"),
+        [f"I{i}" for i in range(40)],
+        {"close": np.random.default_rng(3).lognormal(size=(30, 40)), "adv20": np.ones((30, 40))},
+    )
+    universe = panel.universe(30)
+    sub = b._sub_universe(panel, universe, 1 / 3)
+    assert sub is not None and int(sub.sum(axis=1).max()) == 10
+    assert b._sub_universe(panel, universe, 1 / 3) is sub
+    assert b._sub_universe(panel, universe, 0.5) is not sub
+    copy = universe.copy()
+    again = b._sub_universe(panel, copy, 1 / 3)
+    assert again is not sub and np.array_equal(again, sub)
+    panel.put("extra", np.zeros(panel.shape), "MATRIX")
+    fresh = b._sub_universe(panel, universe, 1 / 3)
+    assert fresh is not sub and np.array_equal(fresh, sub)
+    assert b._sub_universe(panel, np.zeros((30, 40), dtype=bool), 1 / 3) is None

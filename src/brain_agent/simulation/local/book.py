@@ -381,8 +381,14 @@ def _codes32(group: GroupValue, shape: tuple[int, ...]) -> NDArray[np.int32]:
 
 
 def _sub_universe(panel: Panel, universe: BoolArray, fraction: float) -> BoolArray | None:
-    """The most liquid ``fraction`` of ``universe`` (None when it would hold fewer than 2)."""
+    """The most liquid ``fraction`` of ``universe`` (None when it would hold fewer than 2), kept on
+    the panel for each universe array and fraction (the array is held with it, so its ``id`` cannot
+    be another array's): the same for every alpha of a market, and 1.3 ms to make at 3000 × 1260."""
+    kept: dict[tuple[int, float], tuple[BoolArray, BoolArray | None]] = panel.derived("sub_universes", dict)
+    hit = kept.get((id(universe), fraction))
+    if hit is not None and hit[0] is universe:
+        return hit[1]
     size = round(float(np.mean(np.sum(universe, axis=1))) * fraction)
-    if size < 2:
-        return None
-    return panel.universe(size) & universe
+    sub = None if size < 2 else panel.universe(size) & universe
+    kept[(id(universe), fraction)] = (universe, sub)
+    return sub
