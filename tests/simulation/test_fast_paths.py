@@ -162,6 +162,21 @@ def test_moving_windows_over_column_slices_equal_whole_array(native: bool) -> No
 
 
 @pytest.mark.parametrize("threads", [1, 3])
+def test_ts_delta_over_row_slices_equals_whole_array(threads: int) -> None:
+    rng = np.random.default_rng(43)
+    x = _messy(rng, 400, 30)
+    k.set_threads(threads)
+    try:
+        for d in (1, 5, 130):
+            got = k.ts_delta(x, d)
+            assert np.isnan(got[:d]).all()
+            with np.errstate(all="ignore"):
+                np.testing.assert_array_equal(got[d:].view(np.int64), (x[d:] - x[:-d]).view(np.int64))
+    finally:
+        k.set_threads(1)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
 def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> None:
     """The C moving sum, mean and deviation (all columns of a slice side by side, row-major) give
     bottleneck's numbers bit for bit: NaN coming and going, windows emptying, infinities, signed
