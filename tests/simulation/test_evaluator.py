@@ -144,3 +144,18 @@ def test_every_pack_operator_evaluates_or_is_reported_unsupported() -> None:
     base = [o.name for o in pack.operators.values() if o.level == "BASE"]
     assert set(base) <= set(evaluated), sorted(set(base) - set(evaluated))
     assert len(evaluated) + len(unsupported) == len(pack.operators)
+
+
+def test_an_operator_that_hands_back_its_input_leaves_the_input_as_it_was() -> None:
+    """``purify(x)`` returns its input with ±inf made NaN: in a copy, never in the field array other
+    nodes of the expression read (nor in a frozen cache entry)."""
+    from brain_agent.simulation.local.panel import make_panel
+
+    x = np.array([[1.0, np.inf, 3.0], [-np.inf, 5.0, 6.0]])
+    panel = make_panel(np.arange(2).astype("datetime64[D]"), ["A", "B", "C"], {"x": x.copy()})
+    out = run(panel, "is_nan(purify(x)) + is_nan(x)")  # purify(x) is evaluated first
+    np.testing.assert_array_equal(out, np.isinf(x).astype(float))
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    np.testing.assert_array_equal(OPERATORS["purify"].fn(frozen), np.where(np.isinf(x), np.nan, x))
+    np.testing.assert_array_equal(frozen, x)

@@ -91,7 +91,14 @@ def _safe(fn: Callable[..., Any]) -> Callable[..., Any]:
         with k.quiet():
             out = fn(*args)
         if isinstance(out, np.ndarray):
-            return k.finite(np.asarray(out, dtype=np.float64))
+            out = np.asarray(out, dtype=np.float64)
+            # ±inf → NaN in place only in an array this call made: ``purify(x)`` or ``add(x)`` hand
+            # back their input (a field other nodes read, or a frozen cache entry)
+            if out.flags.writeable and not any(
+                isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in args
+            ):
+                return k.finite(out)
+            return k.finite(out.copy()) if np.isinf(out).any() else out
         value = float(out)
         return value if np.isfinite(value) else float("nan")
 
