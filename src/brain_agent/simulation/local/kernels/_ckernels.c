@@ -503,7 +503,8 @@ VERSIONS void mask_rows(const float *f32, const double *f64, const uint8_t *mask
  * arith_cells: cells [lo, hi) of add, subtract, multiply, divide (a op b) or negate (-a), with +-inf
  * made NaN in the same pass (the rule every elementwise operator follows). a or b NULL: that operand
  * is the number a0 or b0. The same IEEE operations as numpy's ufuncs followed by the inf check, so
- * the same numbers bit for bit, in one pass instead of three (the operation, isinf, the fix).
+ * the same numbers bit for bit, in one pass instead of three (the operation, isinf, the fix); only
+ * which NaN comes out of two NaN operands may differ (the compiler may swap a + b to b + a).
  */
 enum { ARITH_ADD = 0, ARITH_SUBTRACT = 1, ARITH_MULTIPLY = 2, ARITH_DIVIDE = 3, ARITH_NEGATE = 4 };
 

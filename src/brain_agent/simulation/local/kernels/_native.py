@@ -1,12 +1,11 @@
-"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means and deviations,
-fields pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
+"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means and deviations, fields
+pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
 
-The extension is optional: without a C compiler at install time, or with
-``BRAIN_AGENT_SIM_NATIVE=0``, ``rank()``, ``book()``, ``move()``, ``mask()`` and ``cells()`` are None
-and the numpy and bottleneck versions run (the book's numbers to 1e-12 relative, all others' bit for
-bit, tested; about 2× the CPU on a batch). ctypes releases the GIL for each call, so slices of
-rows or columns run on several threads at once.
-"""
+The extension is optional: without a C compiler at install time, or with ``BRAIN_AGENT_SIM_NATIVE=0``,
+``rank()``, ``book()``, ``move()``, ``mask()`` and ``cells()`` are None and the numpy and bottleneck
+versions run (the book's numbers to 1e-12 relative, all others' bit for bit, tested, the arithmetic's
+up to which NaN it gives; about 2× the CPU on a batch). ctypes releases the GIL for each call, so
+slices of rows or columns run on several threads at once."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""Elementwise arithmetic in one pass: ``add``, ``subtract``, ``multiply``, ``divide`` and
-``reverse`` (negation) of full matrices, with ±inf made NaN as every elementwise operator does, and
-the largest ``|x|`` of a matrix. The C passes (``_ckernels.c``) are the same IEEE operations as
-numpy's, so the same numbers bit for bit, in one pass over memory instead of three, with the cells
-sliced over the kernel threads. Operands they do not take (other dtypes or shapes, non-contiguous
+"""Elementwise arithmetic in one pass: ``add``, ``subtract``, ``multiply``, ``divide`` and ``reverse``
+(negation) of full matrices, with ±inf made NaN as every elementwise operator does, and the largest
+``|x|`` of a matrix. The C passes (``_ckernels.c``) are the same IEEE operations as numpy's, so the
+same numbers bit for bit, in one pass over memory instead of three, with the cells sliced over the
+kernel threads. Only which NaN comes out may differ (its sign bit, when both operands are NaN: the
+compiler may swap the operands of ``+`` and ``*``, and numpy's own choice depends on its SIMD path);
+NaN is NaN to every later step. Operands they do not take (other dtypes or shapes, non-contiguous
 arrays, the C kernels not built) get ``None`` here, and the caller's numpy version runs."""
 
 from __future__ import annotations
