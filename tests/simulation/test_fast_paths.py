@@ -555,3 +555,30 @@ def test_the_sub_universe_is_made_once_per_universe_array() -> None:
     fresh = b._sub_universe(panel, universe, 1 / 3)
     assert fresh is not sub and np.array_equal(fresh, sub)
     assert b._sub_universe(panel, np.zeros((30, 40), dtype=bool), 1 / 3) is None
+
+
+def test_top_of_each_row_equals_the_first_of_a_stable_descending_sort() -> None:
+    """The universe's top-``size`` cells per date by a partition: what the first ``size`` of a
+    stable sort by descending score pick, ties at the cut going to the leftmost columns (many ties,
+    unlisted cells at -inf, fewer scores than ``size``)."""
+    from brain_agent.simulation.local.panel import _top
+
+    def by_sort(score: np.ndarray, size: int) -> np.ndarray:
+        order = np.argsort(-score, axis=1, kind="stable")[:, :size]
+        mask = np.zeros(score.shape, dtype=bool)
+        np.put_along_axis(mask, order, True, axis=1)
+        return mask
+
+    rng = np.random.default_rng(47)
+    for trial in range(120):
+        t, n = int(rng.integers(1, 25)), int(rng.integers(1, 50))
+        scores = [
+            rng.normal(size=(t, n)),
+            rng.integers(0, 4, (t, n)).astype(float),
+            np.where(rng.random((t, n)) < 0.5, -np.inf, rng.integers(0, 3, (t, n)).astype(float)),
+        ]
+        for score in scores:
+            for size in sorted({1, max(1, n // 3), n}):
+                np.testing.assert_array_equal(
+                    _top(score, size), by_sort(score, size), err_msg=f"{trial} {size}"
+                )
