@@ -157,6 +157,7 @@ def test_moving_windows_over_column_slices_equal_whole_array(native: bool) -> No
         np.testing.assert_array_equal(k.ts_std_dev(x, 7), bn.move_std(x, 7, min_count=7, axis=0))
         np.testing.assert_array_equal(k.ts_sum(x, 4), bn.move_sum(x, 4, min_count=4, axis=0))
         np.testing.assert_array_equal(k.ts_delta(x, 3)[3:], x[3:] - x[:-3])
+        np.testing.assert_array_equal(k.ts_rank(x, 6), (bn.move_rank(x, 6, min_count=6, axis=0) + 1.0) / 2.0)
     finally:
         use_native(before)
 
@@ -178,9 +179,10 @@ def test_ts_delta_over_row_slices_equals_whole_array(threads: int) -> None:
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> None:
-    """The C moving sum, mean and deviation (all columns of a slice side by side, row-major) give
-    bottleneck's numbers bit for bit: NaN coming and going, windows emptying, infinities, signed
-    zeros, a large offset (the variance's cancellation), every min_count the operators use."""
+    """The C moving sum, mean, deviation and rank (all columns of a slice side by side, row-major)
+    give bottleneck's numbers bit for bit: NaN coming and going, windows emptying, infinities,
+    signed zeros, ties, a large offset (the variance's cancellation), every min_count the operators
+    use."""
     rng = np.random.default_rng(17)
     x = _messy(rng, 140, 3 * k._MOVE_COLUMNS + 7)
     x[:, 5] += 1e7  # a column far from zero
@@ -202,6 +204,13 @@ def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> 
                 mine = ts._move("move_std", x, d, count)
                 theirs = bn.move_std(x, d, count, axis=0)
             np.testing.assert_array_equal(mine.view(np.int64), theirs.view(np.int64))  # -0.0 too
+            ranked = ts._move("move_rank", x, d, count)
+            np.testing.assert_array_equal(
+                ranked.view(np.int64), bn.move_rank(x, d, count, axis=0).view(np.int64)
+            )
+        ties = np.round(x * 2)  # many equal values in a window
+        for d in (2, 7, 30):
+            np.testing.assert_array_equal(k.ts_rank(ties, d), (bn.move_rank(ties, d, d, axis=0) + 1.0) / 2.0)
         with np.errstate(all="ignore"):  # inf - inf
             np.testing.assert_array_equal(k.ts_av_diff(x, 4), x - _tail_mean(x, 4))
     finally:

@@ -1,7 +1,7 @@
 /*
  * The simulator's hottest loops in C: the cross-sectional rank of rows (cross_section.py), the book
  * pass (book.py: neutralize, unit gross, truncation, PnL and turnover sums per date), moving sums,
- * means and deviations (timeseries.py), fields pasteurized (_shared.py) and one-pass arithmetic with
+ * means, deviations and ranks (timeseries.py), fields pasteurized (_shared.py) and one-pass arithmetic with
  * its inf check (elementwise.py).
  *
  * Plain C, no Python API: the module is loaded with ctypes (which releases the GIL, so slices of
@@ -396,7 +396,7 @@ VERSIONS int book_rows(const double *alpha, const uint8_t *universe, const uint8
  * mean divides by the count; once full it multiplies by the count's reciprocal (as bottleneck does).
  * Each lane takes its case with selects rather than branches; NaN in an unused case is discarded.
  */
-enum { MOVE_SUM = 0, MOVE_MEAN = 1, MOVE_STD = 2 };
+enum { MOVE_SUM = 0, MOVE_MEAN = 1, MOVE_STD = 2, MOVE_RANK = 3 };
 
 /* Dates before the window is full: values only come in. */
 HELPER void fill_row(int kind, const double *in, double *y, double *s, double *mean, double *m2,
@@ -480,10 +480,67 @@ HELPER void walk(int kind, const double *x, double *out, double *state, int64_t 
     }
 }
 
+/*
+ * ts_rank's moving rank (bottleneck 1.6's move_rank, bit for bit): for each date, today's value
+ * against the window's earlier non-NaN values, counted as bottleneck counts them (g: 2 per smaller
+ * value, e: 1 per equal one, itself included, n: the values) and scaled as it scales them:
+ * r = 0.5 (g + e - 1) / (n - 1), then 2 (r - 0.5), in [-1, 1]; 0 when today's is the only value; NaN
+ * for a NaN today, fewer than min_count values, or the first min_count - 1 dates. The window is the
+ * dates before today within window - 1 (from the first date while it fills). bottleneck walks one
+ * column at a time with a branch per comparison; here blocks of columns are compared side by side
+ * (selects, so the loops vectorize), the window's rows staying in cache.
+ */
+#define RANK_BLOCK 256
+HELPER void rank_window(const double *x, double *out, double *state, int64_t t, int64_t n, int64_t window,
+                        int64_t min_count, int64_t lo, int64_t hi) {
+    double *g = state, *e = state + RANK_BLOCK, *cnt = state + 2 * RANK_BLOCK;
+    for (int64_t c0 = lo; c0 < hi; c0 += RANK_BLOCK) {
+        int64_t w = hi - c0 < RANK_BLOCK ? hi - c0 : RANK_BLOCK;
+        for (int64_t r = 0; r < t; r++) {
+            double *y = out + r * n + c0;
+            if (r < min_count - 1) {
+                for (int64_t c = 0; c < w; c++) y[c] = NAN;
+                continue;
+            }
+            const double *a = x + r * n + c0;
+            for (int64_t c = 0; c < w; c++) {
+                g[c] = 0.0;
+                e[c] = 1.0;
+                cnt[c] = 1.0;
+            }
+            for (int64_t k = r < window ? 0 : r - window + 1; k < r; k++) {
+                const double *b = x + k * n + c0;
+                for (int64_t c = 0; c < w; c++) {
+                    double ai = a[c], aj = b[c];
+                    cnt[c] += aj == aj ? 1.0 : 0.0;
+                    g[c] += ai > aj ? 2.0 : 0.0;
+                    e[c] += ai == aj ? 1.0 : 0.0;
+                }
+            }
+            for (int64_t c = 0; c < w; c++) {
+                double ai = a[c], m = cnt[c];
+                double rank = 0.5 * (g[c] + e[c] - 1.0);
+                rank = rank / (m - 1.0);
+                rank = 2.0 * (rank - 0.5);
+                rank = m == 1.0 ? 0.0 : rank;
+                rank = m < (double)min_count ? NAN : rank;
+                y[c] = ai == ai ? rank : NAN;
+            }
+        }
+    }
+}
+
 /* Returns 0, or -1 when memory for the column state could not be had (out is then untouched). */
 VERSIONS int move_rows(int kind, const double *x, double *out, int64_t t, int64_t n, int64_t window,
                        int64_t min_count, int64_t lo, int64_t hi) {
     if (hi <= lo) return 0;
+    if (kind == MOVE_RANK) {
+        double *scratch = malloc(3 * RANK_BLOCK * sizeof(double));
+        if (!scratch) return -1;
+        rank_window(x, out, scratch, t, n, window, min_count, lo, hi);
+        free(scratch);
+        return 0;
+    }
     double *state = calloc(4 * (size_t)(hi - lo), sizeof(double));
     if (!state) return -1;
     if (kind == MOVE_STD)

@@ -1,5 +1,5 @@
-"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means and deviations, fields
-pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
+"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means, deviations and ranks,
+fields pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
 
 The extension is optional: without a C compiler at install time, or with ``BRAIN_AGENT_SIM_NATIVE=0``,
 ``rank()``, ``book()``, ``move()``, ``mask()`` and ``cells()`` are None and the numpy and bottleneck
@@ -135,10 +135,11 @@ class BookRows:
 
 
 class MoveRows:
-    """``move_rows`` of ``_ckernels.c``: bottleneck's ``move_sum`` / ``move_mean`` / ``move_std``
-    (same numbers, bit for bit) down the dates of a row-major matrix's columns ``lo:hi``."""
+    """``move_rows`` of ``_ckernels.c``: bottleneck's ``move_sum`` / ``move_mean`` / ``move_std`` /
+    ``move_rank`` (same numbers, bit for bit) down the dates of a row-major matrix's columns
+    ``lo:hi``."""
 
-    KINDS: Final = MappingProxyType({"move_sum": 0, "move_mean": 1, "move_std": 2})
+    KINDS: Final = MappingProxyType({"move_sum": 0, "move_mean": 1, "move_std": 2, "move_rank": 3})
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         self.fn = lib.move_rows
@@ -245,7 +246,7 @@ native_rank: NativeRank | None = None if _lib is None else NativeRank(_lib)
 native_book: BookRows | None = None if _lib is None else BookRows(_lib)
 """The C book pass, or None when it was not built (or is switched off)."""
 native_move: MoveRows | None = None if _lib is None else MoveRows(_lib)
-"""The C moving sums, means and deviations, or None when they were not built (or are switched off)."""
+"""The C moving sums, means, deviations and ranks, or None when they were not built (or are switched off)."""
 native_mask: MaskRows | None = None if _lib is None else MaskRows(_lib)
 """The C field pasteurization, or None when it was not built (or is switched off)."""
 native_cells: Cells | None = None if _lib is None else Cells(_lib)
@@ -284,7 +285,7 @@ def cells() -> Cells | None:
 def describe() -> str:
     """Which kernels the local simulator runs, and why (``brain-agent version --verbose``)."""
     if native_rank is not None:
-        return f"C (rank, book pass, moving sum/mean/std, fields, arithmetic) from {_built()}"
+        return f"C (rank, book pass, moving sum/mean/std/rank, fields, arithmetic) from {_built()}"
     if _switched_off():
         return f"numpy (C switched off by {ENV})"
     if _built() is not None:
