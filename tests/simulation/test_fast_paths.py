@@ -591,3 +591,30 @@ def test_top_of_each_row_equals_the_first_of_a_stable_descending_sort() -> None:
                 np.testing.assert_array_equal(
                     _top(score, size), by_sort(score, size), err_msg=f"{trial} {size}"
                 )
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_group_rank_equals_the_per_group_loop(native: bool) -> None:
+    """Rank within each (date, group): ties averaged, a lone member 0.5, NaN and ungrouped cells
+    NaN, groups changing over time; the same numbers as ranking each group's values alone."""
+    rng = np.random.default_rng(53)
+    t, n, groups = 40, 300, 7
+    x = _messy(rng, t, n)
+    x[10:20] = np.round(x[10:20] * 2)  # ties within groups
+    codes = rng.integers(-1, groups, (t, n)).astype(np.int32)
+    codes[25:] = codes[25]  # the same groups for a while
+    expected = np.full(x.shape, np.nan)
+    for row in range(t):
+        for group in range(groups):
+            cells = np.flatnonzero((codes[row] == group) & ~np.isnan(x[row]))
+            if cells.size == 1:
+                expected[row, cells] = 0.5
+            elif cells.size > 1:
+                ranks = bn.nanrankdata(x[row, cells])
+                expected[row, cells] = (ranks - 1.0) / (cells.size - 1.0)
+    before = use_native(native)
+    try:
+        got = k.group_rank(x, GroupValue(codes, groups))
+    finally:
+        use_native(before)
+    np.testing.assert_array_equal(got, expected)
