@@ -82,12 +82,42 @@ HELPER void exact_order(Cell *cells, int64_t len) {
     }
 }
 
+/* Sorts len items by their upper 32 bits (an LSD radix sort: three passes of 11 bits, a pass skipped
+ * when every item shares its digit); src and tmp hold len items each; returns the sorted buffer. */
+HELPER uint64_t *radix_by_key(uint64_t *src, uint64_t *tmp, int64_t len, uint32_t *hist) {
+    memset(hist, 0, sizeof(uint32_t) * PASSES * BUCKETS);
+    for (int64_t i = 0; i < len; i++)
+        for (int p = 0; p < PASSES; p++) hist[p * BUCKETS + ((src[i] >> (32 + p * DIGIT_BITS)) & (BUCKETS - 1))]++;
+    for (int p = 0; p < PASSES; p++) {
+        int shift = 32 + p * DIGIT_BITS;
+        uint32_t *h = hist + p * BUCKETS;
+        if (h[(src[0] >> shift) & (BUCKETS - 1)] == (uint32_t)len) continue;
+        uint32_t sum = 0;
+        for (int d = 0; d < BUCKETS; d++) {
+            uint32_t c = h[d];
+            h[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < len; i++) {
+            uint64_t item = src[i];
+            tmp[h[(item >> shift) & (BUCKETS - 1)]++] = item;
+        }
+        uint64_t *swap = src;
+        src = tmp;
+        tmp = swap;
+    }
+    return src;
+}
+
 /* A run of len items (sorted positions first, first + len) whose keys are equal: equal values share
- * the average of their positions, in exact (double) order. Out of line: runs are rare, and inlined
- * this code slowed the loop over single items by a tenth. */
+ * the average of their positions, in exact (double) order. A long run (values that single precision
+ * cannot tell apart: ratios that are all about 1, say) is sorted by a radix sort on the doubles' own
+ * order keys, relative to the run's least: values that round to one float lie within 2^29 of each
+ * other there, so 32 bits hold them exactly. Out of line: runs are rare, and inlined this code slowed
+ * the loop over single items by a tenth. scratch: 2 n items; hist: the passes' counters. */
 static __attribute__((noinline)) void settle_run(const double *row, const uint64_t *items, int64_t len,
                                                  int64_t first, int scaled, double denom, Cell *cells,
-                                                 double *dst) {
+                                                 double *dst, uint64_t *scratch, uint32_t *hist) {
     int all_equal = 1;
     for (int64_t a = 0; a < len; a++) {
         int32_t c = (int32_t)(items[a] & 0xFFFFFFFFu);
@@ -100,6 +130,31 @@ static __attribute__((noinline)) void settle_run(const double *row, const uint64
         double rank = scaled ? pos / denom : pos + 1.0;
         for (int64_t a = 0; a < len; a++) dst[cells[a].column] = rank;
         return;
+    }
+    if (len > SMALL_RUN) {
+        uint64_t *wide = scratch, lowest = UINT64_MAX, highest = 0;
+        for (int64_t a = 0; a < len; a++) {
+            double v = cells[a].value + 0.0; /* -0.0 as 0.0 */
+            uint64_t b;
+            memcpy(&b, &v, sizeof b);
+            wide[a] = b ^ ((uint64_t)((int64_t)b >> 63) | 0x8000000000000000u);
+            lowest = wide[a] < lowest ? wide[a] : lowest;
+            highest = wide[a] > highest ? wide[a] : highest;
+        }
+        if (highest - lowest <= UINT32_MAX) {
+            for (int64_t a = 0; a < len; a++) wide[a] = ((wide[a] - lowest) << 32) | (uint64_t)a;
+            uint64_t *order = radix_by_key(wide, scratch + len, len, hist);
+            for (int64_t p = 0; p < len;) { /* equal keys: equal values, which share their average */
+                uint64_t key = order[p] >> 32;
+                int64_t q = p + 1;
+                while (q < len && (order[q] >> 32) == key) q++;
+                double pos = (double)(2 * first + p + q - 1) * 0.5;
+                double rank = scaled ? pos / denom : pos + 1.0;
+                for (int64_t e = p; e < q; e++) dst[cells[order[e] & 0xFFFFFFFFu].column] = rank;
+                p = q;
+            }
+            return;
+        }
     }
     exact_order(cells, len);
     for (int64_t a = 0; a < len;) {
@@ -124,7 +179,9 @@ VERSIONS int rank_rows(const double *x, double *out, int64_t n, int64_t lo, int6
     uint32_t *hist = malloc(sizeof(uint32_t) * PASSES * BUCKETS);
     uint32_t *keys = malloc(sizeof(uint32_t) * (size_t)n);
     double *at = malloc(sizeof(double) * (size_t)n); /* the rank of sorted position i */
-    if (!items || !cells || !hist || !keys || !at) {
+    uint64_t *runs = malloc(sizeof(uint64_t) * 2 * (size_t)n); /* settle_run's */
+    if (!items || !cells || !hist || !keys || !at || !runs) {
+        free(runs);
         free(items);
         free(cells);
         free(hist);
@@ -186,7 +243,7 @@ VERSIONS int rank_rows(const double *x, double *out, int64_t n, int64_t lo, int6
                 i = j;
                 continue;
             }
-            settle_run(row, src + i, j - i, i, scaled, denom, cells, dst);
+            settle_run(row, src + i, j - i, i, scaled, denom, cells, dst, runs, hist);
             i = j;
         }
     }
@@ -195,6 +252,7 @@ VERSIONS int rank_rows(const double *x, double *out, int64_t n, int64_t lo, int6
     free(hist);
     free(keys);
     free(at);
+    free(runs);
     return 0;
 }
 
