@@ -618,3 +618,17 @@ def test_group_rank_equals_the_per_group_loop(native: bool) -> None:
     finally:
         use_native(before)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_a_universe_is_made_again_when_a_field_changes() -> None:
+    panel = make_panel(
+        np.arange(10).astype("datetime64[D]"),
+        [f"I{i}" for i in range(12)],
+        {"close": np.ones((10, 12)), "adv20": np.tile(np.arange(12.0), (10, 1))},
+    )
+    top = panel.universe(4)
+    assert top[5].tolist() == [False] * 8 + [True] * 4  # the most liquid: the last four
+    assert panel.universe(4) is top
+    panel.put("adv20", np.tile(np.arange(12.0)[::-1], (10, 1)), "MATRIX")
+    again = panel.universe(4)
+    assert again[5].tolist() == [True] * 4 + [False] * 8

@@ -90,9 +90,12 @@ class Panel:
         return np.asarray(value, dtype=np.float64)
 
     def put(self, name: str, value: FieldValue, kind: Kind) -> None:
+        """Add or replace a field; the derived arrays and the universes (made from ``adv20`` and
+        ``close``) are made again on next use."""
         self._values[name] = value
         self.kinds[name] = kind
         self._derived.clear()
+        self._universes.clear()
 
     def derived(self, key: str, make: Callable[[], _D]) -> _D:
         """A per-panel array derived from fields (group keys, NaN-free returns…), made on first use
