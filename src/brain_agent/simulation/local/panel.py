@@ -137,7 +137,9 @@ class Panel:
 def _top(score: FloatArray, size: int) -> BoolArray:
     """Each row's ``size`` largest scores, ties at the cut going to the leftmost columns: the first
     ``size`` of a stable sort by descending score, without sorting (a partition finds each row's cut
-    value; 0.27 s → 0.04 s at 3000 × 1260)."""
+    value; 0.35 → 0.07 s at 3000 × 1260)."""
+    if size <= 0:
+        return np.zeros(score.shape, dtype=bool)
     cut = -np.partition(-score, size - 1, axis=1)[:, size - 1 : size]
     above = score > cut
     tied = score == cut
