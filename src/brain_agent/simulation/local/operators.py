@@ -92,8 +92,8 @@ def _safe(fn: Callable[..., Any]) -> Callable[..., Any]:
             out = fn(*args)
         if isinstance(out, np.ndarray):
             out = np.asarray(out, dtype=np.float64)
-            # ±inf → NaN in place only in an array this call made: ``purify(x)`` or ``add(x)`` hand
-            # back their input (a field other nodes read, or a frozen cache entry)
+            # ±inf → NaN in place only in an array this call made: ``purify(x)`` hands back its
+            # input (a field other nodes read, or a frozen cache entry)
             if out.flags.writeable and not any(
                 isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in args
             ):
