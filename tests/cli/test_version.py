@@ -33,7 +33,7 @@ def test_verbose_says_which_simulator_kernels_run() -> None:
     assert lines[1].startswith("python ") and ", numpy " in lines[1]
     kernels = lines[2]
     if native_rank is not None:  # this install built them (required under CI: tests/simulation)
-        expected = "C (rank, book pass, moving sum/mean/std/rank, fields, arithmetic)"
+        expected = "C (rank, book pass, moving sum/mean/std/rank, decay, fields, arithmetic)"
         assert kernels.startswith(f"local simulator kernels: {expected}"), kernels
         assert "from" in kernels and "_ckernels" in kernels
     else:

@@ -218,6 +218,31 @@ def test_c_moving_windows_equal_bottleneck(native_built: None, threads: int) -> 
 
 
 @pytest.mark.parametrize("threads", [1, 3])
+def test_c_linear_decay_equals_numpys(native_built: None, threads: int) -> None:
+    """The C linear decay (running sums kept in a ring, columns side by side) gives the numpy
+    version's numbers bit for bit: NaN skipped, windows emptying, infinities and overflow, signed
+    zeros, every min_rows, a window longer than the dates."""
+    rng = np.random.default_rng(61)
+    x = _messy(rng, 150, 3 * k._MOVE_COLUMNS + 9)
+    x[60:80, 9:12] = np.nan  # a window that empties: NaN, not 0/0 noise
+    x[30, :3] = [1e308, -1e308, 1e308]  # sums that overflow
+    assert _native.decay() is not None
+    k.set_threads(threads)
+    try:
+        for d, rows in ((2, None), (3, 1), (5, None), (20, 7), (150, None), (400, 1)):
+            got = k.decay_linear(x, d, min_rows=rows)
+            use_native(False)
+            try:
+                with np.errstate(all="ignore"):
+                    expected = k.decay_linear(x, d, min_rows=rows)
+            finally:
+                use_native(True)
+            np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64), err_msg=f"{d} {rows}")
+    finally:
+        k.set_threads(1)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
 def test_fields_pasteurized_in_c_equal_numpys_where(native_built: None, threads: int) -> None:
     """A field in double precision, NaN outside the universe: the C pass gives numpy's ``where``
     bit for bit, from single or double precision, NaN in the field too, and from a strided view."""

@@ -1,8 +1,8 @@
 /*
  * The simulator's hottest loops in C: the cross-sectional rank of rows (cross_section.py), the book
  * pass (book.py: neutralize, unit gross, truncation, PnL and turnover sums per date), moving sums,
- * means, deviations and ranks (timeseries.py), fields pasteurized (_shared.py) and one-pass arithmetic with
- * its inf check (elementwise.py).
+ * means, deviations and ranks and the linear decay (timeseries.py), fields pasteurized (_shared.py)
+ * and one-pass arithmetic with its inf check (elementwise.py).
  *
  * Plain C, no Python API: the module is loaded with ctypes (which releases the GIL, so slices of
  * rows run on several threads at once). Built as an optional extension when the package is
@@ -610,6 +610,62 @@ VERSIONS int move_rows(int kind, const double *x, double *out, int64_t t, int64_
     else
         walk(MOVE_SUM, x, out, state, t, n, window, (double)min_count, lo, hi);
     free(state);
+    return 0;
+}
+
+/* ---- linear decay --------------------------------------------------------------------------- */
+
+/*
+ * decay_rows: ts_decay_linear (and the book's decay) over columns [lo, hi) of the row-major t x n
+ * matrix x, into out: sum w x / sum w over the window's non-NaN values, the newest weight d. The same
+ * operations in the same order as timeseries.py's numpy version, so the same numbers bit for bit:
+ * with x0 = x or 0 for NaN, m = 1 or 0, i = row + 1 and base = i - d, four running sums down the rows
+ * (of i x0, x0, i m, m), each windowed as c[r] - c[r - d] (c[r] itself for r < d), then
+ * num = W(i x0) - base W(x0), den = W(i m) - base W(m), out = num / den, NaN where den <= 0.5 and on
+ * the first min_rows - 1 rows. Blocks of columns side by side; the last d + 1 rows of the running
+ * sums kept in a ring.
+ */
+#define DECAY_BLOCK 256
+
+VERSIONS int decay_rows(const double *x, double *out, int64_t t, int64_t n, int64_t d, int64_t min_rows,
+                        int64_t lo, int64_t hi) {
+    if (hi <= lo || t <= 0) return 0;
+    int64_t ring = d + 1;
+    double *sums = malloc(sizeof(double) * 4 * DECAY_BLOCK * (size_t)ring);
+    if (!sums) return -1;
+    for (int64_t c0 = lo; c0 < hi; c0 += DECAY_BLOCK) {
+        int64_t w = hi - c0 < DECAY_BLOCK ? hi - c0 : DECAY_BLOCK;
+        for (int64_t r = 0; r < t; r++) {
+            const double *a = x + r * n + c0;
+            double *y = out + r * n + c0;
+            double i = (double)(r + 1), base = i - (double)d;
+            double *now = sums + 4 * DECAY_BLOCK * (r % ring);
+            const double *before = r > 0 ? sums + 4 * DECAY_BLOCK * ((r - 1) % ring) : NULL;
+            const double *gone = r >= d ? sums + 4 * DECAY_BLOCK * ((r - d) % ring) : NULL;
+            double *s_ix = now, *s_x = now + DECAY_BLOCK, *s_im = now + 2 * DECAY_BLOCK, *s_m = now + 3 * DECAY_BLOCK;
+            for (int64_t c = 0; c < w; c++) {
+                double v = a[c];
+                int ok = v == v;
+                double x0 = ok ? v : 0.0, m = ok ? 1.0 : 0.0;
+                double ix = i * x0, im = i * m;
+                s_ix[c] = before ? before[c] + ix : ix;
+                s_x[c] = before ? before[DECAY_BLOCK + c] + x0 : x0;
+                s_im[c] = before ? before[2 * DECAY_BLOCK + c] + im : im;
+                s_m[c] = before ? before[3 * DECAY_BLOCK + c] + m : m;
+            }
+            for (int64_t c = 0; c < w; c++) {
+                double w_ix = gone ? s_ix[c] - gone[c] : s_ix[c];
+                double w_x = gone ? s_x[c] - gone[DECAY_BLOCK + c] : s_x[c];
+                double w_im = gone ? s_im[c] - gone[2 * DECAY_BLOCK + c] : s_im[c];
+                double w_m = gone ? s_m[c] - gone[3 * DECAY_BLOCK + c] : s_m[c];
+                double num = w_ix - base * w_x;
+                double den = w_im - base * w_m;
+                double v = num / den;
+                y[c] = den <= 0.5 || r < min_rows - 1 ? NAN : v;
+            }
+        }
+    }
+    free(sums);
     return 0;
 }
 

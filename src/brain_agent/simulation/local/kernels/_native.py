@@ -1,11 +1,11 @@
-"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means, deviations and ranks,
-fields pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
+"""The C kernels (``_ckernels.c``: the row rank, the book pass, moving sums, means, deviations and ranks, the
+linear decay, fields pasteurized, elementwise arithmetic), loaded with ctypes when the install built them.
 
 The extension is optional: without a C compiler at install time, or with ``BRAIN_AGENT_SIM_NATIVE=0``,
-``rank()``, ``book()``, ``move()``, ``mask()`` and ``cells()`` are None and the numpy and bottleneck
-versions run (the book's numbers to 1e-12 relative, all others' bit for bit, tested, the arithmetic's
-up to which NaN it gives; about 2× the CPU on a batch). ctypes releases the GIL for each call, so
-slices of rows or columns run on several threads at once."""
+``rank()``, ``book()``, ``move()``, ``decay()``, ``mask()`` and ``cells()`` are None and the numpy and
+bottleneck versions run (the book's numbers to 1e-12 relative, all others' bit for bit, tested, the
+arithmetic's up to which NaN it gives; about 2× the CPU on a batch). ctypes releases the GIL for each
+call, so slices of rows or columns run on several threads at once."""
 
 from __future__ import annotations
 
@@ -160,6 +160,24 @@ class MoveRows:
             raise MemoryError(f"{name}: no memory for the state of its columns")
 
 
+class DecayRows:
+    """``decay_rows`` of ``_ckernels.c``: the linear decay (``decay_linear``'s numbers, bit for bit)
+    down the dates of a row-major matrix's columns ``lo:hi``."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        self.fn = lib.decay_rows
+        self.fn.restype = ctypes.c_int
+        # x, out, t, n, d, min_rows, lo, hi (columns)
+        self.fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, *(ctypes.c_int64,) * 6]
+
+    def __call__(self, x: FloatArray, out: FloatArray, d: int, min_rows: int, lo: int, hi: int) -> None:
+        assert x.flags.c_contiguous and out.flags.c_contiguous and x.dtype == out.dtype == np.float64
+        assert x.shape == out.shape and x.ndim == 2 and 0 <= lo <= hi <= x.shape[1] and d >= 1
+        t, n = x.shape
+        if self.fn(x.ctypes.data, out.ctypes.data, t, n, d, min_rows, lo, hi) != 0:
+            raise MemoryError(f"decay_linear: no memory for the running sums of {d + 1} dates")
+
+
 class MaskRows:
     """``mask_rows`` of ``_ckernels.c``: a field in double precision, NaN outside a mask."""
 
@@ -247,6 +265,8 @@ native_book: BookRows | None = None if _lib is None else BookRows(_lib)
 """The C book pass, or None when it was not built (or is switched off)."""
 native_move: MoveRows | None = None if _lib is None else MoveRows(_lib)
 """The C moving sums, means, deviations and ranks, or None when they were not built (or are switched off)."""
+native_decay: DecayRows | None = None if _lib is None else DecayRows(_lib)
+"""The C linear decay, or None when it was not built (or is switched off)."""
 native_mask: MaskRows | None = None if _lib is None else MaskRows(_lib)
 """The C field pasteurization, or None when it was not built (or is switched off)."""
 native_cells: Cells | None = None if _lib is None else Cells(_lib)
@@ -274,6 +294,10 @@ def move() -> MoveRows | None:
     return native_move if _on else None
 
 
+def decay() -> DecayRows | None:
+    return native_decay if _on else None
+
+
 def mask() -> MaskRows | None:
     return native_mask if _on else None
 
@@ -285,7 +309,7 @@ def cells() -> Cells | None:
 def describe() -> str:
     """Which kernels the local simulator runs, and why (``brain-agent version --verbose``)."""
     if native_rank is not None:
-        return f"C (rank, book pass, moving sum/mean/std/rank, fields, arithmetic) from {_built()}"
+        return f"C (rank, book pass, moving sum/mean/std/rank, decay, fields, arithmetic) from {_built()}"
     if _switched_off():
         return f"numpy (C switched off by {ENV})"
     if _built() is not None:

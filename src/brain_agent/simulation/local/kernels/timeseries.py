@@ -243,6 +243,13 @@ def decay_linear(x: FloatArray, d: int, *, min_rows: int | None = None) -> Float
         raise ArgumentError(f"lookback must be a positive integer, got {d}")
     if d == 1:
         return x.copy()
+    native = _native.decay()
+    if native is not None and x.ndim == 2:  # one pass in C, columns sliced over threads
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty(x.shape)
+        rows = d if min_rows is None else min_rows
+        in_slices(lambda lo, hi: native(x, out, d, rows, lo, hi), x.shape[1], _MOVE_COLUMNS)
+        return out
     # wide slices: the running sums go row by row (``cumsum_rows``), so fewer, wider slices are faster
     return by_columns(lambda part: _decay_linear(part, d, min_rows), (x,), width=_DECAY_COLUMNS)
 
