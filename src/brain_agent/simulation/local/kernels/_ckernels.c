@@ -630,7 +630,7 @@ VERSIONS int move_rows(int kind, const double *x, double *out, int64_t t, int64_
 VERSIONS int decay_rows(const double *x, double *out, int64_t t, int64_t n, int64_t d, int64_t min_rows,
                         int64_t lo, int64_t hi) {
     if (hi <= lo || t <= 0) return 0;
-    int64_t ring = d + 1;
+    int64_t ring = (d < t ? d : t) + 1; /* a window longer than the dates never drops a row */
     double *sums = malloc(sizeof(double) * 4 * DECAY_BLOCK * (size_t)ring);
     if (!sums) return -1;
     for (int64_t c0 = lo; c0 < hi; c0 += DECAY_BLOCK) {
