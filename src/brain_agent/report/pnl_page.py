@@ -98,18 +98,10 @@ def panels(
     return out
 
 
-def _num(value: float | None) -> str:
-    return fixed(value, missing="n/a")
-
-
-def _pct(value: float | None) -> str:
-    return percent(value, missing="n/a")
-
-
 def metrics_line(p: Panel) -> str:
     return (
-        f"Sharpe {_num(p.sharpe)} · fitness {_num(p.fitness)} · turnover {_pct(p.turnover)} · "
-        f"returns {_pct(p.returns)}"
+        f"Sharpe {fixed(p.sharpe, missing='n/a')} · fitness {fixed(p.fitness, missing='n/a')} · "
+        f"turnover {percent(p.turnover, missing='n/a')} · returns {percent(p.returns, missing='n/a')}"
     )
 
 

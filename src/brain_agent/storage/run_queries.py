@@ -125,7 +125,8 @@ def chosen_simulations(store: Store, run_id: str, candidate_ids: Sequence[str]) 
         f"FROM simulations WHERE candidate_id IN ({_placeholders(candidate_ids)})) ranked WHERE pick = 1",
         [run_id, *candidate_ids],
     ).fetchall()
-    return {str(dict(row)["candidate_id"]): dict(row) for row in rows}
+    items = [dict(row) for row in rows]
+    return {str(item["candidate_id"]): item for item in items}
 
 
 def run_candidates(store: Store, run_id: str) -> list[dict[str, Any]]:
