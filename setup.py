@@ -1,7 +1,8 @@
 """Only the C extension lives here; everything else about the package is in pyproject.toml.
 
-The simulator's row rank, book pass and moving sums/means/deviations in C
-(``src/brain_agent/simulation/local/kernels/_ckernels.c``, plain C loaded with ctypes, no Python API).
+The simulator's hottest kernels in C (``src/brain_agent/simulation/local/kernels/_ckernels.c``: the row
+rank, the book pass, moving windows, the linear decay, fields, arithmetic; plain C loaded with ctypes,
+no Python API).
 Optional: without a C compiler the install still succeeds and the numpy versions of the same kernels
 run.
 """
